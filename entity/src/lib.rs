@@ -1,0 +1,5 @@
+//! sea-orm entities, one module per table. Migrations in `migration/` are
+//! the source of truth for the schema; these mirror them.
+
+pub mod audit_events;
+pub mod users;

@@ -1,0 +1,8 @@
+//! Accounts: users, password hashing and the first-start bootstrap admin.
+
+pub mod bootstrap;
+pub mod password;
+pub mod users;
+
+pub use password::{PasswordError, PasswordHasher, Verification};
+pub use users::{AccountError, NewUser, Password, Username};

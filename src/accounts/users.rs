@@ -1,0 +1,222 @@
+//! User accounts: validated input types and the operations the CLI, admin
+//! API and (later) SCIM share.
+
+use super::password::{PasswordError, PasswordHasher};
+use crate::store::users::{self as repo, NewUserRow, UserStoreError};
+use crate::store::{Db, StoreError};
+use chrono::{DateTime, Utc};
+use entity::users::Model as User;
+use zeroize::Zeroizing;
+
+/// Minimum password length (NIST SP 800-63B recommends ≥ 8; we ask 12).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Maximum password length in bytes, bounding the hashing cost.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid username: {0}")]
+    InvalidUsername(&'static str),
+    #[error("invalid email address")]
+    InvalidEmail,
+    #[error("invalid display name: {0}")]
+    InvalidDisplayName(&'static str),
+    #[error("password must be at least {MIN_PASSWORD_CHARS} characters")]
+    PasswordTooShort,
+    #[error("password must be at most {MAX_PASSWORD_BYTES} bytes")]
+    PasswordTooLong,
+    #[error("username already taken")]
+    UsernameTaken,
+    #[error("no such user")]
+    NotFound,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserStoreError> for AccountError {
+    fn from(e: UserStoreError) -> Self {
+        match e {
+            UserStoreError::UsernameTaken => AccountError::UsernameTaken,
+            UserStoreError::NotFound => AccountError::NotFound,
+            UserStoreError::Store(s) => AccountError::Store(s),
+        }
+    }
+}
+
+/// A username as given, with its case-insensitive key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username {
+    display: String,
+    normalized: String,
+}
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(AccountError::InvalidUsername("must not be empty"));
+        }
+        if s.chars().count() > 256 {
+            return Err(AccountError::InvalidUsername("at most 256 characters"));
+        }
+        if s.chars().any(|c| c.is_control()) {
+            return Err(AccountError::InvalidUsername("must not contain control characters"));
+        }
+        Ok(Self { display: s.to_owned(), normalized: s.to_lowercase() })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+
+    /// The key that uniqueness and lookups use.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+}
+
+/// Deliberately loose (RFC 5321 addresses are wilder than any regex): one
+/// `@`, non-empty parts, a dot-free domain allowed, no spaces or controls.
+pub fn parse_email(raw: &str) -> Result<String, AccountError> {
+    let s = raw.trim();
+    let (local, domain) = s.rsplit_once('@').ok_or(AccountError::InvalidEmail)?;
+    let bad = |c: char| c.is_whitespace() || c.is_control();
+    if local.is_empty() || domain.is_empty() || s.len() > 320 || s.chars().any(bad) || local.contains('@') {
+        return Err(AccountError::InvalidEmail);
+    }
+    Ok(s.to_owned())
+}
+
+pub fn parse_display_name(raw: &str) -> Result<String, AccountError> {
+    let s = raw.trim();
+    if s.chars().count() > 256 {
+        return Err(AccountError::InvalidDisplayName("at most 256 characters"));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(AccountError::InvalidDisplayName("must not contain control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// A plaintext password that passed the length policy; wiped on drop.
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    pub fn parse(raw: Zeroizing<String>) -> Result<Self, AccountError> {
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return Err(AccountError::PasswordTooLong);
+        }
+        if raw.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AccountError::PasswordTooShort);
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn into_inner(self) -> Zeroizing<String> {
+        self.0
+    }
+
+    /// The plaintext, for the one place that must show it (a generated
+    /// bootstrap password).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// What is needed to create a user.
+#[derive(Debug)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub password: Option<Password>,
+    pub is_admin: bool,
+}
+
+pub async fn create_user(
+    db: &Db,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<User, AccountError> {
+    let password_hash = match new.password {
+        Some(p) => Some(hasher.hash(p.into_inner()).await?),
+        None => None,
+    };
+    let row = NewUserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: new.username.as_str().to_owned(),
+        username_normalized: new.username.normalized().to_owned(),
+        email: new.email,
+        display_name: new.display_name.filter(|d| !d.is_empty()),
+        password_hash,
+        is_admin: new.is_admin,
+    };
+    Ok(repo::insert(db, row, now).await?)
+}
+
+/// Finds a user by id or (case-insensitively) by username.
+pub async fn find_user(db: &Db, id_or_username: &str) -> Result<User, AccountError> {
+    if uuid::Uuid::parse_str(id_or_username).is_ok()
+        && let Some(u) = repo::find_by_id(db, id_or_username).await?
+    {
+        return Ok(u);
+    }
+    let name = Username::parse(id_or_username).map_err(|_| AccountError::NotFound)?;
+    repo::find_by_username(db, name.normalized()).await?.ok_or(AccountError::NotFound)
+}
+
+pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) -> Result<User, AccountError> {
+    Ok(repo::set_active(db, &user.id, active, now).await?)
+}
+
+pub async fn set_password(
+    db: &Db,
+    hasher: &PasswordHasher,
+    user: &User,
+    password: Password,
+    now: DateTime<Utc>,
+) -> Result<User, AccountError> {
+    let hash = hasher.hash(password.into_inner()).await?;
+    Ok(repo::set_password_hash(db, &user.id, hash, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_compare_case_insensitively() {
+        let a = Username::parse("  Alice@Example.com ").unwrap();
+        assert_eq!(a.as_str(), "Alice@Example.com");
+        assert_eq!(a.normalized(), "alice@example.com");
+        assert!(Username::parse("").is_err());
+        assert!(Username::parse("a\u{0}b").is_err());
+        assert!(Username::parse(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn emails_are_loosely_checked() {
+        assert!(parse_email("a@b").is_ok());
+        for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c"] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_length_policy() {
+        let p = |s: &str| Password::parse(Zeroizing::new(s.to_owned()));
+        assert!(matches!(p("short"), Err(AccountError::PasswordTooShort)));
+        assert!(matches!(p(&"x".repeat(1025)), Err(AccountError::PasswordTooLong)));
+        assert!(p("twelve chars").is_ok());
+        assert!(!format!("{:?}", p("twelve chars").unwrap()).contains("twelve"));
+    }
+}

@@ -1,0 +1,133 @@
+//! The `AuditLog` actor: request paths hand it events fire-and-forget; it
+//! batches them into the append-only `audit_events` table. A failed write
+//! keeps the batch for the next tick, so a database blip loses nothing.
+
+use super::{Ping, contain_panic};
+use crate::store::audit::{self as repo, AuditEvent};
+use crate::store::{Db, StoreError};
+use actix::prelude::*;
+use futures_util::FutureExt as _;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
+const MAX_BATCH: usize = 256;
+/// Beyond this many unwritten events (database down for long), the oldest
+/// are dropped with an error log rather than growing without bound.
+const MAX_BUFFERED: usize = 100_000;
+
+pub struct AuditLog {
+    db: Db,
+    buffer: Vec<AuditEvent>,
+}
+
+impl AuditLog {
+    pub fn new(db: Db) -> Self {
+        Self { db, buffer: Vec::new() }
+    }
+
+    /// Writes one batch while holding the mailbox (`ctx.wait`), so events
+    /// are written in order and `Drain` runs after any flush in progress.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let n = self.buffer.len().min(MAX_BATCH);
+        let batch: Vec<AuditEvent> = self.buffer.drain(..n).collect();
+        let db = self.db.clone();
+        let retry = batch.clone();
+        let write = AssertUnwindSafe(async move { repo::append(&db, batch).await }).catch_unwind();
+        ctx.wait(write.into_actor(self).map(move |res, act, _| match res {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, events = retry.len(), "audit write failed; will retry");
+                act.requeue(retry);
+            }
+            Err(_) => {
+                tracing::error!(events = retry.len(), "audit write panicked; will retry");
+                act.requeue(retry);
+            }
+        }));
+    }
+
+    fn requeue(&mut self, mut batch: Vec<AuditEvent>) {
+        batch.append(&mut self.buffer);
+        if batch.len() > MAX_BUFFERED {
+            let dropped = batch.len() - MAX_BUFFERED;
+            tracing::error!(dropped, "audit buffer full; dropping the oldest unwritten events");
+            batch.drain(..dropped);
+        }
+        self.buffer = batch;
+    }
+}
+
+impl Actor for AuditLog {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
+    }
+}
+
+impl Supervised for AuditLog {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The buffer survives a restart: losing audit events is worse than
+        // replaying the batch that may have caused the panic.
+        tracing::warn!(buffered = self.buffer.len(), "audit log actor restarting");
+    }
+}
+
+/// Records one event.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Record(pub AuditEvent);
+
+impl Handler<Record> for AuditLog {
+    type Result = ();
+
+    fn handle(&mut self, msg: Record, ctx: &mut Context<Self>) {
+        contain_panic(ctx, "audit_log", || self.buffer.push(msg.0));
+        if self.buffer.len() >= MAX_BATCH {
+            self.flush(ctx);
+        }
+    }
+}
+
+/// Writes everything buffered; sent at shutdown.
+#[derive(Message)]
+#[rtype(result = "Result<(), StoreError>")]
+pub struct Drain;
+
+impl Handler<Drain> for AuditLog {
+    type Result = AtomicResponse<Self, Result<(), StoreError>>;
+
+    fn handle(&mut self, _: Drain, _: &mut Context<Self>) -> Self::Result {
+        let batch = std::mem::take(&mut self.buffer);
+        let db = self.db.clone();
+        AtomicResponse::new(Box::pin(async move { repo::append(&db, batch).await }.into_actor(self)))
+    }
+}
+
+impl Handler<Ping> for AuditLog {
+    type Result = ();
+
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}
+
+/// What handlers hold: record without waiting.
+#[derive(Clone)]
+pub struct AuditHandle(pub Addr<AuditLog>);
+
+impl AuditHandle {
+    /// Fire-and-forget: never blocks or fails the request being audited.
+    pub fn record(&self, event: AuditEvent) {
+        self.0.do_send(Record(event));
+    }
+
+    pub async fn drain(&self) -> Result<(), StoreError> {
+        self.0
+            .send(Drain)
+            .await
+            .map_err(|_| StoreError::Db(sea_orm::DbErr::Custom("audit log actor is gone".into())))?
+    }
+}

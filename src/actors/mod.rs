@@ -1,0 +1,114 @@
+//! The actor core's plumbing: actors own mutable state and schedules, run
+//! under a [`actix::Supervisor`] (a panic inside a handler stops the actor
+//! and the supervisor restarts it with fresh state), are addressed from
+//! handlers through [`Actors`], and are drained in a fixed order on shutdown.
+
+pub mod audit;
+
+use actix::prelude::*;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+pub use audit::{AuditHandle, AuditLog};
+
+/// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Ping;
+
+/// Runs a handler body; if it panics, logs the panic and stops the actor so
+/// that its supervisor restarts it (`Supervised::restarting` resets state).
+/// Returns `None` when the body panicked.
+pub fn contain_panic<A, R>(ctx: &mut Context<A>, actor: &'static str, body: impl FnOnce() -> R) -> Option<R>
+where
+    A: Actor<Context = Context<A>>,
+{
+    match std::panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            tracing::error!(actor, "actor panicked; restarting it under its supervisor");
+            ctx.stop();
+            None
+        }
+    }
+}
+
+/// Addresses of the running actors, cloned into every handler's state.
+#[derive(Clone)]
+pub struct Actors {
+    pub audit: AuditHandle,
+}
+
+/// The liveness of one actor.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ActorHealth {
+    pub name: &'static str,
+    pub alive: bool,
+}
+
+impl Actors {
+    /// Starts every actor under a supervisor on the current arbiter.
+    pub fn start(db: crate::store::Db) -> Self {
+        let audit = Supervisor::start(move |_| AuditLog::new(db));
+        Actors { audit: AuditHandle(audit) }
+    }
+
+    /// Pings every actor, each within `timeout`.
+    pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
+        let audit = matches!(tokio::time::timeout(timeout, self.audit.0.send(Ping)).await, Ok(Ok(())));
+        vec![ActorHealth { name: "audit_log", alive: audit }]
+    }
+
+    /// Drains actors in dependency order once HTTP traffic has stopped: the
+    /// audit log goes last because every other actor may still record.
+    pub async fn shutdown(self, timeout: Duration) {
+        match tokio::time::timeout(timeout, self.audit.drain()).await {
+            Ok(Ok(())) => tracing::info!(actor = "audit_log", "actor drained"),
+            Ok(Err(e)) => tracing::error!(actor = "audit_log", error = %e, "actor drain failed"),
+            Err(_) => tracing::error!(actor = "audit_log", "actor drain timed out"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A test actor whose state must be reset by a restart.
+    struct Flaky {
+        counter: u32,
+    }
+    impl Actor for Flaky {
+        type Context = Context<Self>;
+    }
+    impl Supervised for Flaky {
+        fn restarting(&mut self, _: &mut Context<Self>) {
+            self.counter = 0;
+        }
+    }
+    #[derive(Message)]
+    #[rtype(result = "Option<u32>")]
+    struct Bump {
+        explode: bool,
+    }
+    impl Handler<Bump> for Flaky {
+        type Result = Option<u32>;
+        fn handle(&mut self, msg: Bump, ctx: &mut Context<Self>) -> Option<u32> {
+            contain_panic(ctx, "flaky", || {
+                self.counter += 1;
+                assert!(!msg.explode, "deliberate test panic");
+                self.counter
+            })
+        }
+    }
+
+    #[actix_rt::test]
+    async fn supervisor_restarts_an_actor_after_a_panic() {
+        let addr = Supervisor::start(|_| Flaky { counter: 0 });
+        assert_eq!(addr.send(Bump { explode: false }).await.unwrap(), Some(1));
+        assert_eq!(addr.send(Bump { explode: false }).await.unwrap(), Some(2));
+        assert_eq!(addr.send(Bump { explode: true }).await.unwrap(), None);
+        // Same address, fresh state: the supervisor restarted it.
+        assert_eq!(addr.send(Bump { explode: false }).await.unwrap(), Some(1));
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line: `serve` (default), `migrate`, `config check`, `user`.
+//! Admin commands work directly on the configured database, so they work
+//! with or without a running server, and a running server sees their effect
+//! at once (it reads the same rows).
+
+mod config_check;
+mod migrate;
+mod serve;
+mod user;
+
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "OpenID Connect / OAuth 2 identity provider with SCIM 2.0")]
+pub struct Cli {
+    /// Configuration file (default: $GATEHOUSE_CONFIG, else built-in defaults and environment only).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: migrate::MigrateAction,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: config_check::ConfigAction,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: user::UserAction,
+    },
+}
+
+/// A failed command: its message goes to stderr and the exit code is 1
+/// (bad arguments exit 2 through clap).
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let result = actix_rt::System::new().block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            if json {
+                eprintln!("{}", serde_json::json!({ "error": message }));
+            } else {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let load = || Settings::from_process(cli.config.as_deref());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::serve(load()?).await,
+        Command::Config { action } => config_check::run(action, load(), cli.json),
+        Command::Migrate { action } => migrate::run(action, load()?, cli.json).await,
+        Command::User { action } => user::run(action, load()?, cli.json).await,
+    }
+}
+
+/// Opens the configured database for an admin command, quietly.
+async fn open_db(settings: &Settings) -> Result<crate::store::Db, CliError> {
+    crate::telemetry::init(settings.log_format, &settings.log_level);
+    Ok(crate::store::connect(settings.database_url.expose(), 2).await?)
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+}

@@ -1,0 +1,177 @@
+//! `gatehouse user create|list|show|disable|enable|set-password`.
+
+use super::{CliError, open_db, print_json};
+use crate::accounts::PasswordHasher;
+use crate::accounts::users::{self, NewUser, Password, Username, parse_display_name, parse_email};
+use crate::config::Settings;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::{Db, users as repo};
+use chrono::Utc;
+use clap::Subcommand;
+use entity::users::Model as User;
+use serde_json::json;
+use std::io::Read as _;
+use zeroize::Zeroizing;
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user. Without --password-stdin a random password is generated and shown once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Grant administrator rights.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Show one user (by id or username).
+    Show { user: String },
+    /// Disable a user: they can no longer log in.
+    Disable { user: String },
+    /// Enable a disabled user.
+    Enable { user: String },
+    /// Set a user's password, read from standard input.
+    SetPassword {
+        user: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(action: UserAction, settings: Settings, json: bool) -> Result<(), CliError> {
+    let db = open_db(&settings).await?;
+    let hasher = PasswordHasher::new(1)?;
+    let result = dispatch(action, &db, &hasher, json).await;
+    db.close_by_ref().await?;
+    result
+}
+
+async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bool) -> Result<(), CliError> {
+    match action {
+        UserAction::Create { username, email, display_name, admin, password_stdin } => {
+            let (password, generated) = if password_stdin {
+                (Password::parse(read_password_stdin()?)?, None)
+            } else {
+                let token = Zeroizing::new(crate::crypto::random_token(18)?);
+                (Password::parse(token.clone())?, Some(token))
+            };
+            let new = NewUser {
+                username: Username::parse(&username)?,
+                email: email.as_deref().map(parse_email).transpose()?,
+                display_name: display_name.as_deref().map(parse_display_name).transpose()?,
+                password: Some(password),
+                is_admin: admin,
+            };
+            let user = users::create_user(db, hasher, new, Utc::now()).await?;
+            audit(db, "user.created", &user).await?;
+            let mut out = user_json(&user);
+            if let Some(pw) = &generated {
+                out["password"] = json!(pw.as_str());
+            }
+            show(json, &out, generated.is_some());
+        }
+        UserAction::List { limit, offset } => {
+            let list = repo::list(db, offset, limit.min(10_000)).await?;
+            if json {
+                print_json(
+                    &json!({ "total": repo::count(db).await?, "users": list.iter().map(user_json).collect::<Vec<_>>() }),
+                );
+            } else {
+                println!("{:<36}  {:<24}  {:<6}  {:<5}  email", "id", "username", "active", "admin");
+                for u in &list {
+                    println!(
+                        "{:<36}  {:<24}  {:<6}  {:<5}  {}",
+                        u.id,
+                        u.username,
+                        u.active,
+                        u.is_admin,
+                        u.email.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        UserAction::Show { user } => show(json, &user_json(&users::find_user(db, &user).await?), false),
+        UserAction::Disable { user } => {
+            let u = users::set_active(db, &users::find_user(db, &user).await?, false, Utc::now()).await?;
+            audit(db, "user.disabled", &u).await?;
+            show(json, &user_json(&u), false);
+        }
+        UserAction::Enable { user } => {
+            let u = users::set_active(db, &users::find_user(db, &user).await?, true, Utc::now()).await?;
+            audit(db, "user.enabled", &u).await?;
+            show(json, &user_json(&u), false);
+        }
+        UserAction::SetPassword { user, .. } => {
+            let target = users::find_user(db, &user).await?;
+            let password = Password::parse(read_password_stdin()?)?;
+            let u = users::set_password(db, hasher, &target, password, Utc::now()).await?;
+            audit(db, "user.password_set", &u).await?;
+            show(json, &user_json(&u), false);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one password from stdin; a single trailing newline is not part of it.
+fn read_password_stdin() -> Result<Zeroizing<String>, CliError> {
+    let mut buf = Zeroizing::new(String::new());
+    std::io::stdin()
+        .take(crate::accounts::users::MAX_PASSWORD_BYTES as u64 + 2)
+        .read_to_string(&mut buf)
+        .map_err(|e| CliError(format!("cannot read the password from stdin: {e}")))?;
+    let trimmed = buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf);
+    Ok(Zeroizing::new(trimmed.to_owned()))
+}
+
+async fn audit(db: &Db, action: &'static str, user: &User) -> Result<(), CliError> {
+    audit::append(db, vec![AuditEvent::new(Utc::now(), "cli", action, Some(user.id.clone()))]).await?;
+    Ok(())
+}
+
+/// The public view of a user: never the password hash.
+fn user_json(u: &User) -> serde_json::Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "display_name": u.display_name,
+        "active": u.active,
+        "admin": u.is_admin,
+        "created_at": u.created_at.to_rfc3339(),
+        "updated_at": u.updated_at.to_rfc3339(),
+        "version": u.version,
+    })
+}
+
+fn show(json: bool, v: &serde_json::Value, has_secret: bool) {
+    if json {
+        print_json(v);
+        return;
+    }
+    if let Some(obj) = v.as_object() {
+        for (k, val) in obj {
+            let shown = match val {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "-".to_owned(),
+                other => other.to_string(),
+            };
+            println!("{k:<13} {shown}");
+        }
+    }
+    if has_secret {
+        println!("\nThe password above is shown only once.");
+    }
+}

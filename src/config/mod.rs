@@ -1,0 +1,348 @@
+//! Settings: built-in defaults < `gatehouse.toml` (from `--config` or
+//! `GATEHOUSE_CONFIG`) < `GATEHOUSE_*` environment variables, secrets also via
+//! `*_FILE`. Everything is validated once, at start, and an error names the
+//! setting and where its value came from.
+
+pub mod load;
+mod secret;
+
+use load::{Layers, Origin};
+pub use secret::{Secret, redact_url};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("unknown setting `{key}` (from {origin}); see gatehouse.example.toml for the valid keys")]
+    UnknownKey { key: String, origin: Origin },
+    #[error("setting `{key}` (from {origin}): {message}")]
+    Invalid { key: String, origin: Origin, message: String },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: &str, origin: &Origin, message: impl Into<String>) -> Self {
+        ConfigError::Invalid { key: key.to_owned(), origin: origin.clone(), message: message.into() }
+    }
+}
+
+/// `dev` favours a one-command start; `production` refuses unsafe choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Dev,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The validated, typed configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub profile: Profile,
+    /// The issuer identifier, without a trailing slash (OIDC Discovery §4.3
+    /// compares it as a string).
+    pub issuer: String,
+    pub bind: SocketAddr,
+    pub workers: usize,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub db_max_connections: u32,
+    pub auto_migrate: bool,
+    pub redis_url: Option<Secret>,
+    pub master_key: Option<Secret>,
+    pub bootstrap_admin_password: Option<Secret>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub ready_timeout_ms: u64,
+    pub password_hash_concurrency: usize,
+    pub metrics_enabled: bool,
+    pub metrics_token: Option<Secret>,
+    pub metrics_bind: Option<SocketAddr>,
+    /// Where each setting came from, for `config check`.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+const MAX_BODY_LIMIT: u64 = 16 * 1024 * 1024;
+
+impl Settings {
+    /// Loads from the optional file and the given environment (the process
+    /// environment in production; a fixed list in tests).
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let layers = Layers::gather(file, env)?;
+        Self::resolve(&layers)
+    }
+
+    /// Loads from `--config`/`GATEHOUSE_CONFIG` and the process environment.
+    pub fn from_process(config_flag: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_path = std::env::var_os("GATEHOUSE_CONFIG").map(PathBuf::from);
+        let file = config_flag.map(Path::to_path_buf).or(env_path);
+        Self::load(file.as_deref(), std::env::vars())
+    }
+
+    fn resolve(layers: &Layers) -> Result<Self, ConfigError> {
+        let mut r = Resolver { layers, origins: BTreeMap::new() };
+        let profile = match r.string("profile")?.as_deref() {
+            None | Some("dev") => Profile::Dev,
+            Some("production") => Profile::Production,
+            Some(other) => return Err(r.error("profile", format!("expected `dev` or `production`, got `{other}`"))),
+        };
+        let dev = profile == Profile::Dev;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        let issuer = r.string("issuer")?.unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+        validate_issuer(&issuer, profile).map_err(|m| r.error("issuer", m))?;
+
+        let bind = r.socket_addr("bind")?.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let data_dir = PathBuf::from(r.string("data_dir")?.unwrap_or_else(|| "data".to_owned()));
+        let database_url = match r.string("database_url")? {
+            Some(url) => url,
+            None => format!("sqlite://{}/gatehouse.db?mode=rwc", data_dir.display()),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(r.error("database_url", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        let redis_url = r.string("redis_url")?;
+        if let Some(u) = &redis_url
+            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+        {
+            return Err(r.error("redis_url", "must start with redis:// or rediss://"));
+        }
+
+        let master_key = r.string("master_key")?;
+        match &master_key {
+            Some(k) => {
+                crate::crypto::MasterKey::decode(k).map_err(|e| r.error("master_key", e.to_string()))?;
+            }
+            None if !dev => {
+                return Err(r.error(
+                    "master_key",
+                    "required in production (32 random bytes, base64; e.g. `openssl rand -base64 32`), \
+                     preferably via GATEHOUSE_MASTER_KEY_FILE",
+                ));
+            }
+            None => {}
+        }
+        let bootstrap_admin_password = r.string("bootstrap_admin_password")?;
+
+        let log_format = match r.string("log_format")?.as_deref() {
+            None if dev => LogFormat::Pretty,
+            None => LogFormat::Json,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => return Err(r.error("log_format", format!("expected `json` or `pretty`, got `{other}`"))),
+        };
+        let log_level = r.string("log_level")?.unwrap_or_else(|| "info".to_owned());
+        tracing_subscriber::EnvFilter::try_new(&log_level)
+            .map_err(|e| r.error("log_level", format!("not a valid filter: {e}")))?;
+
+        let metrics_enabled = r.boolean("metrics_enabled")?.unwrap_or(true);
+        let metrics_token = r.string("metrics_token")?;
+        if let Some(t) = &metrics_token
+            && t.len() < 16
+        {
+            return Err(r.error("metrics_token", "must be at least 16 characters"));
+        }
+        let metrics_bind = r.socket_addr("metrics_bind")?;
+        if metrics_enabled && !dev && metrics_token.is_none() && metrics_bind.is_none() {
+            return Err(r.error(
+                "metrics_enabled",
+                "in production /metrics needs `metrics_token` or a separate `metrics_bind` (or set metrics_enabled = false)",
+            ));
+        }
+        if metrics_bind.is_some_and(|m| m == bind) {
+            return Err(r.error("metrics_bind", "must differ from `bind`"));
+        }
+
+        Ok(Settings {
+            profile,
+            issuer,
+            bind,
+            workers: r.int("workers", 1, 256)?.map_or(cpus, |v| v as usize),
+            data_dir,
+            database_url: Secret::new(database_url),
+            db_max_connections: r.int("db_max_connections", 1, 1000)?.map_or(10, |v| v as u32),
+            auto_migrate: r.boolean("auto_migrate")?.unwrap_or(dev),
+            redis_url: redis_url.map(Secret::new),
+            master_key: master_key.map(Secret::new),
+            bootstrap_admin_password: bootstrap_admin_password.map(Secret::new),
+            log_format,
+            log_level,
+            body_limit_bytes: r.int("body_limit_bytes", 1024, MAX_BODY_LIMIT)?.map_or(64 * 1024, |v| v as usize),
+            shutdown_timeout_secs: r.int("shutdown_timeout_secs", 0, 3600)?.unwrap_or(30),
+            ready_timeout_ms: r.int("ready_timeout_ms", 10, 60_000)?.unwrap_or(2000),
+            password_hash_concurrency: r.int("password_hash_concurrency", 1, 256)?.map_or(cpus, |v| v as usize),
+            metrics_enabled,
+            metrics_token: metrics_token.map(Secret::new),
+            metrics_bind,
+            origins: r.origins,
+        })
+    }
+
+    pub fn database_kind(&self) -> DatabaseKind {
+        if self.database_url.expose().starts_with("sqlite:") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
+    }
+
+    /// The issuer uses TLS, so cookies get `Secure` and responses HSTS.
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// The effective configuration with every secret redacted, for
+    /// `gatehouse config check`. Keys map to `(value, origin)`.
+    pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
+        use serde_json::{Value, json};
+        let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
+        let entries: [(&'static str, Value); 20] = [
+            ("profile", json!(self.profile)),
+            ("issuer", json!(self.issuer)),
+            ("bind", json!(self.bind.to_string())),
+            ("workers", json!(self.workers)),
+            ("data_dir", json!(self.data_dir.display().to_string())),
+            ("database_url", json!(redact_url(self.database_url.expose()))),
+            ("db_max_connections", json!(self.db_max_connections)),
+            ("auto_migrate", json!(self.auto_migrate)),
+            ("redis_url", self.redis_url.as_ref().map_or(Value::Null, |u| json!(redact_url(u.expose())))),
+            ("master_key", secret(&self.master_key)),
+            ("bootstrap_admin_password", secret(&self.bootstrap_admin_password)),
+            ("log_format", json!(self.log_format)),
+            ("log_level", json!(self.log_level)),
+            ("body_limit_bytes", json!(self.body_limit_bytes)),
+            ("shutdown_timeout_secs", json!(self.shutdown_timeout_secs)),
+            ("ready_timeout_ms", json!(self.ready_timeout_ms)),
+            ("password_hash_concurrency", json!(self.password_hash_concurrency)),
+            ("metrics_enabled", json!(self.metrics_enabled)),
+            ("metrics_token", secret(&self.metrics_token)),
+            ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),
+        ];
+        entries
+            .into_iter()
+            .map(|(k, v)| {
+                let origin = self.origins.get(k).map_or_else(|| "default".to_owned(), ToString::to_string);
+                (k, (v, origin))
+            })
+            .collect()
+    }
+}
+
+/// Which database engine the URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// OIDC Discovery §3: an `https` URL with no query or fragment. Plain `http`
+/// is allowed in production only on loopback (for local proxies and tests).
+fn validate_issuer(issuer: &str, profile: Profile) -> Result<(), String> {
+    let url = url::Url::parse(issuer).map_err(|e| format!("`{issuer}` is not an absolute URL: {e}"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(format!("scheme must be https (or http on loopback), got `{}`", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must have a host".to_owned());
+    }
+    if url.query().is_some() || issuer.contains('?') {
+        return Err("must not contain a query".to_owned());
+    }
+    if url.fragment().is_some() || issuer.contains('#') {
+        return Err("must not contain a fragment".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain user information".to_owned());
+    }
+    if issuer.ends_with('/') {
+        return Err("must not end with `/` (clients compare the issuer as an exact string)".to_owned());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && profile == Profile::Production && !loopback {
+        return Err("plain http is only allowed on loopback in production; use https".to_owned());
+    }
+    Ok(())
+}
+
+/// Typed reads of the merged layers, remembering each value's origin.
+struct Resolver<'a> {
+    layers: &'a Layers,
+    origins: BTreeMap<&'static str, Origin>,
+}
+
+impl Resolver<'_> {
+    fn raw(&mut self, key: &'static str) -> Option<toml::Value> {
+        let raw = self.layers.get(key)?;
+        self.origins.insert(key, raw.origin.clone());
+        Some(raw.value.clone())
+    }
+
+    fn error(&self, key: &'static str, message: impl Into<String>) -> ConfigError {
+        let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
+        ConfigError::invalid(key, &origin, message)
+    }
+
+    fn string(&mut self, key: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) if s.trim().is_empty() => Err(self.error(key, "must not be empty")),
+            Some(toml::Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.error(key, format!("expected a string, got {}", other.type_str()))),
+        }
+    }
+
+    fn int(&mut self, key: &'static str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
+        let v = match self.raw(key) {
+            None => return Ok(None),
+            Some(toml::Value::Integer(i)) => u64::try_from(i).ok(),
+            Some(toml::Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        match v {
+            Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
+            _ => Err(self.error(key, format!("expected an integer from {min} to {max}"))),
+        }
+    }
+
+    fn boolean(&mut self, key: &'static str) -> Result<Option<bool>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(b)),
+            Some(toml::Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" => Ok(Some(false)),
+                _ => Err(self.error(key, format!("expected true or false, got `{s}`"))),
+            },
+            Some(other) => Err(self.error(key, format!("expected a boolean, got {}", other.type_str()))),
+        }
+    }
+
+    fn socket_addr(&mut self, key: &'static str) -> Result<Option<SocketAddr>, ConfigError> {
+        match self.string(key)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| self.error(key, format!("expected IP:PORT (e.g. 127.0.0.1:8080), got `{s}`"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! Builds the application (storage, actors, HTTP listeners) and runs it
+//! until a shutdown signal, then shuts down in order: stop accepting, drain
+//! in-flight requests, drain actors, close the pool.
+
+use crate::accounts::bootstrap::{self, Bootstrap};
+use crate::accounts::{AccountError, PasswordError, PasswordHasher};
+use crate::actors::Actors;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::crypto::master_key::MasterKeySource;
+use crate::crypto::{MasterKey, MasterKeyError};
+use crate::store::audit::AuditEvent;
+use crate::store::{self, Db, StoreError};
+use crate::web::{self, AppState, metrics::Metrics};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why the server could not start. Each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the database schema is not up to date; run `gatehouse migrate up` (or set auto_migrate = true)")]
+    SchemaOutdated,
+    #[error("master key: {0}")]
+    MasterKey(#[from] MasterKeyError),
+    #[error("bootstrap admin: {0}")]
+    Bootstrap(#[from] AccountError),
+    #[error("password hasher: {0}")]
+    Password(#[from] PasswordError),
+    #[error("metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    server: Server,
+    metrics_server: Option<Server>,
+    state: actix_web::web::Data<AppState>,
+    bootstrap: Bootstrap,
+    master_key_source: MasterKeySource,
+    started: Instant,
+}
+
+impl Application {
+    /// Connects to the configured database and builds everything.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = store::connect(settings.database_url.expose(), settings.db_max_connections).await?;
+        Self::build_with(settings, db, Arc::new(SystemClock)).await
+    }
+
+    /// Builds on an existing pool with a given clock (tests pin both).
+    pub async fn build_with(settings: Settings, db: Db, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let started = Instant::now();
+        if settings.auto_migrate {
+            store::migrate_up(&db).await?;
+        } else if !store::is_up_to_date(&db).await? {
+            return Err(StartupError::SchemaOutdated);
+        }
+        let (master_key, master_key_source) =
+            MasterKey::load_or_generate(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
+        let hasher = PasswordHasher::new(settings.password_hash_concurrency)?;
+        let actors = Actors::start(db.clone());
+
+        let bootstrap = bootstrap::ensure_admin(
+            &db,
+            &hasher,
+            settings.bootstrap_admin_password.as_ref().map(|p| p.expose()),
+            clock.now(),
+        )
+        .await?;
+        if let Bootstrap::CreatedWithConfiguredPassword(u) | Bootstrap::CreatedWithGeneratedPassword(u, _) = &bootstrap
+        {
+            let mut ev = AuditEvent::new(clock.now(), "system", "user.created", Some(u.id.clone()));
+            ev.reason = Some("bootstrap administrator".into());
+            actors.audit.record(ev);
+        }
+
+        let settings = Arc::new(settings);
+        let state = actix_web::web::Data::new(AppState {
+            settings: settings.clone(),
+            db,
+            actors,
+            clock,
+            hasher,
+            metrics: Arc::new(Metrics::new()?),
+            master_key: Arc::new(master_key),
+        });
+
+        let listener = bind(settings.bind)?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let state = app_state.clone();
+            App::new()
+                .app_data(state.clone())
+                .configure(|cfg| web::configure(cfg, &state))
+                .default_service(actix_web::web::to(web::error::not_found))
+                .wrap(from_fn(web::middleware::body_limit))
+                .wrap(from_fn(web::middleware::security_headers))
+                .wrap(from_fn(web::middleware::request_context))
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .disable_signals()
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr, source })?
+        .run();
+
+        let (metrics_server, metrics_addr) = match settings.metrics_bind.filter(|_| settings.metrics_enabled) {
+            Some(bind_addr) => {
+                let (s, a) = metrics_server(bind_addr, state.clone(), settings.shutdown_timeout_secs)?;
+                (Some(s), Some(a))
+            }
+            None => (None, None),
+        };
+
+        Ok(Self { addr, metrics_addr, server, metrics_server, state, bootstrap, master_key_source, started })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// What the first-start bootstrap did (the CLI shows a generated password once).
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    pub fn master_key_source(&self) -> &MasterKeySource {
+        &self.master_key_source
+    }
+
+    /// Time spent in [`Application::build_with`] so far.
+    pub fn startup_elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// A handle that stops the server gracefully (tests use it; the binary
+    /// stops on SIGTERM/SIGINT through `run_until_stopped(true)`).
+    pub fn handle(&self) -> ShutdownHandle {
+        ShutdownHandle { main: self.server.handle(), metrics: self.metrics_server.as_ref().map(Server::handle) }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until stopped, then shuts down in order and logs one final line.
+    pub async fn run_until_stopped(self, handle_signals: bool) -> std::io::Result<()> {
+        let handle = self.handle();
+        if handle_signals {
+            let h = handle.clone();
+            actix_rt::spawn(async move {
+                let signal = wait_for_signal().await;
+                tracing::info!(signal, "shutdown requested; no new connections, draining in-flight requests");
+                h.stop().await;
+            });
+        }
+        let metrics = async {
+            match self.metrics_server {
+                Some(s) => s.await,
+                None => Ok(()),
+            }
+        };
+        let (main, metrics) = futures_util::future::join(self.server, metrics).await;
+        let timeout = Duration::from_secs(self.state.settings.shutdown_timeout_secs.max(1));
+        self.state.actors.clone().shutdown(timeout).await;
+        if let Err(e) = self.state.db.close_by_ref().await {
+            tracing::warn!(error = %e, "closing the database pool failed");
+        }
+        tracing::info!("gatehouse stopped");
+        main.and(metrics)
+    }
+}
+
+/// Stops every listener of one application.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    main: ServerHandle,
+    metrics: Option<ServerHandle>,
+}
+
+impl ShutdownHandle {
+    /// Graceful: stop accepting, let in-flight requests finish within the
+    /// drain timeout.
+    pub async fn stop(&self) {
+        let metrics = async {
+            if let Some(m) = &self.metrics {
+                m.stop(true).await;
+            }
+        };
+        futures_util::future::join(self.main.stop(true), metrics).await;
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })
+}
+
+fn metrics_server(
+    bind_addr: SocketAddr,
+    state: actix_web::web::Data<AppState>,
+    shutdown_timeout: u64,
+) -> Result<(Server, SocketAddr), StartupError> {
+    let listener = bind(bind_addr)?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: bind_addr, source })?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", actix_web::web::get().to(web::metrics::get_metrics))
+            .wrap(from_fn(web::middleware::security_headers))
+    })
+    .workers(1)
+    .shutdown_timeout(shutdown_timeout)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartupError::Bind { addr, source })?
+    .run();
+    Ok((server, addr))
+}
+
+/// Resolves with the name of the first of SIGTERM or SIGINT.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
+    }
+}

@@ -1,0 +1,126 @@
+//! Storage: the connection pool, migrations, and one repository module per
+//! aggregate. The only place that builds queries.
+
+pub mod audit;
+pub mod users;
+
+use crate::config::DatabaseKind;
+use migration::{Migrator, MigratorTrait as _};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, DatabaseConnection, DbErr, TransactionTrait as _};
+use std::time::Duration;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Storage failures. Callers map these to their own wire errors; the text
+/// may name tables but never carries row values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Opens the pool. SQLite gets WAL (readers never wait for the writer), a
+/// busy timeout (writers queue instead of failing) and foreign keys on.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {
+    if let Some(dir) = sqlite_parent_dir(url) {
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        // sqlx statement logging would print bound values.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    Ok(sea_orm::Database::connect(opts).await?)
+}
+
+/// The directory of a `sqlite://path/file.db` URL, which SQLite will not
+/// create by itself.
+fn sqlite_parent_dir(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    let parent = std::path::Path::new(path).parent()?.to_str()?;
+    (!parent.is_empty()).then(|| parent.to_owned())
+}
+
+pub fn kind(db: &DatabaseConnection) -> DatabaseKind {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => DatabaseKind::Sqlite,
+        _ => DatabaseKind::Postgres,
+    }
+}
+
+/// An arbitrary constant naming Gatehouse's migration lock on PostgreSQL.
+const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_686f_7573; // "gatehous"
+
+/// Applies pending migrations. On PostgreSQL several instances may start at
+/// once: a transaction-scoped advisory lock makes them take turns, and the
+/// DDL commits atomically with the migration record.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StoreError> {
+    match kind(db) {
+        DatabaseKind::Postgres => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
+            Migrator::up(&txn, None).await?;
+            txn.commit().await?;
+        }
+        DatabaseKind::Sqlite => Migrator::up(db, None).await?,
+    }
+    Ok(())
+}
+
+/// Reverts the last `steps` applied migrations.
+pub async fn migrate_down(db: &DatabaseConnection, steps: u32) -> Result<(), StoreError> {
+    Ok(Migrator::down(db, Some(steps)).await?)
+}
+
+/// One migration and whether it has been applied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationState {
+    pub name: String,
+    pub applied: bool,
+}
+
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<MigrationState>, StoreError> {
+    let list = Migrator::get_migration_with_status(db).await?;
+    Ok(list
+        .iter()
+        .map(|m| MigrationState {
+            name: m.name().to_owned(),
+            applied: matches!(m.status(), migration::MigrationStatus::Applied),
+        })
+        .collect())
+}
+
+/// True when no migration is pending (the server refuses to run on a
+/// schema it does not know).
+pub async fn is_up_to_date(db: &DatabaseConnection) -> Result<bool, StoreError> {
+    Ok(migration_status(db).await?.iter().all(|m| m.applied))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_parent_dir;
+
+    #[test]
+    fn sqlite_dir_is_derived_from_the_url() {
+        assert_eq!(sqlite_parent_dir("sqlite://data/gh.db?mode=rwc").as_deref(), Some("data"));
+        assert_eq!(sqlite_parent_dir("sqlite:///var/lib/gh/gh.db").as_deref(), Some("/var/lib/gh"));
+        assert_eq!(sqlite_parent_dir("sqlite://gh.db"), None);
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("postgres://x/y"), None);
+    }
+}

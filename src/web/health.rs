@@ -1,0 +1,44 @@
+//! Liveness and readiness for orchestrators and load balancers.
+
+use super::{AppState, request_id_of};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use std::time::Duration;
+
+/// `GET /health/live`: the process is answering HTTP.
+pub async fn get_live() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .json(json!({ "status": "ok" }))
+}
+
+/// `GET /health/ready`: the database answers within the configured timeout
+/// and every actor serves its mailbox; otherwise 503 naming what failed.
+/// Details of a failure go to the log, not to the (public) response.
+pub async fn get_ready(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let timeout = Duration::from_millis(state.settings.ready_timeout_ms);
+    let (db, actors) = tokio::join!(tokio::time::timeout(timeout, state.db.ping()), state.actors.health(timeout));
+
+    let mut checks = serde_json::Map::new();
+    let db_ok = match db {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(request_id = %request_id_of(&req), error = %e, "readiness: database unreachable");
+            "unreachable"
+        }
+        Err(_) => {
+            tracing::warn!(request_id = %request_id_of(&req), "readiness: database timed out");
+            "timeout"
+        }
+    };
+    checks.insert("database".into(), json!(db_ok));
+    let mut ready = db_ok == "ok";
+    for a in actors {
+        ready &= a.alive;
+        checks.insert(a.name.into(), json!(if a.alive { "ok" } else { "not_responding" }));
+    }
+    let mut res = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .json(json!({ "status": if ready { "ready" } else { "unavailable" }, "checks": checks }))
+}

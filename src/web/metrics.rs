@@ -1,0 +1,80 @@
+//! Prometheus metrics: request counts and latency histograms per route
+//! pattern (never per raw path, which would let callers mint series).
+
+use super::AppState;
+use super::error::ApiError;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pub csp_reports: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("gatehouse".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route pattern and status"),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by method and route pattern")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["method", "route"],
+        )?;
+        let csp_reports = IntCounterVec::new(
+            Opts::new("csp_violation_reports_total", "Content-Security-Policy violation reports by directive"),
+            &["directive"],
+        )?;
+        let build = IntGauge::with_opts(
+            Opts::new("build_info", "Always 1; labelled with the running version")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        build.set(1);
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(csp_reports.clone()))?;
+        registry.register(Box::new(build))?;
+        Ok(Self { registry, requests, latency, csp_reports })
+    }
+
+    /// Records one finished request.
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
+        self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
+        self.latency.with_label_values(&[method, route]).observe(seconds);
+    }
+
+    pub fn render(&self) -> Result<Vec<u8>, prometheus::Error> {
+        let mut out = Vec::with_capacity(4096);
+        TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
+        Ok(out)
+    }
+}
+
+/// `GET /metrics`, behind the bearer token when one is configured.
+pub async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.settings.metrics_token {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !crate::crypto::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    let body = state.metrics.render().map_err(|e| ApiError::internal(&super::request_id_of(&req), &e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .body(body))
+}
