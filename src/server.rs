@@ -158,17 +158,22 @@ impl Application {
         &self.state.db
     }
 
-    /// Serves until stopped, then shuts down in order and logs one final line.
-    pub async fn run_until_stopped(self, handle_signals: bool) -> std::io::Result<()> {
+    /// Stops gracefully on the first SIGTERM or SIGINT. The handlers are
+    /// registered before this returns, so a signal that arrives right after
+    /// start-up is never missed (nor fatal).
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        let signals = Signals::register()?;
         let handle = self.handle();
-        if handle_signals {
-            let h = handle.clone();
-            actix_rt::spawn(async move {
-                let signal = wait_for_signal().await;
-                tracing::info!(signal, "shutdown requested; no new connections, draining in-flight requests");
-                h.stop().await;
-            });
-        }
+        actix_rt::spawn(async move {
+            let signal = signals.recv().await;
+            tracing::info!(signal, "shutdown requested; no new connections, draining in-flight requests");
+            handle.stop().await;
+        });
+        Ok(())
+    }
+
+    /// Serves until stopped, then shuts down in order and logs one final line.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = async {
             match self.metrics_server {
                 Some(s) => s.await,
@@ -232,25 +237,38 @@ fn metrics_server(
     Ok((server, addr))
 }
 
-/// Resolves with the name of the first of SIGTERM or SIGINT.
-async fn wait_for_signal() -> &'static str {
+/// SIGTERM and SIGINT, registered up front.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            },
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Resolves with the name of the first signal received.
+    async fn recv(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "ctrl-c"
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "ctrl-c"
+        }
     }
 }

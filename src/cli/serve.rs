@@ -34,15 +34,16 @@ pub async fn serve(settings: Settings) -> Result<(), CliError> {
         Bootstrap::NotNeeded => {}
     }
 
+    app.stop_on_signals()?;
     let startup_ms = app.startup_elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         address = %app.addr(),
         metrics_address = app.metrics_addr().map(|a| a.to_string()),
         issuer,
-        profile = ?profile,
+        profile = profile.as_str(),
         startup_ms,
         "gatehouse listening"
     );
-    app.run_until_stopped(true).await?;
+    app.run_until_stopped().await?;
     Ok(())
 }

@@ -38,6 +38,15 @@ pub enum Profile {
     Production,
 }
 
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Dev => "dev",
+            Profile::Production => "production",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -164,7 +173,7 @@ impl Settings {
                 "in production /metrics needs `metrics_token` or a separate `metrics_bind` (or set metrics_enabled = false)",
             ));
         }
-        if metrics_bind.is_some_and(|m| m == bind) {
+        if metrics_bind.is_some_and(|m| m == bind && m.port() != 0) {
             return Err(r.error("metrics_bind", "must differ from `bind`"));
         }
 

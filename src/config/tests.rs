@@ -200,3 +200,16 @@ fn redacted_view_hides_every_secret() {
     assert!(shown.contains("db/gh"), "{shown}");
     assert!(!format!("{s:?}").contains("pg-pass-123"));
 }
+
+#[test]
+fn example_file_is_valid_and_documents_every_key() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("gatehouse.example.toml");
+    Settings::load(Some(&path), env(&[])).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for key in load::KEYS {
+        assert!(
+            text.contains(&format!("{key} =")) || text.contains(&format!("{key}_file =")),
+            "gatehouse.example.toml does not document `{key}`"
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! The real binary: CLI behaviour, logs that never carry secrets, and a
+//! graceful SIGTERM while a request is in flight.
+
+use crate::helpers::{TestDatabase, base_env, with};
+use serde_json::Value;
+use std::io::{BufRead as _, Write as _};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .envs(env.iter().cloned())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn json_out(o: &Output) -> Value {
+    assert!(o.status.success(), "stdout: {}\nstderr: {}", text(&o.stdout), text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout)))
+}
+
+#[test]
+fn version_and_bad_arguments() {
+    let o = run(&[], &["--version"], None);
+    assert!(o.status.success());
+    assert_eq!(text(&o.stdout).trim(), format!("gatehouse {}", env!("CARGO_PKG_VERSION")));
+
+    for args in
+        [&["frobnicate"][..], &["user", "create"], &["migrate", "down", "--steps", "0"], &["user", "set-password", "x"]]
+    {
+        let o = run(&[], args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(!text(&o.stderr).is_empty());
+    }
+}
+
+#[test]
+fn config_check_redacts_secrets_and_fails_on_errors() {
+    let env: Vec<(String, String)> = [
+        ("GATEHOUSE_PROFILE", "production"),
+        ("GATEHOUSE_ISSUER", "https://id.example.com"),
+        ("GATEHOUSE_MASTER_KEY", KEY),
+        ("GATEHOUSE_METRICS_TOKEN", "metrics-token-abcdef"),
+        ("GATEHOUSE_DATABASE_URL", "postgres://gh:db-password-xyz@db.internal/gh"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let o = run(&env, &["config", "check"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("issuer = \"https://id.example.com\"  # environment variable GATEHOUSE_ISSUER"), "{out}");
+    for secret in [KEY, "metrics-token-abcdef", "db-password-xyz"] {
+        assert!(!out.contains(secret), "{secret} leaked: {out}");
+    }
+    let v = json_out(&run(&env, &["config", "check", "--json"], None));
+    assert_eq!(v["master_key"]["value"], "[redacted]");
+    assert_eq!(v["bind"]["origin"], "default");
+
+    let bad = with(env.clone(), &[("GATEHOUSE_ISSUER", "http://id.example.com")]);
+    let o = run(&bad, &["config", "check"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("`issuer`"), "{}", text(&o.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gatehouse.toml");
+    std::fs::write(&file, "issuer = \"http://127.0.0.1:9\"\nbogus_key = 1\n").unwrap();
+    let o = run(&[], &["--config", file.to_str().unwrap(), "config", "check"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("unknown setting `bogus_key`"), "{}", text(&o.stderr));
+}
+
+#[actix_web::test]
+async fn migrate_commands_report_status() {
+    let db = TestDatabase::create().await;
+    let env = base_env(&db);
+    let status = json_out(&run(&env, &["migrate", "status", "--json"], None));
+    let n = status.as_array().unwrap().len();
+    assert!(n >= 2);
+    assert!(status.as_array().unwrap().iter().all(|m| m["applied"] == false));
+
+    let up = json_out(&run(&env, &["migrate", "up", "--json"], None));
+    assert!(up.as_array().unwrap().iter().all(|m| m["applied"] == true));
+
+    let down = json_out(&run(&env, &["migrate", "down", "--json"], None));
+    let applied: Vec<bool> = down.as_array().unwrap().iter().map(|m| m["applied"] == true).collect();
+    assert_eq!(applied.iter().filter(|a| !**a).count(), 1, "exactly one reverted: {down}");
+    assert!(!applied[n - 1], "the newest one: {down}");
+
+    let o = run(&env, &["migrate", "up"], None);
+    assert!(text(&o.stdout).lines().all(|l| l.starts_with("applied")), "{}", text(&o.stdout));
+}
+
+#[actix_web::test]
+async fn user_commands_manage_users() {
+    let db = TestDatabase::create().await;
+    let env = base_env(&db);
+    assert!(run(&env, &["migrate", "up"], None).status.success());
+
+    let carol = json_out(&run(
+        &env,
+        &[
+            "user",
+            "create",
+            "--username",
+            "Carol",
+            "--email",
+            "carol@example.com",
+            "--admin",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("carols long password\n"),
+    ));
+    assert_eq!(carol["username"], "Carol");
+    assert_eq!(carol["admin"], true);
+    assert_eq!(carol["active"], true);
+    assert!(carol.get("password").is_none(), "a chosen password is never echoed");
+    assert!(!carol.to_string().contains("argon2"), "no hash in output");
+
+    let dup = run(&env, &["user", "create", "--username", "carol", "--password-stdin"], Some("another long password"));
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(text(&dup.stderr).contains("already taken"), "{}", text(&dup.stderr));
+
+    let dave = json_out(&run(&env, &["user", "create", "--username", "dave", "--json"], None));
+    assert!(dave["password"].as_str().unwrap().len() >= 20, "generated password shown once: {dave}");
+
+    let list = json_out(&run(&env, &["user", "list", "--json"], None));
+    assert_eq!(list["total"], 2);
+    let shown = json_out(&run(&env, &["user", "show", "CAROL", "--json"], None));
+    assert_eq!(shown["id"], carol["id"]);
+    assert!(shown.get("password").is_none());
+
+    let disabled = json_out(&run(&env, &["user", "disable", "carol", "--json"], None));
+    assert_eq!(disabled["active"], false);
+    assert_eq!(disabled["version"], 2);
+    let enabled = json_out(&run(&env, &["user", "enable", carol["id"].as_str().unwrap(), "--json"], None));
+    assert_eq!(enabled["active"], true);
+
+    let short = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("short\n"));
+    assert_eq!(short.status.code(), Some(1));
+    assert!(text(&short.stderr).contains("at least 12"), "{}", text(&short.stderr));
+    let ok = json_out(&run(
+        &env,
+        &["user", "set-password", "carol", "--password-stdin", "--json"],
+        Some("a brand new password\n"),
+    ));
+    assert_eq!(ok["version"], 4);
+
+    let missing = run(&env, &["user", "show", "nobody"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no such user"));
+
+    let human = run(&env, &["user", "list"], None);
+    assert!(text(&human.stdout).contains("carol@example.com"), "{}", text(&human.stdout));
+}
+
+/// A `gatehouse serve` child whose stderr (the log) is collected.
+struct Served {
+    child: Child,
+    addr: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(env: &[(String, String)]) -> Served {
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .envs(env.iter().cloned())
+        .arg("serve")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("gatehouse listening")
+                && let Ok(v) = serde_json::from_str::<Value>(&line)
+            {
+                let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+        panic!("server did not start: {:?}", lines.lock().unwrap());
+    });
+    Served { child, addr, lines }
+}
+
+impl Served {
+    fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
+        let status = self.child.wait().unwrap();
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            use std::io::Read as _;
+            out.read_to_string(&mut stdout).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let lines = self.lines.lock().unwrap().clone();
+        (status, lines, stdout)
+    }
+}
+
+fn json_env(db: &TestDatabase, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let env = with(base_env(db), &[("GATEHOUSE_LOG_FORMAT", "json"), ("GATEHOUSE_LOG_LEVEL", "trace")]);
+    with(env, extra)
+}
+
+#[actix_web::test]
+async fn no_password_or_secret_reaches_a_log_line() {
+    let db = TestDatabase::create().await;
+    let dir = db.dir();
+    let pw_file = dir.join("bootstrap-password");
+    std::fs::write(&pw_file, "bootstrap-secret-pw-1\n").unwrap();
+    let mut env = json_env(&db, &[("GATEHOUSE_METRICS_TOKEN", "metrics-secret-token-2")]);
+    if db.is_postgres() {
+        // Trust authentication ignores the password, so it can be planted.
+        let mut url = url::Url::parse(&db.url).unwrap();
+        url.set_password(Some("db-secret-password-7")).unwrap();
+        env = with(env, &[("GATEHOUSE_DATABASE_URL", url.as_str())]);
+    }
+    env.retain(|(k, _)| k != "GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD");
+    env.push(("GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD_FILE".into(), pw_file.display().to_string()));
+
+    let mut everything = String::new();
+    let served = serve(&env);
+    let client = reqwest::Client::new();
+    let base = format!("http://{}", served.addr);
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let res = client
+        .get(format!("{base}/health/ready?token=query-secret-3"))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .header("authorization", "Bearer header-secret-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client.get(format!("{base}/metrics")).bearer_auth("metrics-secret-token-2").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    served.terminate();
+    let (status, lines, stdout) = served.wait();
+    assert!(status.success(), "{status:?} {lines:?}");
+    everything.push_str(&stdout);
+    let access = lines.iter().find(|l| l.contains("\"path\":\"/health/ready\"")).expect("access log line");
+    assert!(access.contains(trace_id), "traceparent continued: {access}");
+    assert!(!access.contains("query-secret-3"), "no query string: {access}");
+    everything.push_str(&lines.join("\n"));
+
+    // CLI commands at trace level.
+    for (args, stdin) in [
+        (&["user", "create", "--username", "erin", "--password-stdin"][..], "cli-secret-password-5\n"),
+        (&["user", "set-password", "erin", "--password-stdin"], "cli-secret-password-6\n"),
+    ] {
+        let o = run(&env, args, Some(stdin));
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        everything.push_str(&text(&o.stdout));
+        everything.push_str(&text(&o.stderr));
+    }
+    for secret in [
+        "bootstrap-secret-pw-1",
+        "metrics-secret-token-2",
+        "query-secret-3",
+        "header-secret-4",
+        "cli-secret-password-5",
+        "cli-secret-password-6",
+        "db-secret-password-7",
+    ] {
+        assert!(!everything.contains(secret), "{secret} appeared in output:\n{everything}");
+    }
+}
+
+#[actix_web::test]
+async fn generated_bootstrap_password_is_shown_once_and_never_logged() {
+    let db = TestDatabase::create().await;
+    let mut env = json_env(&db, &[]);
+    env.retain(|(k, _)| k != "GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD");
+    let served = serve(&env);
+    served.terminate();
+    let (status, lines, _) = served.wait();
+    assert!(status.success(), "{status:?} {lines:?}");
+    let pw_line = lines.iter().find(|l| l.trim_start().starts_with("password:")).expect("password shown");
+    let pw = pw_line.trim_start().trim_start_matches("password:").trim().to_owned();
+    assert!(pw.len() >= 20);
+    let all = lines.join("\n");
+    assert_eq!(all.matches(&pw).count(), 1, "shown exactly once");
+    for l in lines.iter().filter(|l| l.starts_with('{')) {
+        assert!(!l.contains(&pw), "password in a log line: {l}");
+    }
+    // A second start creates nothing and shows nothing.
+    let served = serve(&env);
+    served.terminate();
+    let (status, lines, _) = served.wait();
+    assert!(status.success(), "{status:?} {lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("password:")), "{lines:?}");
+}
+
+#[actix_web::test]
+async fn sigterm_lets_the_in_flight_request_finish_and_exits_zero() {
+    let db = TestDatabase::create().await;
+    let served = serve(&json_env(&db, &[("GATEHOUSE_LOG_LEVEL", "info")]));
+    let addr = served.addr.clone();
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let body = r#"{"csp-report":{"document-uri":"http://127.0.0.1/login","violated-directive":"img-src","blocked-uri":"data"}}"#;
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /csp-report HTTP/1.1\r\nHost: x\r\nContent-Type: application/csp-report\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    served.terminate();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No new connections once shutdown has begun.
+    let late = tokio::net::TcpStream::connect(&addr).await;
+    assert!(late.is_err(), "listener still accepting after SIGTERM");
+
+    conn.write_all(rest.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(10), conn.read_to_string(&mut response)).await.unwrap().unwrap();
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+
+    let (status, lines, _) = served.wait();
+    assert_eq!(status.code(), Some(0), "{lines:?}");
+    let last = lines.iter().rev().find(|l| l.starts_with('{')).unwrap();
+    assert!(last.contains("gatehouse stopped"), "final line: {last}");
+    assert!(lines.iter().any(|l| l.contains("shutdown requested")));
+}

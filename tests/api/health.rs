@@ -1,0 +1,48 @@
+use crate::helpers::spawn_app;
+use serde_json::Value;
+
+#[actix_web::test]
+async fn live_answers_ok() {
+    let app = spawn_app().await;
+    let res = app.get("/health/live").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[actix_web::test]
+async fn ready_reports_each_check() {
+    let app = spawn_app().await;
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["audit_log"], "ok");
+}
+
+#[actix_web::test]
+async fn ready_turns_503_when_the_database_is_unreachable() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    app.db.close_by_ref().await.unwrap();
+
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["checks"]["database"], "unreachable");
+    assert_eq!(body["checks"]["audit_log"], "ok", "only the failing check is named");
+    // Liveness is about the process, not its dependencies.
+    assert_eq!(app.get("/health/live").await.status(), 200);
+}
+
+#[actix_web::test]
+async fn a_stopped_server_stops_answering() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health/live").await.status(), 200);
+    app.handle.stop().await;
+    let res = reqwest::Client::new().get(app.url("/health/live")).send().await;
+    assert!(res.is_err(), "still answering after stop: {res:?}");
+}

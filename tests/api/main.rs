@@ -1,0 +1,10 @@
+//! Integration tests: the real server over real HTTP, on SQLite or (with
+//! GATEHOUSE_TEST_DATABASE_URL) PostgreSQL. One binary, one link.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod binary;
+mod health;
+mod helpers;
+mod http_edge;
+mod metrics;
+mod storage;
