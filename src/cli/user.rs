@@ -53,6 +53,9 @@ pub enum UserAction {
 
 pub async fn run(action: UserAction, settings: Settings, json: bool) -> Result<(), CliError> {
     let db = open_db(&settings).await?;
+    if !crate::store::is_up_to_date(&db).await? {
+        return Err(CliError("the database schema is not up to date; run `gatehouse migrate up` first".into()));
+    }
     let hasher = PasswordHasher::new(1)?;
     let result = dispatch(action, &db, &hasher, json).await;
     db.close_by_ref().await?;

@@ -213,3 +213,12 @@ fn example_file_is_valid_and_documents_every_key() {
         );
     }
 }
+
+#[test]
+fn redacted_view_lists_every_key() {
+    let s = Settings::load(None, env(&[])).unwrap();
+    let shown: Vec<&str> = s.redacted().keys().copied().collect();
+    let mut keys = load::KEYS.to_vec();
+    keys.sort_unstable();
+    assert_eq!(shown, keys);
+}

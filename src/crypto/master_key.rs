@@ -66,8 +66,16 @@ impl MasterKey {
         let mut raw = Zeroizing::new([0u8; 32]);
         super::fill_random(raw.as_mut()).map_err(MasterKeyError::Random)?;
         let encoded = Zeroizing::new(STANDARD.encode(raw.as_ref()));
-        write_private(&path, encoded.as_bytes()).map_err(io)?;
-        Ok((Self(raw), MasterKeySource::GeneratedDevFile(path)))
+        match write_private(&path, encoded.as_bytes()) {
+            Ok(()) => Ok((Self(raw), MasterKeySource::GeneratedDevFile(path))),
+            // Another process generated it between our read and our write:
+            // use theirs, so both encrypt with the same key.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(&path).map_err(io)?;
+                Ok((Self::decode(&text)?, MasterKeySource::ExistingDevFile(path)))
+            }
+            Err(e) => Err(io(e)),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::store::Db;
+use actix_web::error::{JsonPayloadError, PayloadError, UrlencodedError};
 use actix_web::{HttpMessage as _, HttpRequest, ResponseError as _, web};
 use error::ApiError;
 use futures_util::StreamExt as _;
@@ -37,8 +38,8 @@ pub struct AppState {
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     let limit = state.settings.body_limit_bytes;
     cfg.app_data(web::PayloadConfig::new(limit))
-        .app_data(web::JsonConfig::default().limit(limit).error_handler(move |e, _| body_error(e.to_string(), limit)))
-        .app_data(web::FormConfig::default().limit(limit).error_handler(move |e, _| body_error(e.to_string(), limit)))
+        .app_data(web::JsonConfig::default().limit(limit).error_handler(move |e, _| json_body_error(e, limit)))
+        .app_data(web::FormConfig::default().limit(limit).error_handler(move |e, _| form_body_error(e, limit)))
         .route("/health/live", web::get().to(health::get_live))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
@@ -48,14 +49,31 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     }
 }
 
-/// Maps extractor failures: overflow is 413, anything else 400.
-fn body_error(message: String, limit: usize) -> actix_web::Error {
-    let err = if message.contains("overflow") || message.contains("larger than") || message.contains("limit") {
-        ApiError::PayloadTooLarge { limit }
-    } else {
-        ApiError::BadRequest("malformed request body")
-    };
-    actix_web::error::InternalError::from_response(message, err.error_response()).into()
+/// Maps JSON extractor failures: overflow is 413, anything else 400.
+fn json_body_error(e: JsonPayloadError, limit: usize) -> actix_web::Error {
+    let overflow = matches!(
+        e,
+        JsonPayloadError::Overflow { .. }
+            | JsonPayloadError::OverflowKnownLength { .. }
+            | JsonPayloadError::Payload(PayloadError::Overflow)
+    );
+    body_error(e, overflow, limit)
+}
+
+/// Maps form extractor failures: overflow is 413, anything else 400.
+fn form_body_error(e: UrlencodedError, limit: usize) -> actix_web::Error {
+    let overflow = matches!(e, UrlencodedError::Overflow { .. } | UrlencodedError::Payload(PayloadError::Overflow));
+    body_error(e, overflow, limit)
+}
+
+fn body_error(
+    cause: impl std::fmt::Debug + std::fmt::Display + 'static,
+    overflow: bool,
+    limit: usize,
+) -> actix_web::Error {
+    let err =
+        if overflow { ApiError::PayloadTooLarge { limit } } else { ApiError::BadRequest("malformed request body") };
+    actix_web::error::InternalError::from_response(cause, err.error_response()).into()
 }
 
 /// The request id assigned by [`middleware::request_context`].
@@ -75,4 +93,20 @@ pub async fn read_body_limited(mut payload: web::Payload, limit: usize) -> Resul
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractor_overflow_is_413_and_other_failures_400() {
+        let status = |e: actix_web::Error| e.as_response_error().status_code().as_u16();
+        assert_eq!(status(json_body_error(JsonPayloadError::Overflow { limit: 10 }, 10)), 413);
+        assert_eq!(status(json_body_error(JsonPayloadError::OverflowKnownLength { length: 11, limit: 10 }, 10)), 413);
+        assert_eq!(status(json_body_error(JsonPayloadError::Payload(PayloadError::Overflow), 10)), 413);
+        assert_eq!(status(json_body_error(JsonPayloadError::ContentType, 10)), 400);
+        assert_eq!(status(form_body_error(UrlencodedError::Overflow { size: 11, limit: 10 }, 10)), 413);
+        assert_eq!(status(form_body_error(UrlencodedError::ContentType, 10)), 400);
+    }
 }

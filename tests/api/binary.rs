@@ -87,6 +87,11 @@ fn config_check_redacts_secrets_and_fails_on_errors() {
     let o = run(&[], &["--config", file.to_str().unwrap(), "config", "check"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("unknown setting `bogus_key`"), "{}", text(&o.stderr));
+    let via_env = [("GATEHOUSE_CONFIG".to_owned(), file.display().to_string())];
+    let o = run(&via_env, &["config", "check", "--json"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert!(err["error"].as_str().unwrap().contains("bogus_key"), "{err}");
 }
 
 #[actix_web::test]
@@ -114,6 +119,9 @@ async fn migrate_commands_report_status() {
 async fn user_commands_manage_users() {
     let db = TestDatabase::create().await;
     let env = base_env(&db);
+    let early = run(&env, &["user", "list"], None);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(text(&early.stderr).contains("gatehouse migrate up"), "{}", text(&early.stderr));
     assert!(run(&env, &["migrate", "up"], None).status.success());
 
     let carol = json_out(&run(
@@ -172,6 +180,16 @@ async fn user_commands_manage_users() {
 
     let human = run(&env, &["user", "list"], None);
     assert!(text(&human.stdout).contains("carol@example.com"), "{}", text(&human.stdout));
+
+    let conn = gatehouse::store::connect(&db.url, 1).await.unwrap();
+    let actions: Vec<String> = gatehouse::store::audit::recent(&conn, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == "cli" && e.target.as_deref() == carol["id"].as_str())
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["user.password_set", "user.enabled", "user.disabled", "user.created"]);
 }
 
 /// A `gatehouse serve` child whose stderr (the log) is collected.
@@ -315,6 +333,12 @@ async fn generated_bootstrap_password_is_shown_once_and_never_logged() {
     for l in lines.iter().filter(|l| l.starts_with('{')) {
         assert!(!l.contains(&pw), "password in a log line: {l}");
     }
+    // Terminated right after start: the audit actor's drain, not its timer,
+    // must have written the bootstrap event before the process exited.
+    let conn = gatehouse::store::connect(&db.url, 1).await.unwrap();
+    let events = gatehouse::store::audit::recent(&conn, 10).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "user.created" && e.actor == "system"), "{events:?}");
+    conn.close().await.unwrap();
     // A second start creates nothing and shows nothing.
     let served = serve(&env);
     served.terminate();
