@@ -63,6 +63,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
     let result = actix_rt::System::new().block_on(run(cli));
+    crate::telemetry::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError(message)) => {
