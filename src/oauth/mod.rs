@@ -1,0 +1,9 @@
+//! OAuth 2 protocol logic, free of HTTP types: client registrations and
+//! their validation (grants, PKCE, introspection and revocation follow).
+
+pub mod client;
+pub mod redirect_uri;
+pub mod scope;
+mod wire;
+
+pub use client::{ClientError, ClientRegistration, ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
