@@ -2,4 +2,5 @@
 //! the source of truth for the schema; these mirror them.
 
 pub mod audit_events;
+pub mod clients;
 pub mod users;

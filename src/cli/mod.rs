@@ -3,6 +3,7 @@
 //! with or without a running server, and a running server sees their effect
 //! at once (it reads the same rows).
 
+mod client;
 mod config_check;
 mod migrate;
 mod serve;
@@ -39,6 +40,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         action: config_check::ConfigAction,
+    },
+    /// Manage OAuth clients.
+    Client {
+        #[command(subcommand)]
+        action: client::ClientAction,
     },
     /// Manage users.
     User {
@@ -84,6 +90,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config { action } => config_check::run(action, load(), cli.json),
         Command::Migrate { action } => migrate::run(action, load()?, cli.json).await,
         Command::User { action } => user::run(action, load()?, cli.json).await,
+        Command::Client { action } => client::run(action, load()?, cli.json).await,
     }
 }
 
@@ -96,4 +103,46 @@ async fn open_db(settings: &Settings) -> Result<crate::store::Db, CliError> {
 /// Prints a value as pretty JSON on stdout.
 fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+}
+
+/// Prints one object: pretty JSON, or `key value` lines. `secret_field`
+/// names a field shown only this once.
+fn show(json: bool, v: &serde_json::Value, secret_field: Option<&str>) {
+    if json {
+        print_json(v);
+        return;
+    }
+    if let Some(obj) = v.as_object() {
+        for (k, val) in obj {
+            let shown = match val {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "-".to_owned(),
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            };
+            println!("{k:<28} {shown}");
+        }
+    }
+    if let Some(field) = secret_field {
+        println!("\nThe {field} above is shown only once; store it now.");
+    }
+}
+
+/// Records an admin action taken from the command line.
+async fn audit(db: &crate::store::Db, action: &'static str, target: &str) -> Result<(), CliError> {
+    use crate::store::audit::{self, AuditEvent};
+    audit::append(db, vec![AuditEvent::new(chrono::Utc::now(), "cli", action, Some(target.to_owned()))]).await?;
+    Ok(())
+}
+
+/// Fails unless every migration has been applied.
+async fn require_schema(db: &crate::store::Db) -> Result<(), CliError> {
+    if !crate::store::is_up_to_date(db).await? {
+        return Err(CliError("the database schema is not up to date; run `gatehouse migrate up` first".into()));
+    }
+    Ok(())
 }

@@ -1,10 +1,9 @@
 //! `gatehouse user create|list|show|disable|enable|set-password`.
 
-use super::{CliError, open_db, print_json};
+use super::{CliError, audit, open_db, print_json, show};
 use crate::accounts::PasswordHasher;
 use crate::accounts::users::{self, NewUser, Password, Username, parse_display_name, parse_email};
 use crate::config::Settings;
-use crate::store::audit::{self, AuditEvent};
 use crate::store::{Db, users as repo};
 use chrono::Utc;
 use clap::Subcommand;
@@ -53,9 +52,7 @@ pub enum UserAction {
 
 pub async fn run(action: UserAction, settings: Settings, json: bool) -> Result<(), CliError> {
     let db = open_db(&settings).await?;
-    if !crate::store::is_up_to_date(&db).await? {
-        return Err(CliError("the database schema is not up to date; run `gatehouse migrate up` first".into()));
-    }
+    super::require_schema(&db).await?;
     let hasher = PasswordHasher::new(1)?;
     let result = dispatch(action, &db, &hasher, json).await;
     db.close_by_ref().await?;
@@ -79,12 +76,12 @@ async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bo
                 is_admin: admin,
             };
             let user = users::create_user(db, hasher, new, Utc::now()).await?;
-            audit(db, "user.created", &user).await?;
+            audit(db, "user.created", &user.id).await?;
             let mut out = user_json(&user);
             if let Some(pw) = &generated {
                 out["password"] = json!(pw.as_str());
             }
-            show(json, &out, generated.is_some());
+            show(json, &out, generated.is_some().then_some("password"));
         }
         UserAction::List { limit, offset } => {
             let list = repo::list(db, offset, limit.min(10_000)).await?;
@@ -106,23 +103,23 @@ async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bo
                 }
             }
         }
-        UserAction::Show { user } => show(json, &user_json(&users::find_user(db, &user).await?), false),
+        UserAction::Show { user } => show(json, &user_json(&users::find_user(db, &user).await?), None),
         UserAction::Disable { user } => {
             let u = users::set_active(db, &users::find_user(db, &user).await?, false, Utc::now()).await?;
-            audit(db, "user.disabled", &u).await?;
-            show(json, &user_json(&u), false);
+            audit(db, "user.disabled", &u.id).await?;
+            show(json, &user_json(&u), None);
         }
         UserAction::Enable { user } => {
             let u = users::set_active(db, &users::find_user(db, &user).await?, true, Utc::now()).await?;
-            audit(db, "user.enabled", &u).await?;
-            show(json, &user_json(&u), false);
+            audit(db, "user.enabled", &u.id).await?;
+            show(json, &user_json(&u), None);
         }
         UserAction::SetPassword { user, .. } => {
             let target = users::find_user(db, &user).await?;
             let password = Password::parse(read_password_stdin()?)?;
             let u = users::set_password(db, hasher, &target, password, Utc::now()).await?;
-            audit(db, "user.password_set", &u).await?;
-            show(json, &user_json(&u), false);
+            audit(db, "user.password_set", &u.id).await?;
+            show(json, &user_json(&u), None);
         }
     }
     Ok(())
@@ -139,11 +136,6 @@ fn read_password_stdin() -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(trimmed.to_owned()))
 }
 
-async fn audit(db: &Db, action: &'static str, user: &User) -> Result<(), CliError> {
-    audit::append(db, vec![AuditEvent::new(Utc::now(), "cli", action, Some(user.id.clone()))]).await?;
-    Ok(())
-}
-
 /// The public view of a user: never the password hash.
 fn user_json(u: &User) -> serde_json::Value {
     json!({
@@ -157,24 +149,4 @@ fn user_json(u: &User) -> serde_json::Value {
         "updated_at": u.updated_at.to_rfc3339(),
         "version": u.version,
     })
-}
-
-fn show(json: bool, v: &serde_json::Value, has_secret: bool) {
-    if json {
-        print_json(v);
-        return;
-    }
-    if let Some(obj) = v.as_object() {
-        for (k, val) in obj {
-            let shown = match val {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => "-".to_owned(),
-                other => other.to_string(),
-            };
-            println!("{k:<13} {shown}");
-        }
-    }
-    if has_secret {
-        println!("\nThe password above is shown only once.");
-    }
 }

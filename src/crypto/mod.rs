@@ -2,8 +2,10 @@
 //! comparison and the master key that encrypts secrets at rest.
 
 pub mod master_key;
+pub mod secret_hash;
 
 pub use master_key::{MasterKey, MasterKeyError};
+pub use secret_hash::SecretHasher;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -125,7 +125,10 @@ impl ClientRegistration {
     /// Confidential clients get a server-generated secret (unless they
     /// authenticate with a key).
     pub fn needs_secret(&self) -> bool {
-        matches!(self.auth_method, TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost)
+        matches!(
+            self.auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+        )
     }
 }
 
@@ -150,7 +153,8 @@ impl ClientSpec {
             (ClientType::Confidential, m) => m.unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic),
         };
 
-        let redirect_uris = uris(&self.redirect_uris, client_type, |uri, reason| ClientError::RedirectUri { uri, reason })?;
+        let redirect_uris =
+            uris(&self.redirect_uris, client_type, |uri, reason| ClientError::RedirectUri { uri, reason })?;
         let post_logout_redirect_uris = uris(&self.post_logout_redirect_uris, client_type, |uri, reason| {
             ClientError::PostLogoutRedirectUri { uri, reason }
         })?;
@@ -173,7 +177,8 @@ impl ClientSpec {
         if has(AuthorizationCode) && redirect_uris.is_empty() {
             return Err(ClientError::MissingRedirectUri);
         }
-        if !has(AuthorizationCode) && !(redirect_uris.is_empty() && post_logout_redirect_uris.is_empty()) {
+        let registers_uris = !redirect_uris.is_empty() || !post_logout_redirect_uris.is_empty();
+        if registers_uris && !has(AuthorizationCode) {
             return Err(ClientError::RedirectWithoutCode);
         }
         if has(RefreshToken) && !has(AuthorizationCode) {
@@ -216,7 +221,13 @@ impl ClientSpec {
             scopes,
             jwks_uri,
             access_token_ttl: lifetime("access token", self.access_token_ttl, DEFAULT_ACCESS_TOKEN_TTL, 60, 86_400)?,
-            refresh_token_ttl: lifetime("refresh token", self.refresh_token_ttl, DEFAULT_REFRESH_TOKEN_TTL, 300, 31_536_000)?,
+            refresh_token_ttl: lifetime(
+                "refresh token",
+                self.refresh_token_ttl,
+                DEFAULT_REFRESH_TOKEN_TTL,
+                300,
+                31_536_000,
+            )?,
             id_token_ttl: lifetime("ID token", self.id_token_ttl, DEFAULT_ID_TOKEN_TTL, 60, 86_400)?,
             signing_alg: self.signing_alg.unwrap_or(SigningAlg::Es256),
             consent_required: self.consent_required.unwrap_or(true),

@@ -3,7 +3,10 @@
 
 pub mod client;
 pub mod redirect_uri;
+pub mod registry;
 pub mod scope;
 mod wire;
 
-pub use client::{ClientError, ClientRegistration, ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
+pub use client::{
+    ClientError, ClientRegistration, ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod,
+};

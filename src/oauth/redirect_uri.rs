@@ -26,7 +26,9 @@ pub enum RedirectUriError {
     InsecureHttp,
     #[error("use the loopback IP literal 127.0.0.1 or [::1] instead of `localhost` (RFC 8252 §8.3)")]
     LocalhostName,
-    #[error("scheme `{0}` is not allowed; use https, loopback http, or (public clients) a reverse-domain private-use scheme")]
+    #[error(
+        "scheme `{0}` is not allowed; use https, loopback http, or (public clients) a reverse-domain private-use scheme"
+    )]
     Scheme(String),
 }
 

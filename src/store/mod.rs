@@ -2,6 +2,7 @@
 //! aggregate. The only place that builds queries.
 
 pub mod audit;
+pub mod clients;
 pub mod users;
 
 use crate::config::DatabaseKind;

@@ -11,7 +11,7 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+pub fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(env.iter().cloned())
@@ -29,11 +29,11 @@ fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(b: &[u8]) -> String {
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn json_out(o: &Output) -> Value {
+pub fn json_out(o: &Output) -> Value {
     assert!(o.status.success(), "stdout: {}\nstderr: {}", text(&o.stdout), text(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout)))
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binary;
+mod cli_clients;
 mod health;
 mod helpers;
 mod http_edge;

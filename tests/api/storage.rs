@@ -143,3 +143,40 @@ async fn bootstrap_is_audited() {
     }
     panic!("bootstrap audit event never written");
 }
+
+#[actix_web::test]
+async fn client_updates_are_optimistic_and_rows_are_revalidated() {
+    use gatehouse::crypto::{MasterKey, SecretHasher};
+    use gatehouse::oauth::ClientSpec;
+    use gatehouse::oauth::registry::{self, ClientChange, RegistryError};
+    let app = spawn_app().await;
+    let key = MasterKey::decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    let hasher = SecretHasher::new(&key);
+    let now = chrono::Utc::now();
+    let spec = ClientSpec { name: "svc".into(), ..Default::default() };
+    let (client, secret) = registry::create_client(&app.db, &hasher, spec, now).await.unwrap();
+    assert!(secret.is_some());
+
+    // A writer holding version 1 loses against one that already wrote version 2.
+    let mut stale = store::clients::find(&app.db, &client.client_id).await.unwrap();
+    let change = ClientChange { name: Some("renamed".into()), ..Default::default() };
+    let (renamed, _) = registry::update_client(&app.db, &hasher, &client.client_id, change, now).await.unwrap();
+    assert_eq!(renamed.version, 2);
+    stale.version = 2; // what a writer that read version 1 would write
+    stale.name = "lost update".into();
+    assert!(matches!(store::clients::update(&app.db, stale).await, Err(store::clients::ClientStoreError::Conflict)));
+    assert_eq!(registry::get_client(&app.db, &client.client_id).await.unwrap().registration.name, "renamed");
+
+    // A row edited by hand into something invalid is reported, not trusted.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE clients SET redirect_uris = '[\"http://evil.example/cb\"]' WHERE id = '{}'",
+            client.client_id
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(registry::get_client(&app.db, &client.client_id).await, Err(RegistryError::Corrupt { .. })));
+
+    assert!(matches!(registry::get_client(&app.db, "nope").await, Err(RegistryError::NotFound)));
+    assert!(matches!(registry::delete_client(&app.db, "nope").await, Err(RegistryError::NotFound)));
+}
