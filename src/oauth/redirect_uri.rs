@@ -58,6 +58,12 @@ pub fn validate_registered(raw: &str, client_type: ClientType) -> Result<Redirec
         return Err(RedirectUriError::Wildcard);
     }
     let url = url::Url::parse(raw).map_err(|_| RedirectUriError::NotAbsolute)?;
+    // `https:host/path` parses (the URL standard is forgiving) but is not
+    // the hierarchical form RFC 3986 requires for http(s).
+    let web = matches!(url.scheme(), "https" | "http");
+    if web && !raw.get(url.scheme().len()..).is_some_and(|rest| rest.starts_with("://")) {
+        return Err(RedirectUriError::NotAbsolute);
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(RedirectUriError::UserInfo);
     }
@@ -127,6 +133,8 @@ mod tests {
         for (uri, ty, want) in [
             ("/callback", Confidential, E::NotAbsolute),
             ("app.example.com/cb", Confidential, E::NotAbsolute),
+            ("https:app.example.com/cb", Confidential, E::NotAbsolute),
+            ("https:/app.example.com/cb", Confidential, E::NotAbsolute),
             ("https://app.example.com/cb#frag", Confidential, E::Fragment),
             ("https://app.example.com/cb#", Confidential, E::Fragment),
             ("https://*.example.com/cb", Confidential, E::Wildcard),
