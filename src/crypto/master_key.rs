@@ -46,6 +46,12 @@ impl MasterKey {
         &self.0
     }
 
+    /// A purpose-bound subkey (HMAC-SHA256 of `label` under the master key),
+    /// so the master key itself only ever keys derivations.
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        super::secret_hash::hmac_sha256(self.as_bytes(), label)
+    }
+
     /// The configured key, or (dev only, enforced by config validation) the
     /// key in `<data_dir>/master.key`, generated with mode 0600 if missing.
     pub fn load_or_generate(

@@ -1,8 +1,10 @@
 //! Cryptographic building blocks: the randomness facade, constant-time
 //! comparison and the master key that encrypts secrets at rest.
 
+pub mod envelope;
 pub mod master_key;
 pub mod secret_hash;
+pub mod signing;
 
 pub use master_key::{MasterKey, MasterKeyError};
 pub use secret_hash::SecretHasher;

@@ -30,13 +30,11 @@ impl SecretHasher {
     /// Derives the subkey (HMAC of a fixed label under the master key), so
     /// the master key itself never keys anything but derivations.
     pub fn new(master: &MasterKey) -> Self {
-        let mut key = Zeroizing::new([0u8; 32]);
-        key.copy_from_slice(&hmac(master.as_bytes(), b"gatehouse/secret-hash/v1"));
-        Self { key }
+        Self { key: Zeroizing::new(master.derive(b"gatehouse/secret-hash/v1")) }
     }
 
     pub fn hash(&self, secret: &str) -> String {
-        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(hmac(self.key.as_ref(), secret.as_bytes())))
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(hmac_sha256(self.key.as_ref(), secret.as_bytes())))
     }
 
     /// Constant-time comparison with a stored hash.
@@ -45,7 +43,7 @@ impl SecretHasher {
     }
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
     let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         return [0u8; 32];
@@ -81,7 +79,7 @@ mod tests {
 
     #[test]
     fn rfc4231_hmac_sha256_test_case_2() {
-        let out = hmac(b"Jefe", b"what do ya want for nothing?");
+        let out = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
         let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }

@@ -4,7 +4,9 @@
 
 use super::redirect_uri::{self, RedirectUri, RedirectUriError};
 use super::scope::is_scope_token;
-use super::wire::wire_enum;
+use crate::wire::wire_enum;
+
+pub use crate::crypto::signing::SigningAlg;
 
 wire_enum! {
     /// RFC 6749 §2.1.
@@ -30,14 +32,6 @@ wire_enum! {
         AuthorizationCode = "authorization_code",
         RefreshToken = "refresh_token",
         ClientCredentials = "client_credentials",
-    }
-}
-
-wire_enum! {
-    /// JWS algorithms a client's tokens may be signed with.
-    pub enum SigningAlg {
-        Es256 = "ES256",
-        Rs256 = "RS256",
     }
 }
 

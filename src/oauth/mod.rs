@@ -5,7 +5,6 @@ pub mod client;
 pub mod redirect_uri;
 pub mod registry;
 pub mod scope;
-mod wire;
 
 pub use client::{
     ClientError, ClientRegistration, ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod,
