@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod keys;
 pub mod oauth;
 pub mod server;
 pub mod store;

@@ -3,4 +3,5 @@
 
 pub mod audit_events;
 pub mod clients;
+pub mod signing_keys;
 pub mod users;

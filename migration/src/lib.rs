@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_audit_events;
 mod m20261123_000003_create_clients;
+mod m20261123_000004_create_signing_keys;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_users::Migration),
             Box::new(m20261123_000002_create_audit_events::Migration),
             Box::new(m20261123_000003_create_clients::Migration),
+            Box::new(m20261123_000004_create_signing_keys::Migration),
         ]
     }
 }

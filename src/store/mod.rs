@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod signing_keys;
 pub mod users;
 
 use crate::config::DatabaseKind;
@@ -82,6 +83,21 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StoreError> {
         DatabaseKind::Sqlite => Migrator::up(db, None).await?,
     }
     Ok(())
+}
+
+/// Opens a transaction holding a named lock, so that instances sharing a
+/// PostgreSQL database take turns (e.g. creating signing keys). SQLite
+/// serialises writers itself; there the transaction suffices. The lock is
+/// released when the transaction commits or is dropped.
+pub async fn locked_transaction(
+    db: &DatabaseConnection,
+    lock: i64,
+) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+    let txn = db.begin().await?;
+    if kind(db) == DatabaseKind::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({lock})")).await?;
+    }
+    Ok(txn)
 }
 
 /// Reverts the last `steps` applied migrations.

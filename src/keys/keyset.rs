@@ -1,0 +1,83 @@
+//! The immutable snapshot handlers read: the signer per algorithm, the
+//! public keys by kid, and the JWKS bytes with their strong ETag, built
+//! once per change.
+
+use super::{KeyState, state_at};
+use crate::crypto::signing::{SigningAlg, SigningKeyPair};
+use chrono::{DateTime, Utc};
+use entity::signing_keys::Model as KeyRow;
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, Default)]
+pub struct KeySet {
+    signers: HashMap<SigningAlg, Arc<SigningKeyPair>>,
+    published: HashMap<String, Arc<SigningKeyPair>>,
+    jwks: Vec<u8>,
+    etag: String,
+    /// Changes whenever the set of (kid, state) pairs changes.
+    fingerprint: String,
+}
+
+impl KeySet {
+    /// Builds the set for `now` from rows and their parsed keys (`parsed`
+    /// holds every non-revoked, non-expired row's key by kid).
+    pub fn build(rows: &[KeyRow], parsed: &HashMap<String, Arc<SigningKeyPair>>, now: DateTime<Utc>) -> Self {
+        let mut signers: HashMap<SigningAlg, (DateTime<Utc>, Arc<SigningKeyPair>)> = HashMap::new();
+        let mut published = HashMap::new();
+        let mut fingerprint = Sha256::new();
+        let mut jwk_list = Vec::new();
+        for row in rows {
+            let state = state_at(row, now);
+            fingerprint.update(row.kid.as_bytes());
+            fingerprint.update(state.as_str().as_bytes());
+            let Some(key) = parsed.get(&row.kid) else { continue };
+            if state.is_published() {
+                published.insert(row.kid.clone(), key.clone());
+                jwk_list.push(key.public_jwk().clone());
+            }
+            if state == KeyState::Current {
+                let newer = signers.get(&key.alg()).is_none_or(|(at, _)| row.activates_at > *at);
+                if newer {
+                    signers.insert(key.alg(), (row.activates_at, key.clone()));
+                }
+            }
+        }
+        let jwks = serde_json::json!({ "keys": jwk_list }).to_string().into_bytes();
+        let digest = Sha256::digest(&jwks);
+        let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+        let fingerprint = fingerprint.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            signers: signers.into_iter().map(|(alg, (_, k))| (alg, k)).collect(),
+            published,
+            jwks,
+            etag,
+            fingerprint,
+        }
+    }
+
+    /// The key that signs new tokens with `alg`.
+    pub fn signer(&self, alg: SigningAlg) -> Option<&Arc<SigningKeyPair>> {
+        self.signers.get(&alg)
+    }
+
+    /// A published key by kid (for verifying tokens we issued).
+    pub fn published_key(&self, kid: &str) -> Option<&Arc<SigningKeyPair>> {
+        self.published.get(kid)
+    }
+
+    /// `{"keys": [...]}` as served.
+    pub fn jwks(&self) -> &[u8] {
+        &self.jwks
+    }
+
+    /// Strong ETag of [`KeySet::jwks`].
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}

@@ -1,0 +1,190 @@
+//! Key operations over the database, shared by the KeyManager actor and
+//! the `gatehouse keys` CLI. Every write runs under one lock, re-reading
+//! the rows inside it, so instances racing at start-up or rotation end
+//! with exactly one new key.
+
+use super::{ALGORITHMS, KeyPolicy, KeySet, KeyState, Plan, plan, state_at};
+use crate::crypto::envelope::{Envelope, EnvelopeError};
+use crate::crypto::signing::{SigningAlg, SigningError, SigningKeyPair};
+use crate::store::{self, Db, StoreError, signing_keys as repo};
+use chrono::{DateTime, Utc};
+use entity::signing_keys::Model as KeyRow;
+use sea_orm::TransactionTrait as _;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Names the advisory lock that serialises key writes ("gatekeys").
+const KEY_LOCK: i64 = 0x6761_7465_6b65_7973;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("key {kid}: {source}")]
+    Envelope { kid: String, source: EnvelopeError },
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error("no such key (or already revoked): {0}")]
+    NotFound(String),
+    #[error("stored key {kid} is inconsistent: {what}")]
+    Corrupt { kid: String, what: &'static str },
+}
+
+impl From<sea_orm::DbErr> for KeyError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        KeyError::Store(StoreError::Db(e))
+    }
+}
+
+/// A change made, for the audit log and the CLI's output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyEvent {
+    pub action: &'static str,
+    pub kid: String,
+    pub alg: SigningAlg,
+}
+
+/// Brings every algorithm's keys in line with the policy: a key that signs
+/// now, and a successor published ahead of each rotation.
+pub async fn ensure_keys(
+    db: &Db,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+    policy: &KeyPolicy,
+) -> Result<Vec<KeyEvent>, KeyError> {
+    let txn = store::locked_transaction(db, KEY_LOCK).await?;
+    let rows = repo::all(&txn).await?;
+    let mut events = Vec::new();
+    for alg in ALGORITHMS {
+        match plan(&rows, alg, now, policy) {
+            Plan::Nothing => {}
+            Plan::CreateCurrent => events.push(create(&txn, envelope, alg, now, now).await?),
+            Plan::CreateNext { retire, activates_at } => {
+                events.push(create(&txn, envelope, alg, now, activates_at).await?);
+                repo::schedule_retirement(&txn, &retire, activates_at, activates_at + policy.retire_grace).await?;
+                events.push(KeyEvent { action: "key.retirement_scheduled", kid: retire, alg });
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(events)
+}
+
+/// On-demand rotation. Without `immediate`, schedules a successor after the
+/// pre-publish window (a no-op when one is already scheduled); with it, a
+/// new key signs at once and the current ones retire now (still published
+/// until their tokens expire).
+pub async fn rotate(
+    db: &Db,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+    policy: &KeyPolicy,
+    immediate: bool,
+) -> Result<Vec<KeyEvent>, KeyError> {
+    let txn = store::locked_transaction(db, KEY_LOCK).await?;
+    let rows = repo::all(&txn).await?;
+    let mut events = Vec::new();
+    for alg in ALGORITHMS {
+        let mine: Vec<&KeyRow> = rows.iter().filter(|k| k.alg == alg.as_str()).collect();
+        let scheduled = mine.iter().any(|k| state_at(k, now) == KeyState::Next);
+        if scheduled && !immediate {
+            continue;
+        }
+        let activates_at = if immediate { now } else { now + policy.prepublish };
+        events.push(create(&txn, envelope, alg, now, activates_at).await?);
+        for k in mine.iter().filter(|k| state_at(k, now) == KeyState::Current) {
+            repo::schedule_retirement(&txn, &k.kid, activates_at, activates_at + policy.retire_grace).await?;
+            events.push(KeyEvent { action: "key.retirement_scheduled", kid: k.kid.clone(), alg });
+        }
+    }
+    txn.commit().await?;
+    Ok(events)
+}
+
+/// Emergency revocation: the key leaves the JWKS at once and its tokens
+/// stop verifying; a replacement is created if it was the signer.
+pub async fn revoke(
+    db: &Db,
+    envelope: &Envelope,
+    kid: &str,
+    now: DateTime<Utc>,
+    policy: &KeyPolicy,
+) -> Result<Vec<KeyEvent>, KeyError> {
+    let txn = db.begin().await?;
+    let rows = repo::all(&txn).await?;
+    let row = rows
+        .iter()
+        .find(|k| k.kid == kid && k.revoked_at.is_none())
+        .ok_or_else(|| KeyError::NotFound(kid.to_owned()))?;
+    let alg: SigningAlg = row.alg.parse().map_err(|_| KeyError::Corrupt { kid: kid.to_owned(), what: "alg" })?;
+    if !repo::revoke(&txn, kid, now).await? {
+        return Err(KeyError::NotFound(kid.to_owned()));
+    }
+    txn.commit().await?;
+    let mut events = vec![KeyEvent { action: "key.revoked", kid: kid.to_owned(), alg }];
+    events.extend(ensure_keys(db, envelope, now, policy).await?);
+    Ok(events)
+}
+
+async fn create(
+    txn: &sea_orm::DatabaseTransaction,
+    envelope: &Envelope,
+    alg: SigningAlg,
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> Result<KeyEvent, KeyError> {
+    let (key, pkcs8) = SigningKeyPair::generate(alg)?;
+    let kid = key.kid().to_owned();
+    let sealed = envelope.seal(&kid, &pkcs8).map_err(|source| KeyError::Envelope { kid: kid.clone(), source })?;
+    repo::insert(
+        txn,
+        KeyRow {
+            kid: kid.clone(),
+            alg: alg.as_str().to_owned(),
+            private_key: sealed,
+            public_jwk: key.public_jwk().to_string(),
+            created_at: now,
+            activates_at,
+            retires_at: None,
+            expires_at: None,
+            revoked_at: None,
+        },
+    )
+    .await?;
+    Ok(KeyEvent { action: if activates_at <= now { "key.created_current" } else { "key.created_next" }, kid, alg })
+}
+
+/// Reads the rows and builds the snapshot for `now`. `cache` keeps parsed
+/// private keys by kid across calls, so only new keys are decrypted.
+pub async fn load(
+    db: &Db,
+    envelope: &Envelope,
+    cache: &mut HashMap<String, Arc<SigningKeyPair>>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<KeyRow>, KeySet), KeyError> {
+    let rows = repo::all(db).await?;
+    let live: Vec<&KeyRow> =
+        rows.iter().filter(|k| !matches!(state_at(k, now), KeyState::Revoked | KeyState::Expired)).collect();
+    cache.retain(|kid, _| live.iter().any(|k| &k.kid == kid));
+    for row in live {
+        if cache.contains_key(&row.kid) {
+            continue;
+        }
+        let alg: SigningAlg = row.alg.parse().map_err(|_| KeyError::Corrupt { kid: row.kid.clone(), what: "alg" })?;
+        let pkcs8 = envelope
+            .open(&row.kid, &row.private_key)
+            .map_err(|source| KeyError::Envelope { kid: row.kid.clone(), source })?;
+        let key = SigningKeyPair::from_pkcs8(alg, &pkcs8)?;
+        if key.kid() != row.kid {
+            return Err(KeyError::Corrupt { kid: row.kid.clone(), what: "kid does not match the key" });
+        }
+        cache.insert(row.kid.clone(), Arc::new(key));
+    }
+    let set = KeySet::build(&rows, cache, now);
+    Ok((rows, set))
+}
+
+/// Removes keys that left the JWKS more than a day ago.
+pub async fn purge(db: &Db, now: DateTime<Utc>) -> Result<u64, KeyError> {
+    Ok(repo::purge_expired(db, now - chrono::Duration::days(1)).await?)
+}
