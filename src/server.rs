@@ -4,17 +4,21 @@
 
 use crate::accounts::bootstrap::{self, Bootstrap};
 use crate::accounts::{AccountError, PasswordError, PasswordHasher};
-use crate::actors::Actors;
+use crate::actors::{ActorDeps, Actors};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::crypto::envelope::{Envelope, EnvelopeError};
 use crate::crypto::master_key::MasterKeySource;
 use crate::crypto::{MasterKey, MasterKeyError};
+use crate::keys::ops::{self, KeyError};
 use crate::store::audit::AuditEvent;
 use crate::store::{self, Db, StoreError};
 use crate::web::{self, AppState, metrics::Metrics};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
+use arc_swap::ArcSwap;
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +34,10 @@ pub enum StartupError {
     MasterKey(#[from] MasterKeyError),
     #[error("bootstrap admin: {0}")]
     Bootstrap(#[from] AccountError),
+    #[error("envelope encryption: {0}")]
+    Envelope(#[from] EnvelopeError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
     #[error("password hasher: {0}")]
     Password(#[from] PasswordError),
     #[error("metrics registry: {0}")]
@@ -68,7 +76,25 @@ impl Application {
         let (master_key, master_key_source) =
             MasterKey::load_or_generate(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
         let hasher = PasswordHasher::new(settings.password_hash_concurrency)?;
-        let actors = Actors::start(db.clone());
+        let envelope = Arc::new(Envelope::new(&master_key)?);
+        let key_policy = settings.key_policy();
+
+        // Keys exist and are loaded before the first request.
+        let key_events = ops::ensure_keys(&db, &envelope, clock.now(), &key_policy).await?;
+        let (_, key_set) = ops::load(&db, &envelope, &mut HashMap::new(), clock.now()).await?;
+        let keys = Arc::new(ArcSwap::from_pointee(key_set));
+
+        let actors = Actors::start(ActorDeps {
+            db: db.clone(),
+            clock: clock.clone(),
+            envelope,
+            key_policy,
+            key_refresh: Duration::from_secs(settings.key_refresh_secs),
+            keys: keys.clone(),
+        });
+        for e in key_events {
+            actors.audit.record(AuditEvent::new(clock.now(), "system", e.action, Some(e.kid)));
+        }
 
         let bootstrap = bootstrap::ensure_admin(
             &db,
@@ -93,6 +119,8 @@ impl Application {
             hasher,
             metrics: Arc::new(Metrics::new()?),
             master_key: Arc::new(master_key),
+            keys,
+            key_policy,
         });
 
         let listener = bind(settings.bind)?;

@@ -4,12 +4,14 @@
 //! handlers through [`Actors`], and are drained in a fixed order on shutdown.
 
 pub mod audit;
+pub mod keys;
 
 use actix::prelude::*;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 pub use audit::{AuditHandle, AuditLog};
+pub use keys::KeyManager;
 
 /// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
 #[derive(Message)]
@@ -37,6 +39,17 @@ where
 #[derive(Clone)]
 pub struct Actors {
     pub audit: AuditHandle,
+    pub keys: Addr<KeyManager>,
+}
+
+/// What the actors are started with.
+pub struct ActorDeps {
+    pub db: crate::store::Db,
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub envelope: std::sync::Arc<crate::crypto::envelope::Envelope>,
+    pub key_policy: crate::keys::KeyPolicy,
+    pub key_refresh: Duration,
+    pub keys: std::sync::Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
 }
 
 /// The liveness of one actor.
@@ -48,15 +61,34 @@ pub struct ActorHealth {
 
 impl Actors {
     /// Starts every actor under a supervisor on the current arbiter.
-    pub fn start(db: crate::store::Db) -> Self {
-        let audit = Supervisor::start(move |_| AuditLog::new(db));
-        Actors { audit: AuditHandle(audit) }
+    pub fn start(deps: ActorDeps) -> Self {
+        let db = deps.db.clone();
+        let audit = AuditHandle(Supervisor::start(move |_| AuditLog::new(db)));
+        let audit_for_keys = audit.clone();
+        let keys = Supervisor::start(move |_| KeyManager {
+            db: deps.db,
+            envelope: deps.envelope,
+            policy: deps.key_policy,
+            refresh: deps.key_refresh,
+            clock: deps.clock,
+            audit: audit_for_keys,
+            published: deps.keys,
+            cache: Default::default(),
+        });
+        Actors { audit, keys }
     }
 
     /// Pings every actor, each within `timeout`.
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
-        let audit = matches!(tokio::time::timeout(timeout, self.audit.0.send(Ping)).await, Ok(Ok(())));
-        vec![ActorHealth { name: "audit_log", alive: audit }]
+        let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
+        let (audit, keys) = tokio::join!(
+            tokio::time::timeout(timeout, self.audit.0.send(Ping)),
+            tokio::time::timeout(timeout, self.keys.send(Ping)),
+        );
+        vec![
+            ActorHealth { name: "audit_log", alive: alive(audit) },
+            ActorHealth { name: "key_manager", alive: alive(keys) },
+        ]
     }
 
     /// Drains actors in dependency order once HTTP traffic has stopped: the

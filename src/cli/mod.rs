@@ -5,6 +5,7 @@
 
 mod client;
 mod config_check;
+mod keys;
 mod migrate;
 mod serve;
 mod user;
@@ -45,6 +46,11 @@ enum Command {
     Client {
         #[command(subcommand)]
         action: client::ClientAction,
+    },
+    /// Manage signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysAction,
     },
     /// Manage users.
     User {
@@ -91,6 +97,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { action } => migrate::run(action, load()?, cli.json).await,
         Command::User { action } => user::run(action, load()?, cli.json).await,
         Command::Client { action } => client::run(action, load()?, cli.json).await,
+        Command::Keys { action } => keys::run(action, load()?, cli.json).await,
     }
 }
 

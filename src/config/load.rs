@@ -30,6 +30,10 @@ pub const KEYS: &[&str] = &[
     "metrics_enabled",
     "metrics_token",
     "metrics_bind",
+    "key_rotation_days",
+    "key_prepublish_secs",
+    "key_retire_grace_secs",
+    "key_refresh_secs",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

@@ -79,6 +79,10 @@ pub struct Settings {
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
+    pub key_rotation_days: u64,
+    pub key_prepublish_secs: u64,
+    pub key_retire_grace_secs: u64,
+    pub key_refresh_secs: u64,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -177,6 +181,12 @@ impl Settings {
             return Err(r.error("metrics_bind", "must differ from `bind`"));
         }
 
+        let key_rotation_days = r.int("key_rotation_days", 1, 365)?.unwrap_or(30);
+        let key_prepublish_secs = r.int("key_prepublish_secs", 0, 30 * 86_400)?.unwrap_or(86_400);
+        if key_prepublish_secs >= key_rotation_days * 86_400 {
+            return Err(r.error("key_prepublish_secs", "must be shorter than the rotation period (key_rotation_days)"));
+        }
+
         Ok(Settings {
             profile,
             issuer,
@@ -198,8 +208,23 @@ impl Settings {
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
+            key_rotation_days,
+            key_prepublish_secs,
+            // Tokens live at most a day (client lifetimes are capped there).
+            key_retire_grace_secs: r.int("key_retire_grace_secs", 86_400, 365 * 86_400)?.unwrap_or(90_000),
+            key_refresh_secs: r.int("key_refresh_secs", 1, 60)?.unwrap_or(2),
             origins: r.origins,
         })
+    }
+
+    /// The signing-key lifecycle timing.
+    pub fn key_policy(&self) -> crate::keys::KeyPolicy {
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        crate::keys::KeyPolicy {
+            rotation: secs(self.key_rotation_days * 86_400),
+            prepublish: secs(self.key_prepublish_secs),
+            retire_grace: secs(self.key_retire_grace_secs),
+        }
     }
 
     pub fn database_kind(&self) -> DatabaseKind {
@@ -216,7 +241,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 20] = [
+        let entries: [(&'static str, Value); 24] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -237,6 +262,10 @@ impl Settings {
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),
             ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),
+            ("key_rotation_days", json!(self.key_rotation_days)),
+            ("key_prepublish_secs", json!(self.key_prepublish_secs)),
+            ("key_retire_grace_secs", json!(self.key_retire_grace_secs)),
+            ("key_refresh_secs", json!(self.key_refresh_secs)),
         ];
         entries
             .into_iter()

@@ -116,6 +116,12 @@ fn wrong_types_are_refused_with_the_setting_named() {
         (&[("GATEHOUSE_METRICS_TOKEN", "short")][..], "metrics_token"),
         (&[("GATEHOUSE_METRICS_BIND", "127.0.0.1:8080")][..], "metrics_bind"),
         (&[("GATEHOUSE_ISSUER", "")][..], "issuer"),
+        (
+            &[("GATEHOUSE_KEY_ROTATION_DAYS", "1"), ("GATEHOUSE_KEY_PREPUBLISH_SECS", "86400")][..],
+            "key_prepublish_secs",
+        ),
+        (&[("GATEHOUSE_KEY_RETIRE_GRACE_SECS", "60")][..], "key_retire_grace_secs"),
+        (&[("GATEHOUSE_KEY_REFRESH_SECS", "0")][..], "key_refresh_secs"),
     ] {
         let e = err(None, vars);
         assert!(e.contains(&format!("`{key}`")), "{vars:?}: {e}");

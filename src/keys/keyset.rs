@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub struct KeySet {
     signers: HashMap<SigningAlg, Arc<SigningKeyPair>>,
     published: HashMap<String, Arc<SigningKeyPair>>,
-    jwks: Vec<u8>,
+    jwks: bytes::Bytes,
     etag: String,
     /// Changes whenever the set of (kid, state) pairs changes.
     fingerprint: String,
@@ -44,7 +44,7 @@ impl KeySet {
                 }
             }
         }
-        let jwks = serde_json::json!({ "keys": jwk_list }).to_string().into_bytes();
+        let jwks = bytes::Bytes::from(serde_json::json!({ "keys": jwk_list }).to_string());
         let digest = Sha256::digest(&jwks);
         let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
         let fingerprint = fingerprint.finalize().iter().map(|b| format!("{b:02x}")).collect();
@@ -67,8 +67,8 @@ impl KeySet {
         self.published.get(kid)
     }
 
-    /// `{"keys": [...]}` as served.
-    pub fn jwks(&self) -> &[u8] {
+    /// `{"keys": [...]}` as served (cheap to clone: reference counted).
+    pub fn jwks(&self) -> &bytes::Bytes {
         &self.jwks
     }
 

@@ -94,8 +94,16 @@ pub async fn locked_transaction(
     lock: i64,
 ) -> Result<sea_orm::DatabaseTransaction, StoreError> {
     let txn = db.begin().await?;
-    if kind(db) == DatabaseKind::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({lock})")).await?;
+    match kind(db) {
+        DatabaseKind::Postgres => {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({lock})")).await?;
+        }
+        // A deferred SQLite transaction that reads and then writes fails
+        // at once if another writer got in between; a (no-op) write first
+        // takes the write lock up front, and the busy timeout queues us.
+        DatabaseKind::Sqlite => {
+            txn.execute_unprepared("UPDATE seaql_migrations SET applied_at = applied_at WHERE 1 = 0").await?;
+        }
     }
     Ok(txn)
 }

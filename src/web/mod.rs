@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod oidc;
 pub mod request_id;
 
 use crate::accounts::PasswordHasher;
@@ -32,6 +33,9 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub metrics: Arc<Metrics>,
     pub master_key: Arc<MasterKey>,
+    /// The published signing keys; swapped by the KeyManager actor.
+    pub keys: Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
+    pub key_policy: crate::keys::KeyPolicy,
 }
 
 /// Registers every route of the public listener.
@@ -41,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .app_data(web::JsonConfig::default().limit(limit).error_handler(move |e, _| json_body_error(e, limit)))
         .app_data(web::FormConfig::default().limit(limit).error_handler(move |e, _| form_body_error(e, limit)))
         .route("/health/live", web::get().to(health::get_live))
+        .route("/jwks.json", web::get().to(oidc::get_jwks))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset));

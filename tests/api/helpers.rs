@@ -92,7 +92,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub handle: ShutdownHandle,
-    pub _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 impl TestApp {
@@ -118,7 +118,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let handle = app.handle();
     let db = app.db().clone();
     actix_rt::spawn(app.run_until_stopped());
-    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, _database: database }
+    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database }
 }
 
 /// Sends raw bytes and returns the raw response (for requests reqwest will

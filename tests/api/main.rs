@@ -7,5 +7,6 @@ mod cli_clients;
 mod health;
 mod helpers;
 mod http_edge;
+mod keys;
 mod metrics;
 mod storage;

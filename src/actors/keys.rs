@@ -1,0 +1,88 @@
+//! The `KeyManager` actor: owns the parsed signing keys and the rotation
+//! schedule, and publishes an immutable [`KeySet`] snapshot that handlers
+//! read without a message round-trip. Every `key_refresh_secs` it re-reads
+//! the keys (picking up CLI rotations and revocations, and time-driven
+//! transitions) and creates successors when the policy says so; the writes
+//! are locked, so many instances may run it at once.
+
+use super::{AuditHandle, Ping};
+use crate::clock::Clock;
+use crate::crypto::envelope::Envelope;
+use crate::crypto::signing::SigningKeyPair;
+use crate::keys::{ALGORITHMS, KeyPolicy, KeySet, Plan, ops, plan};
+use crate::store::Db;
+use crate::store::audit::AuditEvent;
+use actix::prelude::*;
+use arc_swap::ArcSwap;
+use futures_util::FutureExt as _;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct KeyManager {
+    pub db: Db,
+    pub envelope: Arc<Envelope>,
+    pub policy: KeyPolicy,
+    pub refresh: Duration,
+    pub clock: Arc<dyn Clock>,
+    pub audit: AuditHandle,
+    pub published: Arc<ArcSwap<KeySet>>,
+    pub cache: HashMap<String, Arc<SigningKeyPair>>,
+}
+
+impl KeyManager {
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        let db = self.db.clone();
+        let envelope = self.envelope.clone();
+        let policy = self.policy;
+        let clock = self.clock.clone();
+        let audit = self.audit.clone();
+        let mut cache = std::mem::take(&mut self.cache);
+        let work = async move {
+            let now = clock.now();
+            let (rows, _) = ops::load(&db, &envelope, &mut cache, now).await?;
+            if ALGORITHMS.iter().any(|alg| plan(&rows, *alg, now, &policy) != Plan::Nothing) {
+                for e in ops::ensure_keys(&db, &envelope, now, &policy).await? {
+                    tracing::info!(action = e.action, kid = %e.kid, alg = %e.alg, "signing key change");
+                    audit.record(AuditEvent::new(now, "system", e.action, Some(e.kid)));
+                }
+            }
+            let (_, set) = ops::load(&db, &envelope, &mut cache, clock.now()).await?;
+            Ok::<_, ops::KeyError>((set, cache))
+        };
+        let guarded = AssertUnwindSafe(work).catch_unwind();
+        ctx.wait(guarded.into_actor(self).map(|res, act, _| match res {
+            Ok(Ok((set, cache))) => {
+                act.cache = cache;
+                if set.fingerprint() != act.published.load().fingerprint() {
+                    tracing::info!(etag = set.etag(), "publishing a new key set");
+                    act.published.store(Arc::new(set));
+                }
+            }
+            // The last good snapshot stays published; signing goes on.
+            Ok(Err(e)) => tracing::error!(error = %e, "key refresh failed; keeping the current key set"),
+            Err(_) => tracing::error!("key refresh panicked; keeping the current key set"),
+        }));
+    }
+}
+
+impl Actor for KeyManager {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.refresh, |act, ctx| act.tick(ctx));
+    }
+}
+
+impl Supervised for KeyManager {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        tracing::warn!("key manager restarting");
+    }
+}
+
+impl Handler<Ping> for KeyManager {
+    type Result = ();
+
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}

@@ -1,0 +1,150 @@
+//! Signing keys over HTTP and through the CLI.
+
+use crate::binary::{json_out, run};
+use crate::helpers::{TestDatabase, base_env, spawn_app_with};
+use gatehouse::clock::SystemClock;
+use gatehouse::crypto::MasterKey;
+use gatehouse::crypto::envelope::Envelope;
+use gatehouse::keys::{KeyPolicy, KeyState, ops, state_at};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+}
+
+#[actix_web::test]
+async fn jwks_has_both_algorithms_a_strong_etag_and_304() {
+    let app = spawn_app_with(&[]).await;
+    let res = app.get("/jwks.json").await;
+    assert_eq!(res.status(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "strong: {etag}");
+    let cache = res.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert_eq!(cache, "public, max-age=3600", "a quarter of the default day-long pre-publish window, capped");
+    let jwks: Value = res.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert!(algs.contains(&"ES256") && algs.contains(&"RS256"), "{algs:?}");
+    for k in keys {
+        assert_eq!(k["use"], "sig");
+        assert!(k.get("d").is_none() && k.get("p").is_none(), "no private parameters: {k}");
+        // Every key is usable by an independent JOSE library.
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(k.clone()).unwrap();
+        jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    }
+
+    let res = app.client.get(app.url("/jwks.json")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+    let res = app
+        .client
+        .get(app.url("/jwks.json"))
+        .header("if-none-match", "\"other\", W/".to_owned() + &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304, "weak comparison in a list");
+    let res = app.client.get(app.url("/jwks.json")).header("if-none-match", "\"other\"").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+async fn wait_for_jwks(app: &crate::helpers::TestApp, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let jwks: Value = app.get("/jwks.json").await.json().await.unwrap();
+        let k = kids(&jwks);
+        if pred(&k) {
+            return k;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{what}: not served within 5 s: {k:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn cli_rotation_and_revocation_reach_a_running_server_within_five_seconds() {
+    let app = spawn_app_with(&[("GATEHOUSE_KEY_REFRESH_SECS", "1")]).await;
+    let env = base_env(&app.database);
+    let before: Value = app.get("/jwks.json").await.json().await.unwrap();
+    let old = kids(&before);
+
+    let rotated = json_out(&run(&env, &["keys", "rotate", "--now", "--json"], None));
+    let created: Vec<String> = rotated["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "key.created_current")
+        .map(|c| c["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(created.len(), 2, "{rotated}");
+    let states: Vec<(&str, &str)> = rotated["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap(), k["state"].as_str().unwrap()))
+        .collect();
+    for kid in &old {
+        assert!(states.contains(&(kid.as_str(), "retired")), "{states:?}");
+    }
+    let served = wait_for_jwks(&app, "rotation", |k| created.iter().all(|c| k.contains(c))).await;
+    assert!(old.iter().all(|o| served.contains(o)), "retired keys stay published");
+
+    let es256 = rotated["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256" && k["state"] == "current")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = json_out(&run(&env, &["keys", "revoke", &es256, "--json"], None));
+    assert!(revoked["changes"].as_array().unwrap().iter().any(|c| c["action"] == "key.revoked"));
+    let replacement = revoked["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "key.created_current")
+        .expect("a replacement signer")["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for_jwks(&app, "revocation", |k| !k.contains(&es256) && k.contains(&replacement)).await;
+
+    let again = run(&env, &["keys", "revoke", &es256], None);
+    assert_eq!(again.status.code(), Some(1), "already revoked");
+    let unknown = run(&env, &["keys", "revoke", "no-such-kid"], None);
+    assert_eq!(unknown.status.code(), Some(1));
+
+    let audited: Vec<String> =
+        gatehouse::store::audit::recent(&app.db, 50).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(audited.iter().any(|a| a == "key.revoked"), "{audited:?}");
+    assert!(audited.iter().any(|a| a == "key.created_current"), "{audited:?}");
+}
+
+#[actix_web::test]
+async fn instances_starting_together_create_exactly_one_key_per_algorithm() {
+    let database = TestDatabase::create().await;
+    let setup = gatehouse::store::connect(&database.url, 2).await.unwrap();
+    gatehouse::store::migrate_up(&setup).await.unwrap();
+    let master = MasterKey::decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    let envelope = Envelope::new(&master).unwrap();
+    let policy = KeyPolicy {
+        rotation: chrono::Duration::days(30),
+        prepublish: chrono::Duration::days(1),
+        retire_grace: chrono::Duration::hours(25),
+    };
+    let now = gatehouse::clock::Clock::now(&SystemClock);
+    let pools: Vec<_> =
+        futures_util::future::join_all((0..4).map(|_| gatehouse::store::connect(&database.url, 2))).await;
+    let pools: Vec<_> = pools.into_iter().map(Result::unwrap).collect();
+    let results =
+        futures_util::future::join_all(pools.iter().map(|db| ops::ensure_keys(db, &envelope, now, &policy))).await;
+    let created: usize = results.into_iter().map(|r| r.unwrap().len()).sum();
+    assert_eq!(created, 2, "one ES256 and one RS256 key in all");
+    let rows = gatehouse::store::signing_keys::all(&setup).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|k| state_at(k, now) == KeyState::Current));
+}
