@@ -118,9 +118,10 @@ impl Application {
             clock,
             hasher,
             metrics: Arc::new(Metrics::new()?),
-            master_key: Arc::new(master_key),
             keys,
             key_policy,
+            secret_hasher: crate::crypto::SecretHasher::new(&master_key),
+            metadata: web::oidc::Metadata::new(&settings.issuer),
         });
 
         let listener = bind(settings.bind)?;

@@ -2,9 +2,12 @@
 //! their validation (grants, PKCE, introspection and revocation follow).
 
 pub mod client;
+pub mod error;
+pub mod grants;
 pub mod redirect_uri;
 pub mod registry;
 pub mod scope;
+pub mod token_request;
 
 pub use client::{
     ClientError, ClientRegistration, ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod,

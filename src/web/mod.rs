@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod oauth;
 pub mod oidc;
 pub mod request_id;
 
@@ -14,7 +15,6 @@ use crate::accounts::PasswordHasher;
 use crate::actors::Actors;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::MasterKey;
 use crate::store::Db;
 use actix_web::error::{JsonPayloadError, PayloadError, UrlencodedError};
 use actix_web::{HttpMessage as _, HttpRequest, ResponseError as _, web};
@@ -32,10 +32,12 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub metrics: Arc<Metrics>,
-    pub master_key: Arc<MasterKey>,
     /// The published signing keys; swapped by the KeyManager actor.
     pub keys: Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
     pub key_policy: crate::keys::KeyPolicy,
+    pub secret_hasher: crate::crypto::SecretHasher,
+    /// RFC 8414 metadata, built once at start.
+    pub metadata: oidc::Metadata,
 }
 
 /// Registers every route of the public listener.
@@ -46,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .app_data(web::FormConfig::default().limit(limit).error_handler(move |e, _| form_body_error(e, limit)))
         .route("/health/live", web::get().to(health::get_live))
         .route("/jwks.json", web::get().to(oidc::get_jwks))
+        .route("/token", web::post().to(oauth::post_token))
+        .route("/.well-known/oauth-authorization-server", web::get().to(oidc::get_oauth_metadata))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset));

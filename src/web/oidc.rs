@@ -3,6 +3,7 @@
 use super::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use sha2::Digest as _;
 
 /// `GET /jwks.json` (RFC 7517): the published keys, with a strong ETag and
 /// a cache lifetime well inside the pre-publish window.
@@ -20,6 +21,43 @@ pub async fn get_jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .insert_header((header::ETAG, set.etag()))
         .insert_header((header::CACHE_CONTROL, cache))
         .body(set.jwks().clone())
+}
+
+/// Authorization server metadata (RFC 8414), listing only what is
+/// implemented: no authorization endpoint yet, so no response types.
+pub struct Metadata {
+    body: bytes::Bytes,
+    etag: String,
+}
+
+impl Metadata {
+    pub fn new(issuer: &str) -> Self {
+        let doc = serde_json::json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{issuer}/jwks.json"),
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        });
+        let body = bytes::Bytes::from(doc.to_string());
+        let digest = sha2::Sha256::digest(&body);
+        let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+        Self { body, etag }
+    }
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub async fn get_oauth_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let m = &state.metadata;
+    if if_none_match(&req, &m.etag) {
+        return HttpResponse::NotModified().insert_header((header::ETAG, m.etag.clone())).finish();
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ETAG, m.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(m.body.clone())
 }
 
 /// RFC 9110 §13.1.2: `*` or any listed tag equal to ours under weak

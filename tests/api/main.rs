@@ -10,3 +10,4 @@ mod http_edge;
 mod keys;
 mod metrics;
 mod storage;
+mod token;

@@ -1,0 +1,37 @@
+//! RFC 6749 §5.2 token endpoint errors: one variant per `error` code, each
+//! carrying the description sent to the client (never a secret).
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Missing, repeated or malformed parameters; unsupported content type.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Client authentication failed (unknown client, wrong secret, wrong
+    /// method). `basic` says whether it was tried with HTTP Basic, which
+    /// makes the response a 401 with a `WWW-Authenticate` challenge.
+    #[error("client authentication failed")]
+    InvalidClient { basic: bool },
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    #[error("{0}")]
+    InvalidScope(String),
+    /// An internal failure; details are logged, not sent.
+    #[error("the server could not complete the request")]
+    ServerError,
+}
+
+impl TokenError {
+    /// The `error` code of RFC 6749 §5.2.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) => "invalid_request",
+            TokenError::InvalidClient { .. } => "invalid_client",
+            TokenError::UnauthorizedClient(_) => "unauthorized_client",
+            TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::ServerError => "server_error",
+        }
+    }
+}

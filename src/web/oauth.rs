@@ -1,0 +1,81 @@
+//! OAuth 2 endpoints at the HTTP edge: parse, call the grant, map the
+//! outcome to RFC 6749 §5.1/§5.2.
+
+use super::{AppState, read_body_limited, request_id_of};
+use crate::oauth::error::TokenError;
+use crate::oauth::grants::{self, client_credentials};
+use crate::oauth::token_request::{TokenParams, presented_client};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// `POST /token`.
+pub async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    match token(&req, payload, &state).await {
+        Ok(body) => no_store(HttpResponse::Ok()).json(body),
+        Err(e) => {
+            if matches!(e, TokenError::InvalidClient { .. }) {
+                tracing::warn!(request_id = %request_id_of(&req), "client authentication failed at the token endpoint");
+            }
+            token_error(&e)
+        }
+    }
+}
+
+async fn token(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<grants::TokenResponse, TokenError> {
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(TokenError::InvalidRequest("content type must be application/x-www-form-urlencoded".into()));
+    }
+    let body = read_body_limited(payload, state.settings.body_limit_bytes)
+        .await
+        .map_err(|_| TokenError::InvalidRequest("request body too large or unreadable".into()))?;
+    let mut params = TokenParams::parse(&body)?;
+    let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let presented = presented_client(authorization, &mut params)?;
+    let grant_type =
+        params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
+    // Authenticate before looking at the grant, so that an unauthenticated
+    // caller learns nothing about what this server supports for a client.
+    let client = grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await?;
+    let keys = state.keys.load();
+    let now = state.clock.now();
+    match grant_type {
+        "client_credentials" => {
+            client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now)
+        }
+        other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).filter(|c| !c.is_control()).collect()
+}
+
+fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    b.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+    b
+}
+
+/// RFC 6749 §5.2: JSON `error` + `error_description`; `invalid_client` is
+/// 401 with a Basic challenge when Basic was tried.
+fn token_error(e: &TokenError) -> HttpResponse {
+    let status = match e {
+        TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+        TokenError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut res = no_store(HttpResponse::build(status));
+    if let TokenError::InvalidClient { basic: true } = e {
+        res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"gatehouse\", charset=\"UTF-8\""));
+    }
+    res.json(serde_json::json!({ "error": e.code(), "error_description": e.to_string() }))
+}
