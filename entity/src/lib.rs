@@ -3,5 +3,6 @@
 
 pub mod audit_events;
 pub mod clients;
+pub mod revoked_tokens;
 pub mod signing_keys;
 pub mod users;

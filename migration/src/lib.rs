@@ -8,6 +8,7 @@ mod m20261123_000001_create_users;
 mod m20261123_000002_create_audit_events;
 mod m20261123_000003_create_clients;
 mod m20261123_000004_create_signing_keys;
+mod m20261123_000005_create_revoked_tokens;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_audit_events::Migration),
             Box::new(m20261123_000003_create_clients::Migration),
             Box::new(m20261123_000004_create_signing_keys::Migration),
+            Box::new(m20261123_000005_create_revoked_tokens::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! handlers through [`Actors`], and are drained in a fixed order on shutdown.
 
 pub mod audit;
+pub mod janitor;
 pub mod keys;
 
 use actix::prelude::*;
@@ -11,6 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 pub use audit::{AuditHandle, AuditLog};
+pub use janitor::Janitor;
 pub use keys::KeyManager;
 
 /// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
@@ -40,6 +42,7 @@ where
 pub struct Actors {
     pub audit: AuditHandle,
     pub keys: Addr<KeyManager>,
+    pub janitor: Addr<Janitor>,
 }
 
 /// What the actors are started with.
@@ -65,6 +68,12 @@ impl Actors {
         let db = deps.db.clone();
         let audit = AuditHandle(Supervisor::start(move |_| AuditLog::new(db)));
         let audit_for_keys = audit.clone();
+        let (janitor_db, janitor_clock) = (deps.db.clone(), deps.clock.clone());
+        let janitor = Supervisor::start(move |_| Janitor {
+            db: janitor_db,
+            clock: janitor_clock,
+            every: Duration::from_secs(300),
+        });
         let keys = Supervisor::start(move |_| KeyManager {
             db: deps.db,
             envelope: deps.envelope,
@@ -75,25 +84,31 @@ impl Actors {
             published: deps.keys,
             cache: Default::default(),
         });
-        Actors { audit, keys }
+        Actors { audit, keys, janitor }
     }
 
     /// Pings every actor, each within `timeout`.
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
         let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
-        let (audit, keys) = tokio::join!(
+        let (audit, keys, janitor) = tokio::join!(
             tokio::time::timeout(timeout, self.audit.0.send(Ping)),
             tokio::time::timeout(timeout, self.keys.send(Ping)),
+            tokio::time::timeout(timeout, self.janitor.send(Ping)),
         );
         vec![
             ActorHealth { name: "audit_log", alive: alive(audit) },
             ActorHealth { name: "key_manager", alive: alive(keys) },
+            ActorHealth { name: "janitor", alive: alive(janitor) },
         ]
     }
 
     /// Drains actors in dependency order once HTTP traffic has stopped: the
     /// audit log goes last because every other actor may still record.
     pub async fn shutdown(self, timeout: Duration) {
+        // A Ping is answered only after a sweep in progress has finished.
+        if tokio::time::timeout(timeout, self.janitor.send(Ping)).await.is_err() {
+            tracing::error!(actor = "janitor", "actor drain timed out");
+        }
         match tokio::time::timeout(timeout, self.audit.drain()).await {
             Ok(Ok(())) => tracing::info!(actor = "audit_log", "actor drained"),
             Ok(Err(e)) => tracing::error!(actor = "audit_log", error = %e, "actor drain failed"),

@@ -42,6 +42,9 @@ pub struct SigningKeyPair {
     alg: SigningAlg,
     kid: String,
     jwk: Value,
+    /// The public key as verification expects it: the SEC1 point for EC,
+    /// the DER `RSAPublicKey` for RSA.
+    public: Vec<u8>,
     inner: Inner,
 }
 
@@ -69,7 +72,7 @@ impl SigningKeyPair {
     }
 
     pub fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Self, SigningError> {
-        let (inner, public) = match alg {
+        let (inner, public, public_bytes) = match alg {
             SigningAlg::Es256 => {
                 let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
                     .map_err(|_| SigningError::Parse(alg))?;
@@ -84,7 +87,8 @@ impl SigningKeyPair {
                     "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
                     "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
                 });
-                (Inner::Ec(kp), public)
+                let bytes = point.to_vec();
+                (Inner::Ec(kp), public, bytes)
             }
             SigningAlg::Rs256 => {
                 let kp = RsaKeyPair::from_pkcs8(der).map_err(|_| SigningError::Parse(alg))?;
@@ -94,7 +98,8 @@ impl SigningKeyPair {
                     "kty": "RSA",
                     "n": URL_SAFE_NO_PAD.encode(pk.modulus().big_endian_without_leading_zero()),
                 });
-                (Inner::Rsa(kp), public)
+                let bytes = pk.as_ref().to_vec();
+                (Inner::Rsa(kp), public, bytes)
             }
         };
         let kid = thumbprint(&public);
@@ -102,7 +107,7 @@ impl SigningKeyPair {
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
         jwk["alg"] = json!(alg.as_str());
-        Ok(Self { alg, kid, jwk, inner })
+        Ok(Self { alg, kid, jwk, public: public_bytes, inner })
     }
 
     pub fn alg(&self) -> SigningAlg {
@@ -138,6 +143,67 @@ impl SigningKeyPair {
         URL_SAFE_NO_PAD.encode_string(signature, &mut input);
         Ok(input)
     }
+}
+
+impl SigningKeyPair {
+    /// Checks a parsed JWS against this key. The header's `alg` must be this
+    /// key's algorithm: the key decides, never the token (no `none`, no
+    /// HMAC-with-the-public-key confusion).
+    pub fn verify(&self, jws: &Jws<'_>) -> bool {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+        if jws.header.alg != self.alg.as_str() {
+            return false;
+        }
+        let input = jws.signing_input.as_bytes();
+        match self.alg {
+            SigningAlg::Es256 => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.public).verify(input, &jws.signature)
+            }
+            SigningAlg::Rs256 => {
+                UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.public).verify(input, &jws.signature)
+            }
+        }
+        .is_ok()
+    }
+}
+
+/// Longest compact JWS accepted for verification.
+pub const MAX_JWS_LEN: usize = 8 * 1024;
+
+/// The protected header fields we read.
+#[derive(Debug, serde::Deserialize)]
+pub struct JwsHeader {
+    pub alg: String,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+}
+
+/// A compact JWS split and decoded, not yet verified.
+#[derive(Debug)]
+pub struct Jws<'a> {
+    pub header: JwsHeader,
+    pub payload: Vec<u8>,
+    signing_input: &'a str,
+    signature: Vec<u8>,
+}
+
+/// Splits and decodes a compact JWS (RFC 7515 §7.1) within size limits.
+pub fn parse_jws(token: &str) -> Option<Jws<'_>> {
+    if token.len() > MAX_JWS_LEN {
+        return None;
+    }
+    let (signing_input, signature) = token.rsplit_once('.')?;
+    let (header, payload) = signing_input.split_once('.')?;
+    if payload.contains('.') {
+        return None;
+    }
+    let header: JwsHeader = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    Some(Jws {
+        header,
+        payload: URL_SAFE_NO_PAD.decode(payload).ok()?,
+        signing_input,
+        signature: URL_SAFE_NO_PAD.decode(signature).ok()?,
+    })
 }
 
 /// RFC 7638 JWK thumbprint: SHA-256 over the required members in
@@ -198,6 +264,33 @@ mod tests {
     #[test]
     fn rs256_tokens_verify_with_an_independent_library() {
         verify_independently(SigningAlg::Rs256);
+    }
+
+    #[test]
+    fn verification_is_bound_to_the_key_and_its_algorithm() {
+        let (es, _) = SigningKeyPair::generate(SigningAlg::Es256).unwrap();
+        let (rs, _) = SigningKeyPair::generate(SigningAlg::Rs256).unwrap();
+        let (other, _) = SigningKeyPair::generate(SigningAlg::Es256).unwrap();
+        for key in [&es, &rs] {
+            let token = key.sign_jws("at+jwt", br#"{"a":1}"#).unwrap();
+            let jws = parse_jws(&token).unwrap();
+            assert!(key.verify(&jws));
+            assert_eq!(jws.payload, br#"{"a":1}"#);
+            assert_eq!(jws.header.kid.as_deref(), Some(key.kid()));
+        }
+        let token = es.sign_jws("at+jwt", b"{}").unwrap();
+        assert!(!other.verify(&parse_jws(&token).unwrap()), "another key");
+        assert!(!rs.verify(&parse_jws(&token).unwrap()), "another algorithm");
+        // alg none / HS256 headers never verify, whatever the signature.
+        let forge = |alg: &str| {
+            let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","kid":"{}"}}"#, es.kid()));
+            format!("{h}.{}.{}", URL_SAFE_NO_PAD.encode("{}"), URL_SAFE_NO_PAD.encode("sig"))
+        };
+        assert!(!es.verify(&parse_jws(&forge("none")).unwrap()));
+        assert!(!es.verify(&parse_jws(&forge("HS256")).unwrap()));
+        for bad in ["", "a.b", "a.b.c.d", "!!.e30.e30", &"a".repeat(MAX_JWS_LEN + 1)] {
+            assert!(parse_jws(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

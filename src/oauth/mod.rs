@@ -4,6 +4,7 @@
 pub mod client;
 pub mod error;
 pub mod grants;
+pub mod introspection;
 pub mod redirect_uri;
 pub mod registry;
 pub mod scope;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod revocations;
 pub mod signing_keys;
 pub mod users;
 

@@ -49,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/health/live", web::get().to(health::get_live))
         .route("/jwks.json", web::get().to(oidc::get_jwks))
         .route("/token", web::post().to(oauth::post_token))
+        .route("/introspect", web::post().to(oauth::post_introspect))
+        .route("/revoke", web::post().to(oauth::post_revoke))
         .route("/.well-known/oauth-authorization-server", web::get().to(oidc::get_oauth_metadata))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))

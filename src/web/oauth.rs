@@ -4,6 +4,7 @@
 use super::{AppState, read_body_limited, request_id_of};
 use crate::oauth::error::TokenError;
 use crate::oauth::grants::{self, client_credentials};
+use crate::oauth::introspection;
 use crate::oauth::token_request::{TokenParams, presented_client};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,11 +22,13 @@ pub async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Dat
     }
 }
 
-async fn token(
+/// Parses a form body and authenticates the client: the common start of
+/// the token, introspection and revocation endpoints.
+async fn authenticated_form(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<grants::TokenResponse, TokenError> {
+) -> Result<(TokenParams, crate::oauth::registry::Client), TokenError> {
     let form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -41,18 +44,63 @@ async fn token(
     let mut params = TokenParams::parse(&body)?;
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let presented = presented_client(authorization, &mut params)?;
+    // Authenticate before looking at anything else, so that an
+    // unauthenticated caller learns nothing about what a client may do.
+    let client = grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await?;
+    Ok((params, client))
+}
+
+async fn token(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<grants::TokenResponse, TokenError> {
+    let (params, client) = authenticated_form(req, payload, state).await?;
     let grant_type =
         params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
-    // Authenticate before looking at the grant, so that an unauthenticated
-    // caller learns nothing about what this server supports for a client.
-    let client = grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await?;
-    let keys = state.keys.load();
     let now = state.clock.now();
     match grant_type {
-        "client_credentials" => {
-            client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now)
-        }
+        "client_credentials" => client_credentials::exchange_client_credentials(
+            &client,
+            &params,
+            &state.keys.load(),
+            &state.settings.issuer,
+            now,
+        ),
         other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
+    }
+}
+
+/// `POST /introspect` (RFC 7662), for confidential clients.
+pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let result = async {
+        let (params, client) = authenticated_form(&req, payload, &state).await?;
+        if client.registration.client_type != crate::oauth::ClientType::Confidential {
+            return Err(TokenError::UnauthorizedClient("only confidential clients may introspect".into()));
+        }
+        let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        introspection::introspect(&state.db, &state.keys.load(), &state.settings.issuer, token, state.clock.now()).await
+    }
+    .await;
+    match result {
+        Ok(body) => no_store(HttpResponse::Ok()).json(body),
+        Err(e) => token_error(&e),
+    }
+}
+
+/// `POST /revoke` (RFC 7009): 200 for every well-formed request by an
+/// authenticated client, whether or not the token was active.
+pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let result = async {
+        let (params, client) = authenticated_form(&req, payload, &state).await?;
+        let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        introspection::revoke(&state.db, &state.keys.load(), &state.settings.issuer, &client, token, state.clock.now())
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(HttpResponse::Ok()).finish(),
+        Err(e) => token_error(&e),
     }
 }
 

@@ -80,7 +80,7 @@ async fn client_lifecycle_through_the_cli() {
     assert!(!hasher.verify(&secret, &stored), "the old secret stops working");
 
     let o = run(&env, &["client", "rotate-secret", native["client_id"].as_str().unwrap()], None);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("does not authenticate with a secret"));
 
     let human = run(&env, &["client", "list"], None);

@@ -21,6 +21,7 @@ async fn ready_reports_each_check() {
     assert_eq!(body["checks"]["database"], "ok");
     assert_eq!(body["checks"]["audit_log"], "ok");
     assert_eq!(body["checks"]["key_manager"], "ok");
+    assert_eq!(body["checks"]["janitor"], "ok");
 }
 
 #[actix_web::test]

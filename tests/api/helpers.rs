@@ -70,6 +70,7 @@ pub fn base_env(db: &TestDatabase) -> Vec<(String, String)> {
         ("GATEHOUSE_DATABASE_URL", db.url.clone()),
         ("GATEHOUSE_DATA_DIR", db.dir().display().to_string()),
         ("GATEHOUSE_WORKERS", "1".to_owned()),
+        ("GATEHOUSE_DB_MAX_CONNECTIONS", "4".to_owned()),
         ("GATEHOUSE_SHUTDOWN_TIMEOUT_SECS", "5".to_owned()),
         ("GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
     ]

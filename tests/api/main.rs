@@ -7,6 +7,7 @@ mod cli_clients;
 mod health;
 mod helpers;
 mod http_edge;
+mod introspection;
 mod keys;
 mod metrics;
 mod storage;

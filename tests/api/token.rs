@@ -10,18 +10,18 @@ use gatehouse::oauth::{ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpo
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use serde_json::Value;
 
-async fn client(app: &TestApp, spec: ClientSpec) -> (String, Option<String>) {
+pub async fn client(app: &TestApp, spec: ClientSpec) -> (String, Option<String>) {
     let (master, _) = MasterKey::load_or_generate(None, &app.database.dir()).unwrap();
     let hasher = SecretHasher::new(&master);
     let (c, secret) = registry::create_client(&app.db, &hasher, spec, chrono::Utc::now()).await.unwrap();
     (c.client_id, secret.map(|s| s.to_string()))
 }
 
-fn machine(name: &str, scopes: &[&str]) -> ClientSpec {
+pub fn machine(name: &str, scopes: &[&str]) -> ClientSpec {
     ClientSpec { name: name.into(), scopes: scopes.iter().map(|s| (*s).to_owned()).collect(), ..Default::default() }
 }
 
-async fn post_token(app: &TestApp, basic: Option<(&str, &str)>, body: &str) -> reqwest::Response {
+pub async fn post_token(app: &TestApp, basic: Option<(&str, &str)>, body: &str) -> reqwest::Response {
     let mut req = app.client.post(app.url("/token")).header("content-type", "application/x-www-form-urlencoded");
     if let Some((id, secret)) = basic {
         req = req.basic_auth(id, Some(secret));
@@ -31,7 +31,7 @@ async fn post_token(app: &TestApp, basic: Option<(&str, &str)>, body: &str) -> r
 
 /// Verifies like a resource server would: JWKS from the server, then
 /// signature, `typ`, `iss`, `aud` and `exp`.
-async fn verify(app: &TestApp, token: &str) -> Result<Value, String> {
+pub async fn verify(app: &TestApp, token: &str) -> Result<Value, String> {
     let jwks: JwkSet = app.get("/jwks.json").await.json().await.unwrap();
     let header = decode_header(token).map_err(|e| e.to_string())?;
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));

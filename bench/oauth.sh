@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Load on the machine-client path of a running Gatehouse: JWKS, RFC 8414
+# metadata and client_credentials token issuance. Release build, loopback,
+# bounded time. Prints req/s and p99 per scenario.
+# usage: GH_URL=http://127.0.0.1:8080 GH_CLIENT_ID=… GH_CLIENT_SECRET=… bench/oauth.sh [seconds]
+#   (a confidential client allowed client_credentials, client_secret_basic)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+secs=${1:-10}
+url=${GH_URL:-http://127.0.0.1:8080}
+: "${GH_CLIENT_ID:?set GH_CLIENT_ID}" "${GH_CLIENT_SECRET:?set GH_CLIENT_SECRET}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+
+auth="Basic $(printf '%s:%s' "$GH_CLIENT_ID" "$GH_CLIENT_SECRET" | base64 -w0)"
+lua=$(mktemp --suffix=.lua)
+trap 'rm -f "$lua"' EXIT
+cat >"$lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = os.getenv("BODY")
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = os.getenv("AUTH")
+LUA
+
+run() { # name url [post]
+  local out
+  wrk -t2 -c32 -d2s ${3:+-s "$lua"} "$2" >/dev/null 2>&1 || true
+  out=$(wrk -t2 -c32 -d"${secs}s" --latency ${3:+-s "$lua"} "$2" 2>&1)
+  printf '%-22s %12s %10s %s\n' "$1" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
+    "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print "non-2xx=" $NF}' <<<"$out")"
+}
+
+printf '%-22s %12s %10s\n' scenario req/s p99
+run jwks "$url/jwks.json"
+run metadata "$url/.well-known/oauth-authorization-server"
+BODY="grant_type=client_credentials" AUTH="$auth" run client_credentials "$url/token" post
