@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load on the machine-client path of a running Gatehouse: JWKS, RFC 8414
-# metadata and client_credentials token issuance. Release build, loopback,
+# metadata, client_credentials token issuance and introspection. Release build, loopback,
 # bounded time. Prints req/s and p99 per scenario.
 # usage: GH_URL=http://127.0.0.1:8080 GH_CLIENT_ID=… GH_CLIENT_SECRET=… bench/oauth.sh [seconds]
 #   (a confidential client allowed client_credentials, client_secret_basic)
@@ -33,3 +33,6 @@ printf '%-22s %12s %10s\n' scenario req/s p99
 run jwks "$url/jwks.json"
 run metadata "$url/.well-known/oauth-authorization-server"
 BODY="grant_type=client_credentials" AUTH="$auth" run client_credentials "$url/token" post
+token=$(curl -sf -H "Authorization: $auth" -d grant_type=client_credentials "$url/token" |
+  python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+BODY="token=$token" AUTH="$auth" run introspection "$url/introspect" post

@@ -13,12 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     match token(&req, payload, &state).await {
         Ok(body) => no_store(HttpResponse::Ok()).json(body),
-        Err(e) => {
-            if matches!(e, TokenError::InvalidClient { .. }) {
-                tracing::warn!(request_id = %request_id_of(&req), "client authentication failed at the token endpoint");
-            }
-            token_error(&e)
-        }
+        Err(e) => token_error(&e),
     }
 }
 
@@ -43,11 +38,18 @@ async fn authenticated_form(
         .map_err(|_| TokenError::InvalidRequest("request body too large or unreadable".into()))?;
     let mut params = TokenParams::parse(&body)?;
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
-    let presented = presented_client(authorization, &mut params)?;
     // Authenticate before looking at anything else, so that an
     // unauthenticated caller learns nothing about what a client may do.
-    let client = grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await?;
-    Ok((params, client))
+    let client = match presented_client(authorization, &mut params) {
+        Ok(presented) => grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await,
+        Err(e) => Err(e),
+    };
+    if let Err(TokenError::InvalidClient { .. }) = &client {
+        // Guessing client secrets is brute force too: worth a log line
+        // (never the credentials themselves).
+        tracing::warn!(request_id = %request_id_of(req), endpoint = req.path(), "client authentication failed");
+    }
+    Ok((params, client?))
 }
 
 async fn token(

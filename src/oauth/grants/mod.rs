@@ -3,7 +3,7 @@
 
 pub mod client_credentials;
 
-use super::client::{TokenEndpointAuthMethod, TokenEndpointAuthMethod as M};
+use super::client::TokenEndpointAuthMethod as M;
 use super::error::TokenError;
 use super::registry::{self, Client, RegistryError};
 use super::token_request::PresentedClient;
@@ -30,7 +30,7 @@ pub async fn authenticate_client(
             return Err(TokenError::ServerError);
         }
     };
-    let method: TokenEndpointAuthMethod = client.registration.auth_method;
+    let method: M = client.registration.auth_method;
     let secret_ok = |secret: &str| client.secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h));
     let ok = match (method, presented) {
         (M::ClientSecretBasic, PresentedClient::Basic { secret, .. }) => secret_ok(secret),
