@@ -21,17 +21,28 @@ pub enum ClientAction {
         offset: u64,
     },
     /// Show one client.
-    Show { client_id: String },
+    Show {
+        // Random ids may start with `-`.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Change a client; list options replace the whole list.
     Update {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[command(flatten)]
         args: UpdateArgs,
     },
     /// Delete a client.
-    Delete { client_id: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Replace a client's secret (shown once); the old one stops working.
-    RotateSecret { client_id: String },
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Args)]

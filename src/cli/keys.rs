@@ -24,7 +24,11 @@ pub enum KeysAction {
         now: bool,
     },
     /// Emergency: remove a key from the JWKS at once; tokens it signed stop being valid.
-    Revoke { kid: String },
+    Revoke {
+        /// Thumbprints are base64url and may start with `-`.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 pub async fn run(action: KeysAction, settings: Settings, json: bool) -> Result<(), CliError> {

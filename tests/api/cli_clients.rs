@@ -100,3 +100,12 @@ async fn client_lifecycle_through_the_cli() {
         .collect();
     assert_eq!(actions, ["client.deleted", "client.secret_rotated", "client.updated", "client.created"]);
 }
+
+#[test]
+fn ids_starting_with_a_hyphen_are_not_taken_for_flags() {
+    // client_ids and kids are base64url: one in 64 starts with `-`.
+    let o = run(&[], &["client", "show", "-abc", "--config", "/nonexistent.toml"], None);
+    assert_ne!(o.status.code(), Some(2), "parsed as a flag: {}", text(&o.stderr));
+    let o = run(&[], &["keys", "revoke", "-abc", "--config", "/nonexistent.toml"], None);
+    assert_ne!(o.status.code(), Some(2), "parsed as a flag: {}", text(&o.stderr));
+}
