@@ -94,3 +94,6 @@ pub async fn revoke(
         TokenError::ServerError
     })
 }
+
+#[cfg(test)]
+mod tests;
