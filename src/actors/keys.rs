@@ -41,15 +41,17 @@ impl KeyManager {
         let mut cache = std::mem::take(&mut self.cache);
         let work = async move {
             let now = clock.now();
-            let (rows, _) = ops::load(&db, &envelope, &mut cache, now).await?;
-            if ALGORITHMS.iter().any(|alg| plan(&rows, *alg, now, &policy) != Plan::Nothing) {
-                for e in ops::ensure_keys(&db, &envelope, now, &policy).await? {
-                    tracing::info!(action = e.action, kid = %e.kid, alg = %e.alg, "signing key change");
-                    audit.record(AuditEvent::new(now, "system", e.action, Some(e.kid)));
-                }
+            let (rows, set) = ops::load(&db, &envelope, &mut cache, now).await?;
+            if ALGORITHMS.iter().all(|alg| plan(&rows, *alg, now, &policy) == Plan::Nothing) {
+                return Ok::<_, ops::KeyError>((set, cache));
+            }
+            // Only when keys were due: write (locked) and read again.
+            for e in ops::ensure_keys(&db, &envelope, now, &policy).await? {
+                tracing::info!(action = e.action, kid = %e.kid, alg = %e.alg, "signing key change");
+                audit.record(AuditEvent::new(now, "system", e.action, Some(e.kid)));
             }
             let (_, set) = ops::load(&db, &envelope, &mut cache, clock.now()).await?;
-            Ok::<_, ops::KeyError>((set, cache))
+            Ok((set, cache))
         };
         let guarded = AssertUnwindSafe(work).catch_unwind();
         ctx.wait(guarded.into_actor(self).map(|res, act, _| match res {

@@ -25,6 +25,13 @@ pub fn random_token(bytes: usize) -> Result<String, getrandom::Error> {
     Ok(URL_SAFE_NO_PAD.encode(&*buf))
 }
 
+/// A strong HTTP entity tag for `bytes` (128 bits of SHA-256, quoted).
+pub fn strong_etag(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// Compares two byte strings without leaking where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq as _;

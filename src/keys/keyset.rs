@@ -45,8 +45,7 @@ impl KeySet {
             }
         }
         let jwks = bytes::Bytes::from(serde_json::json!({ "keys": jwk_list }).to_string());
-        let digest = Sha256::digest(&jwks);
-        let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+        let etag = crate::crypto::strong_etag(&jwks);
         let fingerprint = fingerprint.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Self {
             signers: signers.into_iter().map(|(alg, (_, k))| (alg, k)).collect(),

@@ -3,7 +3,6 @@
 use super::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sha2::Digest as _;
 
 /// `GET /jwks.json` (RFC 7517): the published keys, with a strong ETag and
 /// a cache lifetime well inside the pre-publish window.
@@ -45,8 +44,7 @@ impl Metadata {
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         });
         let body = bytes::Bytes::from(doc.to_string());
-        let digest = sha2::Sha256::digest(&body);
-        let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+        let etag = crate::crypto::strong_etag(&body);
         Self { body, etag }
     }
 }
