@@ -48,3 +48,16 @@ async fn a_stopped_server_stops_answering() {
     let res = reqwest::Client::new().get(app.url("/health/live")).send().await;
     assert!(res.is_err(), "still answering after stop: {res:?}");
 }
+
+#[actix_web::test]
+async fn a_taken_port_is_a_clear_startup_error() {
+    let app = spawn_app().await;
+    let taken = app.base.trim_start_matches("http://").to_owned();
+    let env = crate::helpers::with(crate::helpers::base_env(&app.database), &[("GATEHOUSE_BIND", &taken)]);
+    let settings = gatehouse::config::Settings::load(None, env).unwrap();
+    match gatehouse::server::Application::build(settings).await {
+        Err(e @ gatehouse::server::StartupError::Bind { .. }) => assert!(e.to_string().contains(&taken), "{e}"),
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("bound a port that is in use"),
+    }
+}
