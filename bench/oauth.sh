@@ -31,7 +31,7 @@ run() { # name url [post]
 
 printf '%-22s %12s %10s\n' scenario req/s p99
 run jwks "$url/jwks.json"
-run metadata "$url/.well-known/oauth-authorization-server"
+run discovery "$url/.well-known/openid-configuration"
 BODY="grant_type=client_credentials" AUTH="$auth" run client_credentials "$url/token" post
 token=$(curl -sf -H "Authorization: $auth" -d grant_type=client_credentials "$url/token" |
   python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')

@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/introspect", web::post().to(oauth::post_introspect))
         .route("/revoke", web::post().to(oauth::post_revoke))
         .route("/.well-known/oauth-authorization-server", web::get().to(oidc::get_oauth_metadata))
+        .route("/.well-known/openid-configuration", web::get().to(oidc::get_openid_configuration))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset));

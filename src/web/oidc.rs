@@ -22,44 +22,73 @@ pub async fn get_jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .body(set.jwks().clone())
 }
 
-/// Authorization server metadata (RFC 8414), listing only what is
-/// implemented: no authorization endpoint yet, so no response types.
-pub struct Metadata {
+/// One prebuilt discovery document and its strong ETag.
+pub struct Document {
     body: bytes::Bytes,
     etag: String,
 }
 
+impl Document {
+    fn new(doc: &serde_json::Value) -> Self {
+        let body = bytes::Bytes::from(doc.to_string());
+        let etag = crate::crypto::strong_etag(&body);
+        Self { body, etag }
+    }
+
+    fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        if if_none_match(req, &self.etag) {
+            return HttpResponse::NotModified().insert_header((header::ETAG, self.etag.clone())).finish();
+        }
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header((header::ETAG, self.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(self.body.clone())
+    }
+}
+
+/// The discovery documents, built once at start from what is implemented
+/// and nothing more: no authorization endpoint exists yet, so no response
+/// types are listed and `authorization_endpoint` is absent.
+pub struct Metadata {
+    oauth: Document,
+    openid: Document,
+}
+
 impl Metadata {
     pub fn new(issuer: &str) -> Self {
-        let doc = serde_json::json!({
+        let auth_methods = ["client_secret_basic", "client_secret_post"];
+        let mut doc = serde_json::json!({
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/token"),
             "jwks_uri": format!("{issuer}/jwks.json"),
             "grant_types_supported": ["client_credentials"],
             "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint": format!("{issuer}/introspect"),
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint": format!("{issuer}/revoke"),
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": auth_methods,
         });
-        let body = bytes::Bytes::from(doc.to_string());
-        let etag = crate::crypto::strong_etag(&body);
-        Self { body, etag }
+        let oauth = Document::new(&doc);
+        // OpenID Connect Discovery 1.0 §3 adds these; RS256 must be listed
+        // (and a key for it always exists, see `keys::ALGORITHMS`).
+        if let Some(map) = doc.as_object_mut() {
+            map.insert("subject_types_supported".into(), serde_json::json!(["public"]));
+            map.insert("id_token_signing_alg_values_supported".into(), serde_json::json!(["RS256", "ES256"]));
+        }
+        Self { oauth, openid: Document::new(&doc) }
     }
 }
 
-/// `GET /.well-known/oauth-authorization-server`.
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn get_oauth_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metadata;
-    if if_none_match(&req, &m.etag) {
-        return HttpResponse::NotModified().insert_header((header::ETAG, m.etag.clone())).finish();
-    }
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::ETAG, m.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(m.body.clone())
+    state.metadata.oauth.respond(&req)
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
+pub async fn get_openid_configuration(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    state.metadata.openid.respond(&req)
 }
 
 /// RFC 9110 §13.1.2: `*` or any listed tag equal to ours under weak

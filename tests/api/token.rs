@@ -244,6 +244,28 @@ async fn metadata_lists_exactly_what_is_implemented() {
 }
 
 #[actix_web::test]
+async fn openid_configuration_extends_the_oauth_metadata() {
+    let app = spawn_app().await;
+    let oauth: Value = app.get("/.well-known/oauth-authorization-server").await.json().await.unwrap();
+    let res = app.get("/.well-known/openid-configuration").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("etag"));
+    let oidc: Value = res.json().await.unwrap();
+    for (k, v) in oauth.as_object().unwrap() {
+        assert_eq!(&oidc[k], v, "{k} differs between the two documents");
+    }
+    assert_eq!(oidc["subject_types_supported"], serde_json::json!(["public"]));
+    let algs = oidc["id_token_signing_alg_values_supported"].as_array().unwrap();
+    assert!(algs.contains(&Value::from("RS256")), "OIDC Discovery requires RS256");
+    // Every advertised algorithm has a published key to verify with.
+    let jwks: Value = app.get("/jwks.json").await.json().await.unwrap();
+    for alg in algs {
+        assert!(jwks["keys"].as_array().unwrap().iter().any(|k| &k["alg"] == alg), "no {alg} key in the JWKS");
+    }
+    assert!(oidc.get("authorization_endpoint").is_none(), "not implemented yet, so not advertised");
+}
+
+#[actix_web::test]
 async fn tokens_survive_rotation_but_not_revocation_of_their_key() {
     let app = crate::helpers::spawn_app_with(&[("GATEHOUSE_KEY_REFRESH_SECS", "1")]).await;
     let (id, secret) = client(&app, machine("svc", &[])).await;
