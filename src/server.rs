@@ -11,6 +11,10 @@ use crate::crypto::envelope::{Envelope, EnvelopeError};
 use crate::crypto::master_key::MasterKeySource;
 use crate::crypto::{MasterKey, MasterKeyError};
 use crate::keys::ops::{self, KeyError};
+use crate::oauth::client_cache::ClientCache;
+use crate::oauth::client_jwks::{ClientJwks, JwksError};
+use crate::oauth::revocation_list::RevocationList;
+use crate::oauth::token_cache::VerifiedTokens;
 use crate::store::audit::AuditEvent;
 use crate::store::{self, Db, StoreError};
 use crate::web::{self, AppState, metrics::Metrics};
@@ -40,6 +44,8 @@ pub enum StartupError {
     Keys(#[from] KeyError),
     #[error("password hasher: {0}")]
     Password(#[from] PasswordError),
+    #[error("HTTP client for client key sets: {0}")]
+    HttpClient(#[from] JwksError),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -84,6 +90,12 @@ impl Application {
         let (_, key_set) = ops::load(&db, &envelope, &mut HashMap::new(), clock.now()).await?;
         let keys = Arc::new(ArcSwap::from_pointee(key_set));
 
+        // Every revocation is in memory before the first request.
+        let revocations_loaded_at = clock.now();
+        let revocations = Arc::new(RevocationList::default());
+        let revoked = store::revocations::revoked_since(&db, None, revocations_loaded_at).await?;
+        revocations.merge(revoked, revocations_loaded_at.timestamp());
+
         let actors = Actors::start(ActorDeps {
             db: db.clone(),
             clock: clock.clone(),
@@ -91,6 +103,9 @@ impl Application {
             key_policy,
             key_refresh: Duration::from_secs(settings.key_refresh_secs),
             keys: keys.clone(),
+            revocations: revocations.clone(),
+            revocations_loaded_at,
+            cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
         });
         for e in key_events {
             actors.audit.record(AuditEvent::new(clock.now(), "system", e.action, Some(e.kid)));
@@ -122,6 +137,14 @@ impl Application {
             key_policy,
             secret_hasher: crate::crypto::SecretHasher::new(&master_key),
             metadata: web::oidc::Metadata::new(&settings.issuer),
+            clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs))),
+            verified_tokens: VerifiedTokens::default(),
+            revocations,
+            client_jwks: ClientJwks::new()?,
+            assertion_audiences: ["", "/token", "/introspect", "/revoke"]
+                .iter()
+                .map(|p| format!("{}{p}", settings.issuer))
+                .collect(),
         });
 
         let listener = bind(settings.bind)?;

@@ -2,6 +2,7 @@
 //! the source of truth for the schema; these mirror them.
 
 pub mod audit_events;
+pub mod client_assertions;
 pub mod clients;
 pub mod revoked_tokens;
 pub mod signing_keys;

@@ -9,6 +9,7 @@ mod m20261123_000002_create_audit_events;
 mod m20261123_000003_create_clients;
 mod m20261123_000004_create_signing_keys;
 mod m20261123_000005_create_revoked_tokens;
+mod m20261123_000006_create_client_assertions;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_clients::Migration),
             Box::new(m20261123_000004_create_signing_keys::Migration),
             Box::new(m20261123_000005_create_revoked_tokens::Migration),
+            Box::new(m20261123_000006_create_client_assertions::Migration),
         ]
     }
 }

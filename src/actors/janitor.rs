@@ -1,13 +1,14 @@
 //! The `Janitor` actor: on a jittered schedule (instances sharing a
 //! database do not all sweep at once) it purges rows that can no longer
-//! matter: revocations of tokens past their expiry, and signing keys a day
+//! matter: revocations of tokens past their expiry, used client assertions
+//! past theirs, and signing keys a day
 //! after they left the JWKS. A sweep in progress holds the mailbox, so a
 //! stop waits for it to finish.
 
 use super::Ping;
 use crate::clock::Clock;
 use crate::keys::ops;
-use crate::store::{Db, revocations};
+use crate::store::{Db, client_assertions, revocations};
 use actix::prelude::*;
 use futures_util::FutureExt as _;
 use std::panic::AssertUnwindSafe;
@@ -34,12 +35,15 @@ impl Janitor {
         let now = self.clock.now();
         let work = async move {
             let revocations = revocations::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
+            let assertions = client_assertions::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
             let keys = ops::purge(&db, now).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((revocations, keys))
+            Ok::<_, String>((revocations, assertions, keys))
         };
         ctx.wait(AssertUnwindSafe(work).catch_unwind().into_actor(self).map(|res, _, _| match res {
-            Ok(Ok((0, 0))) => {}
-            Ok(Ok((revocations, keys))) => tracing::info!(revocations, keys, "janitor purged expired rows"),
+            Ok(Ok((0, 0, 0))) => {}
+            Ok(Ok((revocations, assertions, keys))) => {
+                tracing::info!(revocations, assertions, keys, "janitor purged expired rows")
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "janitor sweep failed; will retry"),
             Err(_) => tracing::error!("janitor sweep panicked; will retry"),
         }));

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod janitor;
 pub mod keys;
+pub mod revocations;
 
 use actix::prelude::*;
 use std::panic::AssertUnwindSafe;
@@ -14,6 +15,7 @@ use std::time::Duration;
 pub use audit::{AuditHandle, AuditLog};
 pub use janitor::Janitor;
 pub use keys::KeyManager;
+pub use revocations::RevocationWatcher;
 
 /// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
 #[derive(Message)]
@@ -43,6 +45,7 @@ pub struct Actors {
     pub audit: AuditHandle,
     pub keys: Addr<KeyManager>,
     pub janitor: Addr<Janitor>,
+    pub revocations: Addr<RevocationWatcher>,
 }
 
 /// What the actors are started with.
@@ -53,6 +56,10 @@ pub struct ActorDeps {
     pub key_policy: crate::keys::KeyPolicy,
     pub key_refresh: Duration,
     pub keys: std::sync::Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
+    /// Loaded in full before the server listens; the watcher keeps it current.
+    pub revocations: std::sync::Arc<crate::oauth::revocation_list::RevocationList>,
+    pub revocations_loaded_at: chrono::DateTime<chrono::Utc>,
+    pub cache_refresh: Duration,
 }
 
 /// The liveness of one actor.
@@ -74,6 +81,17 @@ impl Actors {
             clock: janitor_clock,
             every: Duration::from_secs(300),
         });
+        let (watch_db, watch_clock) = (deps.db.clone(), deps.clock.clone());
+        let (list, loaded_at, every) = (deps.revocations, deps.revocations_loaded_at, deps.cache_refresh);
+        // A restart resumes from the initial load's time: re-reading is
+        // harmless, missing a revocation is not.
+        let revocations = Supervisor::start(move |_| RevocationWatcher {
+            db: watch_db,
+            clock: watch_clock,
+            list: list.clone(),
+            every,
+            polled_at: loaded_at,
+        });
         let keys = Supervisor::start(move |_| KeyManager {
             db: deps.db,
             envelope: deps.envelope,
@@ -84,21 +102,23 @@ impl Actors {
             published: deps.keys,
             cache: Default::default(),
         });
-        Actors { audit, keys, janitor }
+        Actors { audit, keys, janitor, revocations }
     }
 
     /// Pings every actor, each within `timeout`.
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
         let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
-        let (audit, keys, janitor) = tokio::join!(
+        let (audit, keys, janitor, revocations) = tokio::join!(
             tokio::time::timeout(timeout, self.audit.0.send(Ping)),
             tokio::time::timeout(timeout, self.keys.send(Ping)),
             tokio::time::timeout(timeout, self.janitor.send(Ping)),
+            tokio::time::timeout(timeout, self.revocations.send(Ping)),
         );
         vec![
             ActorHealth { name: "audit_log", alive: alive(audit) },
             ActorHealth { name: "key_manager", alive: alive(keys) },
             ActorHealth { name: "janitor", alive: alive(janitor) },
+            ActorHealth { name: "revocation_watcher", alive: alive(revocations) },
         ]
     }
 

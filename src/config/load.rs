@@ -34,6 +34,7 @@ pub const KEYS: &[&str] = &[
     "key_prepublish_secs",
     "key_retire_grace_secs",
     "key_refresh_secs",
+    "cache_refresh_secs",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

@@ -83,6 +83,9 @@ pub struct Settings {
     pub key_prepublish_secs: u64,
     pub key_retire_grace_secs: u64,
     pub key_refresh_secs: u64,
+    /// How stale a cached client registration or revocation list may be:
+    /// changes made by another instance or the CLI arrive within this.
+    pub cache_refresh_secs: u64,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -213,6 +216,7 @@ impl Settings {
             // Tokens live at most a day (client lifetimes are capped there).
             key_retire_grace_secs: r.int("key_retire_grace_secs", 86_400, 365 * 86_400)?.unwrap_or(90_000),
             key_refresh_secs: r.int("key_refresh_secs", 1, 60)?.unwrap_or(2),
+            cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
             origins: r.origins,
         })
     }
@@ -241,7 +245,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 24] = [
+        let entries: [(&'static str, Value); 25] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -266,6 +270,7 @@ impl Settings {
             ("key_prepublish_secs", json!(self.key_prepublish_secs)),
             ("key_retire_grace_secs", json!(self.key_retire_grace_secs)),
             ("key_refresh_secs", json!(self.key_refresh_secs)),
+            ("cache_refresh_secs", json!(self.cache_refresh_secs)),
         ];
         entries
             .into_iter()

@@ -2,6 +2,7 @@
 //! comparison and the master key that encrypts secrets at rest.
 
 pub mod envelope;
+pub mod jwk;
 pub mod master_key;
 pub mod secret_hash;
 pub mod signing;

@@ -187,6 +187,17 @@ pub struct Jws<'a> {
     signature: Vec<u8>,
 }
 
+impl Jws<'_> {
+    /// `base64url(header) "." base64url(payload)`: what the signature covers.
+    pub fn signing_input(&self) -> &str {
+        self.signing_input
+    }
+
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+}
+
 /// Splits and decodes a compact JWS (RFC 7515 §7.1) within size limits.
 pub fn parse_jws(token: &str) -> Option<Jws<'_>> {
     if token.len() > MAX_JWS_LEN {

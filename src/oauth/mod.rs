@@ -2,12 +2,17 @@
 //! their validation (grants, PKCE, introspection and revocation follow).
 
 pub mod client;
+pub mod client_assertion;
+pub mod client_cache;
+pub mod client_jwks;
 pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod redirect_uri;
 pub mod registry;
+pub mod revocation_list;
 pub mod scope;
+pub mod token_cache;
 pub mod token_request;
 
 pub use client::{

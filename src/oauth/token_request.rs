@@ -2,6 +2,7 @@
 //! parameters that may appear once, and the client's credentials from
 //! either HTTP Basic or the body, never both.
 
+use super::client_assertion::{JWT_BEARER, claimed_client_id};
 use super::error::TokenError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -58,6 +59,9 @@ pub enum PresentedClient {
     Post { client_id: String, secret: Zeroizing<String> },
     /// Only `client_id`: a public client (`none`).
     Public { client_id: String },
+    /// `client_assertion` (private_key_jwt); `client_id` is the assertion's
+    /// unverified `sub` until the signature has been checked.
+    Assertion { client_id: String, assertion: Zeroizing<String> },
 }
 
 impl PresentedClient {
@@ -65,7 +69,8 @@ impl PresentedClient {
         match self {
             PresentedClient::Basic { client_id, .. }
             | PresentedClient::Post { client_id, .. }
-            | PresentedClient::Public { client_id } => client_id,
+            | PresentedClient::Public { client_id }
+            | PresentedClient::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -78,8 +83,21 @@ impl PresentedClient {
 pub fn presented_client(authorization: Option<&str>, params: &mut TokenParams) -> Result<PresentedClient, TokenError> {
     let body_secret = params.take("client_secret").map(Zeroizing::new);
     let body_id = params.get("client_id").map(str::to_owned);
-    if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some() {
-        return Err(TokenError::InvalidClient { basic: false });
+    let assertion = params.take("client_assertion").map(Zeroizing::new);
+    let assertion_type = params.take("client_assertion_type");
+    if assertion.is_some() || assertion_type.is_some() {
+        if authorization.is_some() || body_secret.is_some() {
+            return Err(TokenError::InvalidRequest("use one client authentication method, not two".into()));
+        }
+        if assertion_type.as_deref() != Some(JWT_BEARER) {
+            return Err(TokenError::InvalidRequest(format!("client_assertion_type must be {JWT_BEARER}")));
+        }
+        let assertion = assertion.ok_or_else(|| TokenError::InvalidRequest("client_assertion is required".into()))?;
+        let client_id = claimed_client_id(&assertion).ok_or(TokenError::InvalidClient { basic: false })?;
+        if body_id.as_deref().is_some_and(|b| b != client_id) {
+            return Err(TokenError::InvalidRequest("client_id differs from the assertion's subject".into()));
+        }
+        return Ok(PresentedClient::Assertion { client_id, assertion });
     }
     match authorization {
         Some(header) => {

@@ -2,6 +2,7 @@
 //! aggregate. The only place that builds queries.
 
 pub mod audit;
+pub mod client_assertions;
 pub mod clients;
 pub mod revocations;
 pub mod signing_keys;

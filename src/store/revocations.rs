@@ -31,6 +31,20 @@ pub async fn is_revoked(db: &DatabaseConnection, jti: &str) -> Result<bool, Stor
     Ok(Revoked::find_by_id(jti.to_owned()).one(db).await?.is_some())
 }
 
+/// `(jti, exp as unix seconds)` of unexpired tokens revoked at or after
+/// `since` (pass `None` for all of them).
+pub async fn revoked_since(
+    db: &DatabaseConnection,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut q = Revoked::find().filter(Column::ExpiresAt.gt(now));
+    if let Some(since) = since {
+        q = q.filter(Column::RevokedAt.gte(since));
+    }
+    Ok(q.all(db).await?.into_iter().map(|r| (r.jti, r.expires_at.timestamp())).collect())
+}
+
 /// Deletes revocations of tokens that have expired anyway.
 pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     Ok(Revoked::delete_many().filter(Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)

@@ -38,6 +38,27 @@ pub struct AppState {
     pub secret_hasher: crate::crypto::SecretHasher,
     /// RFC 8414 metadata, built once at start.
     pub metadata: oidc::Metadata,
+    pub clients: Arc<crate::oauth::client_cache::ClientCache>,
+    pub verified_tokens: crate::oauth::token_cache::VerifiedTokens,
+    /// Shared with the `RevocationWatcher` actor, which merges other
+    /// instances' revocations into it.
+    pub revocations: Arc<crate::oauth::revocation_list::RevocationList>,
+    pub client_jwks: crate::oauth::client_jwks::ClientJwks,
+    /// What a `private_key_jwt` assertion's `aud` may be: the issuer or
+    /// any of its client-authenticated endpoints.
+    pub assertion_audiences: Vec<String>,
+}
+
+impl AppState {
+    /// What introspection and revocation check tokens against.
+    pub fn token_check<'a>(&'a self, keys: &'a crate::keys::KeySet) -> crate::oauth::introspection::TokenCheck<'a> {
+        crate::oauth::introspection::TokenCheck {
+            keys,
+            issuer: &self.settings.issuer,
+            verified: &self.verified_tokens,
+            revoked: &self.revocations,
+        }
+    }
 }
 
 /// Registers every route of the public listener.

@@ -8,6 +8,7 @@ use crate::oauth::introspection;
 use crate::oauth::token_request::{TokenParams, presented_client};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::Arc;
 
 /// `POST /token`.
 pub async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
@@ -23,7 +24,7 @@ async fn authenticated_form(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<(TokenParams, crate::oauth::registry::Client), TokenError> {
+) -> Result<(TokenParams, Arc<crate::oauth::registry::Client>), TokenError> {
     let form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -41,7 +42,17 @@ async fn authenticated_form(
     // Authenticate before looking at anything else, so that an
     // unauthenticated caller learns nothing about what a client may do.
     let client = match presented_client(authorization, &mut params) {
-        Ok(presented) => grants::authenticate_client(&state.db, &state.secret_hasher, &presented).await,
+        Ok(presented) => {
+            let auth = grants::ClientAuth {
+                db: &state.db,
+                clients: &state.clients,
+                hasher: &state.secret_hasher,
+                jwks: &state.client_jwks,
+                audiences: &state.assertion_audiences,
+                now: state.clock.now(),
+            };
+            grants::authenticate_client(&auth, &presented).await
+        }
         Err(e) => Err(e),
     };
     if let Err(TokenError::InvalidClient { .. }) = &client {
@@ -81,7 +92,8 @@ pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web
             return Err(TokenError::UnauthorizedClient("only confidential clients may introspect".into()));
         }
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
-        introspection::introspect(&state.db, &state.keys.load(), &state.settings.issuer, token, state.clock.now()).await
+        let keys = state.keys.load();
+        Ok(introspection::introspect(&state.token_check(&keys), token, state.clock.now()))
     }
     .await;
     match result {
@@ -96,8 +108,8 @@ pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Da
     let result = async {
         let (params, client) = authenticated_form(&req, payload, &state).await?;
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
-        introspection::revoke(&state.db, &state.keys.load(), &state.settings.issuer, &client, token, state.clock.now())
-            .await
+        let keys = state.keys.load();
+        introspection::revoke(&state.db, &state.token_check(&keys), &client, token, state.clock.now()).await
     }
     .await;
     match result {

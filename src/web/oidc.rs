@@ -57,7 +57,8 @@ pub struct Metadata {
 
 impl Metadata {
     pub fn new(issuer: &str) -> Self {
-        let auth_methods = ["client_secret_basic", "client_secret_post"];
+        let auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+        let assertion_algs = crate::crypto::jwk::ASSERTION_ALGS;
         let mut doc = serde_json::json!({
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/token"),
@@ -65,10 +66,13 @@ impl Metadata {
             "grant_types_supported": ["client_credentials"],
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "introspection_endpoint": format!("{issuer}/introspect"),
             "introspection_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "revocation_endpoint": format!("{issuer}/revoke"),
             "revocation_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         });
         let oauth = Document::new(&doc);
         // OpenID Connect Discovery 1.0 §3 adds these; RS256 must be listed

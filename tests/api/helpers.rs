@@ -93,7 +93,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub handle: ShutdownHandle,
-    pub database: TestDatabase,
+    /// Shared by the instances of one test (see [`spawn_instance`]).
+    pub database: std::sync::Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -119,7 +120,19 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let handle = app.handle();
     let db = app.db().clone();
     actix_rt::spawn(app.run_until_stopped());
-    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database }
+    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database: database.into() }
+}
+
+/// Another instance on `app`'s database and data directory (so the same
+/// master key), as a second node of a deployment.
+pub async fn spawn_instance(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    let settings = Settings::load(None, with(base_env(&app.database), extra)).unwrap();
+    let second = Application::build(settings).await.unwrap();
+    let base = format!("http://{}", second.addr());
+    let metrics_base = second.metrics_addr().map(|a| format!("http://{a}"));
+    let (handle, db) = (second.handle(), second.db().clone());
+    actix_rt::spawn(second.run_until_stopped());
+    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database: app.database.clone() }
 }
 
 /// Sends raw bytes and returns the raw response (for requests reqwest will

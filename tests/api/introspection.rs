@@ -174,3 +174,53 @@ async fn expired_revocations_are_purged() {
     assert!(!gatehouse::store::revocations::is_revoked(&app.db, "old").await.unwrap());
     assert!(gatehouse::store::revocations::is_revoked(&app.db, "live").await.unwrap());
 }
+
+/// Polls `check` until it holds or `secs` pass.
+async fn eventually(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < std::time::Duration::from_secs(secs), "{what}: not within {secs} s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn revocations_and_secret_rotations_reach_every_instance() {
+    let refresh = [("GATEHOUSE_CACHE_REFRESH_SECS", "1")];
+    let app = spawn_app_with(&refresh).await;
+    let other = crate::helpers::spawn_instance(&app, &refresh).await;
+    let (id, secret) = client(&app, machine("svc", &[])).await;
+    let secret = secret.unwrap();
+    let who = (id.as_str(), secret.as_str());
+
+    // Both instances know the client and the token (and cache both).
+    let token = issue(&app, who).await;
+    assert_eq!(introspect(&other, who, &token).await["active"], true);
+    assert_eq!(introspect(&app, who, &token).await["active"], true);
+
+    // Revoked at one instance: inactive there at once, and at the other
+    // within the refresh interval (1 s here) — never active again after.
+    assert_eq!(form(&app, "/revoke", who, format!("token={token}")).await.status(), 200);
+    assert_eq!(introspect(&app, who, &token).await["active"], false);
+    eventually(5, "revocation at the other instance", async || {
+        introspect(&other, who, &token).await["active"] == false
+    })
+    .await;
+
+    // The secret rotated out of band (the CLI does this): the new secret is
+    // accepted and the old one refused on both instances, within a refresh.
+    let (master, _) = MasterKey::load_or_generate(None, &app.database.dir()).unwrap();
+    let hasher = gatehouse::crypto::SecretHasher::new(&master);
+    let (_, new_secret) =
+        gatehouse::oauth::registry::rotate_secret(&app.db, &hasher, &id, chrono::Utc::now()).await.unwrap();
+    for node in [&app, &other] {
+        eventually(5, "the new secret", async || {
+            post_token(node, Some((&id, &new_secret)), "grant_type=client_credentials").await.status() == 200
+        })
+        .await;
+        eventually(5, "the old secret refused", async || {
+            post_token(node, Some(who), "grant_type=client_credentials").await.status() == 401
+        })
+        .await;
+    }
+}

@@ -10,5 +10,6 @@ mod http_edge;
 mod introspection;
 mod keys;
 mod metrics;
+mod private_key_jwt;
 mod storage;
 mod token;

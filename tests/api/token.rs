@@ -230,8 +230,9 @@ async fn metadata_lists_exactly_what_is_implemented() {
     assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials"]));
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
     );
+    assert_eq!(m["token_endpoint_auth_signing_alg_values_supported"], serde_json::json!(["ES256", "RS256", "PS256"]));
     assert!(m.get("authorization_endpoint").is_none(), "not implemented yet, so not advertised");
     let res = app
         .client

@@ -4,8 +4,11 @@
 pub mod client_credentials;
 
 use super::client::TokenEndpointAuthMethod as M;
+use super::client_assertion::{self, AssertionError, Expected};
+use super::client_cache::ClientCache;
+use super::client_jwks::ClientJwks;
 use super::error::TokenError;
-use super::registry::{self, Client, RegistryError};
+use super::registry::{Client, RegistryError};
 use super::token_request::PresentedClient;
 use crate::crypto::SecretHasher;
 use crate::keys::KeySet;
@@ -13,32 +16,77 @@ use crate::store::Db;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// What client authentication needs.
+pub struct ClientAuth<'a> {
+    pub db: &'a Db,
+    pub clients: &'a ClientCache,
+    pub hasher: &'a SecretHasher,
+    pub jwks: &'a ClientJwks,
+    /// `aud` values a client assertion may carry.
+    pub audiences: &'a [String],
+    pub now: DateTime<Utc>,
+}
 
 /// Checks the presented credentials against the registration: the method
-/// must be the registered one, and a secret must verify in constant time.
+/// must be the registered one, a secret must verify in constant time, an
+/// assertion must verify with the client's keys and be new.
 pub async fn authenticate_client(
-    db: &Db,
-    hasher: &SecretHasher,
+    auth: &ClientAuth<'_>,
     presented: &PresentedClient,
-) -> Result<Client, TokenError> {
+) -> Result<Arc<Client>, TokenError> {
     let invalid = TokenError::InvalidClient { basic: presented.is_basic() };
-    let client = match registry::get_client(db, presented.client_id()).await {
-        Ok(c) => c,
-        Err(RegistryError::NotFound) => return Err(invalid),
-        Err(e) => {
+    let lookup_failed = |e: RegistryError| match e {
+        RegistryError::NotFound => invalid.clone(),
+        e => {
             tracing::error!(error = %e, "client lookup failed");
-            return Err(TokenError::ServerError);
+            TokenError::ServerError
         }
     };
-    let method: M = client.registration.auth_method;
-    let secret_ok = |secret: &str| client.secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h));
-    let ok = match (method, presented) {
+    let client = auth.clients.get(auth.db, presented.client_id()).await.map_err(lookup_failed)?;
+    if credentials_hold(auth, &client, presented).await? {
+        return Ok(client);
+    }
+    // A secret rotated or a method changed through another instance or the
+    // CLI may not have reached the cache yet: re-read once (at most once a
+    // second per client, so failed guesses do not become database load).
+    let reread =
+        auth.clients.reload_if_older(auth.db, &client.client_id, RECHECK_AFTER).await.map_err(lookup_failed)?;
+    match reread {
+        Some(fresh) if fresh.version != client.version && credentials_hold(auth, &fresh, presented).await? => Ok(fresh),
+        _ => Err(invalid),
+    }
+}
+
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+async fn credentials_hold(
+    auth: &ClientAuth<'_>,
+    client: &Client,
+    presented: &PresentedClient,
+) -> Result<bool, TokenError> {
+    let secret_ok = |secret: &str| client.secret_hash.as_deref().is_some_and(|h| auth.hasher.verify(secret, h));
+    Ok(match (client.registration.auth_method, presented) {
         (M::ClientSecretBasic, PresentedClient::Basic { secret, .. }) => secret_ok(secret),
         (M::ClientSecretPost, PresentedClient::Post { secret, .. }) => secret_ok(secret),
         (M::None, PresentedClient::Public { .. }) => true,
+        (M::PrivateKeyJwt, PresentedClient::Assertion { assertion, .. }) => {
+            let Some(uri) = client.registration.jwks_uri.as_deref() else { return Ok(false) };
+            let expected =
+                Expected { client_id: &client.client_id, audiences: auth.audiences, now: auth.now.timestamp() };
+            match client_assertion::verify(auth.db, auth.jwks, uri, assertion, &expected).await {
+                Ok(()) => true,
+                Err(AssertionError::Store) => return Err(TokenError::ServerError),
+                Err(e) => {
+                    // The reason helps the client's operator; it names no secret.
+                    tracing::warn!(client_id = %client.client_id, reason = %e, "client assertion refused");
+                    false
+                }
+            }
+        }
         _ => false,
-    };
-    if ok { Ok(client) } else { Err(invalid) }
+    })
 }
 
 /// The successful token response (RFC 6749 §5.1).

@@ -1,11 +1,15 @@
 //! Property: for any interleaving of issuing, revoking tokens, rotating
 //! and revoking keys and letting time pass, a token that is revoked, past
 //! its `exp`, or signed by a revoked key is never active — and every other
-//! token stays active (rotation must not break live tokens).
+//! token stays active (rotation must not break live tokens). Checks go
+//! through the verified-token cache and revocation list, kept across steps,
+//! so a cached verification can never outlive what made it valid.
 
-use super::verify_access_token;
+use super::{TokenCheck, introspect};
 use crate::crypto::signing::{SigningAlg, SigningKeyPair};
 use crate::keys::{KeyPolicy, KeySet, KeyState, Plan, plan, state_at};
+use crate::oauth::revocation_list::RevocationList;
+use crate::oauth::token_cache::VerifiedTokens;
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use entity::signing_keys::Model as KeyRow;
 use proptest::prelude::*;
@@ -45,6 +49,8 @@ struct Model {
     next_key: usize,
     tokens: Vec<(String, String, i64, String)>, // token, jti, exp, kid
     revoked_jtis: HashSet<String>,
+    verified: VerifiedTokens,
+    revoked: RevocationList,
 }
 
 impl Model {
@@ -113,8 +119,9 @@ impl Model {
             }
             Op::RevokeToken(i) => {
                 if !self.tokens.is_empty() {
-                    let jti = self.tokens[i % self.tokens.len()].1.clone();
-                    self.revoked_jtis.insert(jti);
+                    let (_, jti, exp, _) = &self.tokens[i % self.tokens.len()];
+                    self.revoked.insert(jti, *exp);
+                    self.revoked_jtis.insert(jti.clone());
                 }
             }
             Op::Rotate { immediate } => {
@@ -161,6 +168,8 @@ proptest! {
             next_key: 0,
             tokens: Vec::new(),
             revoked_jtis: HashSet::new(),
+            verified: VerifiedTokens::default(),
+            revoked: RevocationList::default(),
         };
         m.maintain();
         for op in &ops {
@@ -168,7 +177,8 @@ proptest! {
             let set = m.keyset();
             let now = m.now.timestamp();
             for (token, jti, exp, kid) in &m.tokens {
-                let active = verify_access_token(&set, ISS, token, m.now).is_some() && !m.revoked_jtis.contains(jti);
+                let check = TokenCheck { keys: &set, issuer: ISS, verified: &m.verified, revoked: &m.revoked };
+                let active = introspect(&check, token, m.now).active;
                 let key_revoked = m.rows.iter().any(|r| &r.kid == kid && r.revoked_at.is_some());
                 let dead = m.revoked_jtis.contains(jti) || now >= *exp || key_revoked;
                 prop_assert_eq!(active, !dead, "after {:?}: token {} (exp {}, now {}, key revoked {})", op, jti, exp, now, key_revoked);

@@ -1,0 +1,114 @@
+//! The in-memory client registry the token, introspection and revocation
+//! endpoints authenticate against, so that the hot path reads no row and
+//! re-validates no registration. Entries are re-read after `refresh`
+//! (changes made by the CLI or another instance arrive within it) and
+//! dropped at once when this instance changes the client.
+
+use super::registry::{self, Client, RegistryError};
+use crate::store::Db;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Bounds memory when many distinct clients authenticate; far above the
+/// number of clients a deployment registers.
+const CAPACITY: usize = 16_384;
+
+struct Entry {
+    client: Arc<Client>,
+    loaded: Instant,
+    /// Set by the one request that re-reads an expired entry; the others
+    /// keep using it meanwhile instead of all reading the same row.
+    refreshing: AtomicBool,
+}
+
+pub struct ClientCache {
+    entries: RwLock<HashMap<String, Arc<Entry>>>,
+    refresh: Duration,
+}
+
+impl ClientCache {
+    pub fn new(refresh: Duration) -> Self {
+        Self { entries: RwLock::new(HashMap::new()), refresh }
+    }
+
+    /// The client, from memory when fresh enough, else from the database.
+    pub async fn get(&self, db: &Db, client_id: &str) -> Result<Arc<Client>, RegistryError> {
+        let cached = self.entries.read().ok().and_then(|m| m.get(client_id).cloned());
+        if let Some(entry) = &cached {
+            let fresh = entry.loaded.elapsed() < self.refresh;
+            // Stale: exactly one caller re-reads; the rest use the entry.
+            if fresh || entry.refreshing.swap(true, Ordering::AcqRel) {
+                return Ok(entry.client.clone());
+            }
+        }
+        match registry::get_client(db, client_id).await {
+            Ok(client) => {
+                let client = Arc::new(client);
+                self.insert(client.clone());
+                Ok(client)
+            }
+            Err(e) => {
+                // Deleted (or unreadable): forget it; a transient database
+                // error lets the next caller try again.
+                match &e {
+                    RegistryError::NotFound | RegistryError::Corrupt { .. } => self.invalidate(client_id),
+                    _ => {
+                        if let Some(entry) = cached {
+                            entry.refreshing.store(false, Ordering::Release);
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Re-reads the client if the cached copy is at least `age` old;
+    /// `None` when the cached copy is younger (it is as good as a re-read).
+    pub async fn reload_if_older(
+        &self,
+        db: &Db,
+        client_id: &str,
+        age: Duration,
+    ) -> Result<Option<Arc<Client>>, RegistryError> {
+        let loaded = self.entries.read().ok().and_then(|m| m.get(client_id).map(|e| e.loaded));
+        if loaded.is_some_and(|at| at.elapsed() < age) {
+            return Ok(None);
+        }
+        match registry::get_client(db, client_id).await {
+            Ok(client) => {
+                let client = Arc::new(client);
+                self.insert(client.clone());
+                Ok(Some(client))
+            }
+            Err(e) => {
+                if matches!(e, RegistryError::NotFound | RegistryError::Corrupt { .. }) {
+                    self.invalidate(client_id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets a client this instance has just changed or deleted.
+    pub fn invalidate(&self, client_id: &str) {
+        if let Ok(mut m) = self.entries.write() {
+            m.remove(client_id);
+        }
+    }
+
+    fn insert(&self, client: Arc<Client>) {
+        let Ok(mut m) = self.entries.write() else { return };
+        if m.len() >= CAPACITY && !m.contains_key(&client.client_id) {
+            let refresh = self.refresh;
+            m.retain(|_, e| e.loaded.elapsed() < refresh);
+            if m.len() >= CAPACITY {
+                m.clear();
+            }
+        }
+        let entry = Entry { client, loaded: Instant::now(), refreshing: AtomicBool::new(false) };
+        m.insert(entry.client.client_id.clone(), Arc::new(entry));
+    }
+}
