@@ -4,8 +4,8 @@
 //! and fragments stripped, since page URLs may carry codes and state.
 
 use super::error::ApiError;
-use super::{AppState, read_body_limited, request_id_of};
-use actix_web::{HttpRequest, HttpResponse, web};
+use super::{AppState, read_body_limited};
+use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 /// Directive names we label metrics with; anything else is `other`, so
@@ -31,19 +31,13 @@ const KNOWN_DIRECTIVES: &[&str] = &[
     "manifest-src",
 ];
 
-pub async fn post_csp_report(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn post_csp_report(payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let body = read_body_limited(payload, state.settings.body_limit_bytes).await?;
     let json: Value = serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest("report is not JSON"))?;
     let reports = parse_reports(&json).ok_or(ApiError::BadRequest("not a CSP violation report"))?;
-    let request_id = request_id_of(&req);
     for r in reports {
         state.metrics.csp_reports.with_label_values(&[r.directive]).inc();
         tracing::warn!(
-            request_id = %request_id,
             directive = r.directive,
             document = %r.document,
             blocked = %r.blocked,

@@ -27,7 +27,8 @@ pub enum ApiError {
 impl ApiError {
     /// Logs `cause` with the request id and returns the opaque error.
     pub fn internal(request_id: &RequestId, cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(request_id = %request_id, error = %cause, "internal error");
+        // The request span carries the id onto this line.
+        tracing::error!(error = %cause, "internal error");
         ApiError::Internal { request_id: request_id.to_string() }
     }
 

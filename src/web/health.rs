@@ -1,8 +1,8 @@
 //! Liveness and readiness for orchestrators and load balancers.
 
-use super::{AppState, request_id_of};
+use super::AppState;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::json;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ pub async fn get_live() -> HttpResponse {
 /// `GET /health/ready`: the database answers within the configured timeout
 /// and every actor serves its mailbox; otherwise 503 naming what failed.
 /// Details of a failure go to the log, not to the (public) response.
-pub async fn get_ready(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_ready(state: web::Data<AppState>) -> HttpResponse {
     let timeout = Duration::from_millis(state.settings.ready_timeout_ms);
     let (db, actors) = tokio::join!(tokio::time::timeout(timeout, state.db.ping()), state.actors.health(timeout));
 
@@ -24,11 +24,11 @@ pub async fn get_ready(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     let db_ok = match db {
         Ok(Ok(())) => "ok",
         Ok(Err(e)) => {
-            tracing::warn!(request_id = %request_id_of(&req), error = %e, "readiness: database unreachable");
+            tracing::warn!(error = %e, "readiness: database unreachable");
             "unreachable"
         }
         Err(_) => {
-            tracing::warn!(request_id = %request_id_of(&req), "readiness: database timed out");
+            tracing::warn!("readiness: database timed out");
             "timeout"
         }
     };

@@ -33,7 +33,9 @@ pub async fn request_context(
     let path: String = req.path().chars().take(MAX_LOGGED_PATH).collect();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
-    let span = tracing::info_span!(
+    // Error level: the span (and so the request id on every line inside
+    // it) is there whatever `log_level` lets through.
+    let span = tracing::error_span!(
         "request",
         request_id = %request_id,
         trace_id = %trace.trace_id,

@@ -1,7 +1,7 @@
 //! OAuth 2 endpoints at the HTTP edge: parse, call the grant, map the
 //! outcome to RFC 6749 §5.1/§5.2.
 
-use super::{AppState, read_body_limited, request_id_of};
+use super::{AppState, read_body_limited};
 use crate::oauth::error::TokenError;
 use crate::oauth::grants::{self, client_credentials};
 use crate::oauth::introspection;
@@ -58,7 +58,7 @@ async fn authenticated_form(
     if let Err(TokenError::InvalidClient { .. }) = &client {
         // Guessing client secrets is brute force too: worth a log line
         // (never the credentials themselves).
-        tracing::warn!(request_id = %request_id_of(req), endpoint = req.path(), "client authentication failed");
+        tracing::warn!(endpoint = req.path(), "client authentication failed");
     }
     Ok((params, client?))
 }

@@ -382,3 +382,32 @@ async fn sigterm_lets_the_in_flight_request_finish_and_exits_zero() {
     assert!(last.contains("gatehouse stopped"), "final line: {last}");
     assert!(lines.iter().any(|l| l.contains("shutdown requested")));
 }
+
+#[actix_web::test]
+async fn warnings_carry_the_request_id_even_when_info_is_filtered_out() {
+    let db = TestDatabase::create().await;
+    // The start-up line (which the harness reads the address from) stays.
+    let env = json_env(&db, &[("GATEHOUSE_LOG_LEVEL", "warn,gatehouse::cli=info")]);
+    let served = serve(&env);
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/token", served.addr))
+        .header("x-request-id", "req-warn-1")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .basic_auth("nobody", Some("client-secret-guess-8"))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    served.terminate();
+    let (status, lines, _) = served.wait();
+    assert!(status.success(), "{status:?} {lines:?}");
+    let line = lines.iter().find(|l| l.contains("client authentication failed")).expect("a warning");
+    let json: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(json["level"], "WARN");
+    assert_eq!(json["request_id"], "req-warn-1");
+    assert_eq!(json["endpoint"], "/token");
+    assert!(!line.contains("client-secret-guess-8"));
+    assert!(lines.iter().all(|l| !l.contains("request completed")), "info lines are filtered out");
+    assert!(lines.iter().all(|l| !l.contains("sea_orm")), "capping secret-bearing targets never raises them");
+}
