@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a release Gatehouse on a fresh SQLite data directory, registers a
+# Starts a release Gatehouse (production profile) on a fresh SQLite data directory, registers a
 # client_credentials client, and runs the shared peer comparison
 # (../shared/bench/peer/compare.sh: node's oidc-provider under the same wrk
 # load) against it. Loopback only, bounded in time.
@@ -13,6 +13,9 @@ compare=${PEER_COMPARE:-$here/../../shared/bench/peer/compare.sh}
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 dir=$(mktemp -d)
 export GATEHOUSE_BIND=127.0.0.1:$port GATEHOUSE_ISSUER=http://127.0.0.1:$port
+# As deployed: production profile, JSON access log at info, metrics on.
+export GATEHOUSE_PROFILE=production GATEHOUSE_AUTO_MIGRATE=true GATEHOUSE_LOG_LEVEL=info \
+  GATEHOUSE_MASTER_KEY=$(head -c 32 /dev/urandom | base64) GATEHOUSE_METRICS_TOKEN=$(head -c 24 /dev/urandom | base64)
 (cd "$dir" && exec "$bin" serve >"$dir/server.log" 2>&1) &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
