@@ -148,7 +148,7 @@ async fn dispatch(
             let (clients, total) = registry::list_clients(db, offset, limit.min(10_000)).await?;
             if json {
                 print_json(
-                    &json!({ "total": total, "clients": clients.iter().map(|c| client_json(c, None)).collect::<Vec<_>>() }),
+                    &json!({ "total": total, "clients": clients.iter().map(|c| c.view(None)).collect::<Vec<_>>() }),
                 );
             } else {
                 println!("{:<24}  {:<12}  {:<20}  name", "client_id", "type", "grant types");
@@ -182,6 +182,7 @@ async fn dispatch(
                 id_token_ttl: c.id_token_ttl,
                 signing_alg: c.signing_alg,
                 consent_required: c.consent_required,
+                if_version: None,
             };
             let (client, secret) = registry::update_client(db, hasher, &client_id, change, now).await?;
             audit(db, "client.updated", &client.client_id).await?;
@@ -206,34 +207,5 @@ async fn dispatch(
 }
 
 fn print_client(json: bool, c: &Client, secret: Option<&str>) {
-    show(json, &client_json(c, secret), secret.map(|_| "client_secret"));
-}
-
-/// RFC 7591 field names where one exists. The secret appears only when
-/// it was just generated; its hash never appears.
-fn client_json(c: &Client, secret: Option<&str>) -> serde_json::Value {
-    let r = &c.registration;
-    let mut v = json!({
-        "client_id": c.client_id,
-        "client_name": r.name,
-        "client_type": r.client_type,
-        "token_endpoint_auth_method": r.auth_method,
-        "redirect_uris": r.redirect_uris,
-        "post_logout_redirect_uris": r.post_logout_redirect_uris,
-        "grant_types": r.grant_types,
-        "scope": r.scopes.join(" "),
-        "jwks_uri": r.jwks_uri,
-        "access_token_lifetime": r.access_token_ttl,
-        "refresh_token_lifetime": r.refresh_token_ttl,
-        "id_token_lifetime": r.id_token_ttl,
-        "id_token_signed_response_alg": r.signing_alg,
-        "consent_required": r.consent_required,
-        "created_at": c.created_at.to_rfc3339(),
-        "updated_at": c.updated_at.to_rfc3339(),
-        "version": c.version,
-    });
-    if let Some(s) = secret {
-        v["client_secret"] = json!(s);
-    }
-    v
+    show(json, &c.view(secret), secret.map(|_| "client_secret"));
 }

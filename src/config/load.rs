@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "metrics_enabled",
     "metrics_token",
     "metrics_bind",
+    "admin_token",
     "key_rotation_days",
     "key_prepublish_secs",
     "key_retire_grace_secs",

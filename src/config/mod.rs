@@ -79,6 +79,8 @@ pub struct Settings {
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
+    /// Bearer credential for `/admin/api/v1`; unset, the admin API is not served.
+    pub admin_token: Option<Secret>,
     pub key_rotation_days: u64,
     pub key_prepublish_secs: u64,
     pub key_retire_grace_secs: u64,
@@ -173,6 +175,10 @@ impl Settings {
         {
             return Err(r.error("metrics_token", "must be at least 16 characters"));
         }
+        let admin_token = r.string("admin_token")?;
+        if admin_token.as_ref().is_some_and(|t| t.trim().len() < 32 || t.trim() != t) {
+            return Err(r.error("admin_token", "must be at least 32 characters, without surrounding whitespace"));
+        }
         let metrics_bind = r.socket_addr("metrics_bind")?;
         if metrics_enabled && !dev && metrics_token.is_none() && metrics_bind.is_none() {
             return Err(r.error(
@@ -211,6 +217,7 @@ impl Settings {
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
+            admin_token: admin_token.map(Secret::new),
             key_rotation_days,
             key_prepublish_secs,
             // Tokens live at most a day (client lifetimes are capped there).
@@ -245,7 +252,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 25] = [
+        let entries: [(&'static str, Value); 26] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -266,6 +273,7 @@ impl Settings {
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),
             ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),
+            ("admin_token", secret(&self.admin_token)),
             ("key_rotation_days", json!(self.key_rotation_days)),
             ("key_prepublish_secs", json!(self.key_prepublish_secs)),
             ("key_retire_grace_secs", json!(self.key_retire_grace_secs)),

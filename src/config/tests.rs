@@ -122,6 +122,9 @@ fn wrong_types_are_refused_with_the_setting_named() {
         ),
         (&[("GATEHOUSE_KEY_RETIRE_GRACE_SECS", "60")][..], "key_retire_grace_secs"),
         (&[("GATEHOUSE_KEY_REFRESH_SECS", "0")][..], "key_refresh_secs"),
+        (&[("GATEHOUSE_CACHE_REFRESH_SECS", "61")][..], "cache_refresh_secs"),
+        (&[("GATEHOUSE_ADMIN_TOKEN", "too-short-for-an-admin-token")][..], "admin_token"),
+        (&[("GATEHOUSE_ADMIN_TOKEN", " padded-admin-token-0123456789abcdef ")][..], "admin_token"),
     ] {
         let e = err(None, vars);
         assert!(e.contains(&format!("`{key}`")), "{vars:?}: {e}");

@@ -22,6 +22,8 @@ pub enum RegistryError {
     NotFound,
     #[error("the client changed concurrently; retry")]
     Conflict,
+    #[error("the client is at version {0}, not the one given")]
+    VersionMismatch(i64),
     #[error("client {0} does not authenticate with a secret")]
     NoSecret(String),
     #[error("stored client {id} is unreadable: {what}")]
@@ -55,6 +57,38 @@ pub struct Client {
     pub version: i64,
 }
 
+impl Client {
+    /// The client as the CLI and the admin API show it: RFC 7591 field
+    /// names where one exists. The secret appears only when it was just
+    /// generated; its hash never appears.
+    pub fn view(&self, secret: Option<&str>) -> serde_json::Value {
+        let r = &self.registration;
+        let mut v = serde_json::json!({
+            "client_id": self.client_id,
+            "client_name": r.name,
+            "client_type": r.client_type,
+            "token_endpoint_auth_method": r.auth_method,
+            "redirect_uris": r.redirect_uris,
+            "post_logout_redirect_uris": r.post_logout_redirect_uris,
+            "grant_types": r.grant_types,
+            "scope": r.scopes.join(" "),
+            "jwks_uri": r.jwks_uri,
+            "access_token_lifetime": r.access_token_ttl,
+            "refresh_token_lifetime": r.refresh_token_ttl,
+            "id_token_lifetime": r.id_token_ttl,
+            "id_token_signed_response_alg": r.signing_alg,
+            "consent_required": r.consent_required,
+            "created_at": self.created_at.to_rfc3339(),
+            "updated_at": self.updated_at.to_rfc3339(),
+            "version": self.version,
+        });
+        if let Some(s) = secret {
+            v["client_secret"] = serde_json::json!(s);
+        }
+        v
+    }
+}
+
 /// Changes to a registration; `None` keeps the current value, lists replace.
 #[derive(Debug, Clone, Default)]
 pub struct ClientChange {
@@ -70,6 +104,8 @@ pub struct ClientChange {
     pub id_token_ttl: Option<u32>,
     pub signing_alg: Option<SigningAlg>,
     pub consent_required: Option<bool>,
+    /// Apply only if the stored version is this one (HTTP `If-Match`).
+    pub if_version: Option<i64>,
 }
 
 /// Registers a client; returns the secret (shown once) when it has one.
@@ -115,6 +151,9 @@ pub async fn update_client(
     now: DateTime<Utc>,
 ) -> Result<(Client, Option<Zeroizing<String>>), RegistryError> {
     let current = get_client(db, client_id).await?;
+    if change.if_version.is_some_and(|v| v != current.version) {
+        return Err(RegistryError::VersionMismatch(current.version));
+    }
     let r = &current.registration;
     let uris = |v: &[RedirectUri]| v.iter().map(|u| u.as_str().to_owned()).collect::<Vec<_>>();
     let spec = ClientSpec {

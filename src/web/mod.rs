@@ -1,6 +1,7 @@
 //! The HTTP edge: handlers grouped by surface, middleware, and the app
 //! wiring. Handlers parse, call domain code, and map outcomes to HTTP.
 
+pub mod admin;
 pub mod assets;
 pub mod csp_report;
 pub mod error;
@@ -77,6 +78,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset));
+    if state.settings.admin_token.is_some() {
+        cfg.service(
+            web::scope("/admin/api/v1/clients")
+                .route("", web::get().to(admin::list))
+                .route("", web::post().to(admin::create))
+                .route("/{client_id}", web::get().to(admin::show))
+                .route("/{client_id}", web::patch().to(admin::update))
+                .route("/{client_id}", web::delete().to(admin::delete))
+                .route("/{client_id}/secret", web::post().to(admin::rotate_secret)),
+        );
+    }
     if state.settings.metrics_enabled && state.settings.metrics_bind.is_none() {
         cfg.route("/metrics", web::get().to(metrics::get_metrics));
     }

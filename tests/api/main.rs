@@ -2,6 +2,7 @@
 //! GATEHOUSE_TEST_DATABASE_URL) PostgreSQL. One binary, one link.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_clients;
 mod binary;
 mod cli_clients;
 mod health;

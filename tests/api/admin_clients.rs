@@ -1,0 +1,227 @@
+//! The admin REST API for clients, over real HTTP: authentication, the
+//! whole lifecycle, conditional updates, validation errors, and changes
+//! taking effect at the token endpoint at once.
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::token::post_token;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "admin-token-for-tests-0123456789abcdef";
+
+async fn admin_app() -> TestApp {
+    spawn_app_with(&[("GATEHOUSE_ADMIN_TOKEN", TOKEN)]).await
+}
+
+fn url(app: &TestApp, rest: &str) -> String {
+    app.url(&format!("/admin/api/v1/clients{rest}"))
+}
+
+async fn call(app: &TestApp, method: reqwest::Method, rest: &str, body: Option<Value>) -> reqwest::Response {
+    let mut req = app.client.request(method, url(app, rest)).bearer_auth(TOKEN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+async fn error_of(res: reqwest::Response, status: u16) -> String {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error_description"].is_string());
+    body["error"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn the_admin_api_is_not_served_without_a_token_configured() {
+    let app = spawn_app().await;
+    let res = app.client.get(url(&app, "")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[actix_web::test]
+async fn requests_without_the_admin_token_are_refused() {
+    let app = admin_app().await;
+    for auth in
+        [None, Some("Bearer wrong-token"), Some("Basic YWRtaW46YWRtaW4="), Some(&format!("Bearer {TOKEN}x")[..])]
+    {
+        let mut req = app.client.get(url(&app, ""));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_token");
+    }
+    // Nothing is created without the token either.
+    let res = app.client.post(url(&app, "")).json(&json!({"client_name": "x"})).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let list: Value = call(&app, reqwest::Method::GET, "", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 0);
+}
+
+#[actix_web::test]
+async fn clients_are_created_read_updated_rotated_and_deleted_with_immediate_effect() {
+    let app = admin_app().await;
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        "",
+        Some(json!({"client_name": "billing", "scope": "api:read api:write", "access_token_lifetime": 600})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = res.json().await.unwrap();
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/admin/api/v1/clients/{id}"));
+    assert_eq!(created["grant_types"], json!(["client_credentials"]));
+    assert_eq!(created["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(created.get("secret_hash").is_none());
+
+    // Usable at once; the server caches it from here on.
+    let res = post_token(&app, Some((&id, &secret)), "grant_type=client_credentials&scope=api:read").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["expires_in"], 600);
+
+    let res = call(&app, reqwest::Method::GET, &format!("/{id}"), None).await;
+    assert_eq!(res.status(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"v1\"");
+    let shown: Value = res.json().await.unwrap();
+    assert!(shown.get("client_secret").is_none(), "the secret is shown once");
+
+    let list: Value = call(&app, reqwest::Method::GET, "?limit=10", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["clients"][0]["client_id"], id.as_str());
+
+    // A conditional update with the right version narrows the scope; the
+    // token endpoint sees it on the next request.
+    let res = app
+        .client
+        .patch(url(&app, &format!("/{id}")))
+        .bearer_auth(TOKEN)
+        .header("if-match", &etag)
+        .json(&json!({"scope": "api:write"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"v2\"");
+    let res = post_token(&app, Some((&id, &secret)), "grant_type=client_credentials&scope=api:read").await;
+    assert_eq!(res.status(), 400, "api:read was removed");
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
+
+    // The same stale version again is refused, and nothing changes.
+    let res = app
+        .client
+        .patch(url(&app, &format!("/{id}")))
+        .bearer_auth(TOKEN)
+        .header("if-match", &etag)
+        .json(&json!({"client_name": "lost update"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res, 412).await, "precondition_failed");
+    let shown: Value = call(&app, reqwest::Method::GET, &format!("/{id}"), None).await.json().await.unwrap();
+    assert_eq!(shown["client_name"], "billing");
+
+    // Rotation: the old secret stops working at once, the new one works.
+    let res = call(&app, reqwest::Method::POST, &format!("/{id}/secret"), None).await;
+    assert_eq!(res.status(), 200);
+    let new_secret = res.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(post_token(&app, Some((&id, &secret)), "grant_type=client_credentials").await.status(), 401);
+    assert_eq!(post_token(&app, Some((&id, &new_secret)), "grant_type=client_credentials").await.status(), 200);
+
+    // Deletion: gone for the token endpoint at once.
+    let res = app
+        .client
+        .delete(url(&app, &format!("/{id}")))
+        .bearer_auth(TOKEN)
+        .header("if-match", "\"v1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 412, "a stale If-Match protects deletes too");
+    assert_eq!(call(&app, reqwest::Method::DELETE, &format!("/{id}"), None).await.status(), 204);
+    assert_eq!(post_token(&app, Some((&id, &new_secret)), "grant_type=client_credentials").await.status(), 401);
+    assert_eq!(error_of(call(&app, reqwest::Method::GET, &format!("/{id}"), None).await, 404).await, "not_found");
+    assert_eq!(call(&app, reqwest::Method::DELETE, &format!("/{id}"), None).await.status(), 404);
+
+    // Every change is audited, attributed to the admin API (the audit log
+    // writes in batches, so wait for it).
+    let expected = ["client.created", "client.updated", "client.secret_rotated", "client.deleted"];
+    let started = std::time::Instant::now();
+    loop {
+        let events = gatehouse::store::audit::recent(&app.db, 50).await.unwrap();
+        let ours: Vec<_> = events.iter().filter(|e| e.actor == "admin_api").rev().collect();
+        if ours.len() == expected.len() {
+            assert_eq!(ours.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), expected);
+            assert!(ours.iter().all(|e| e.request_id.is_some() && e.target.as_deref() == Some(id.as_str())));
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 10, "audit events missing: {ours:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn invalid_requests_get_precise_errors() {
+    let app = admin_app().await;
+    let post = |body: Value| call(&app, reqwest::Method::POST, "", Some(body));
+    let cases = [
+        (json!({"scope": "a"}), "invalid_client_metadata", "no client_name"),
+        (
+            json!({"client_name": "x", "redirect_uris": ["https://a.example/cb#frag"]}),
+            "invalid_client_metadata",
+            "fragment",
+        ),
+        (json!({"client_name": "x", "grant_types": ["implicit"]}), "invalid_request", "unknown grant type"),
+        (json!({"client_name": "x", "colour": "blue"}), "invalid_request", "unknown field"),
+        (json!({"client_name": "x", "access_token_lifetime": 5}), "invalid_client_metadata", "lifetime too short"),
+        (
+            json!({"client_name": "x", "client_type": "public", "grant_types": ["client_credentials"]}),
+            "invalid_client_metadata",
+            "public client_credentials",
+        ),
+        (
+            json!({"client_name": "x", "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_client_metadata",
+            "no jwks_uri",
+        ),
+        (json!(["not", "an", "object"]), "invalid_request", "not an object"),
+    ];
+    for (body, code, why) in cases {
+        let res = post(body).await;
+        assert_eq!(res.status(), 400, "{why}");
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], code, "{why}");
+    }
+    let res = app
+        .client
+        .post(url(&app, ""))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("client_name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    let res = app
+        .client
+        .post(url(&app, ""))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"client_name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res, 400).await, "invalid_request");
+    let res = call(&app, reqwest::Method::GET, "?limit=ten", None).await;
+    assert_eq!(error_of(res, 400).await, "invalid_request");
+    let res = call(&app, reqwest::Method::PATCH, "/nope", Some(json!({"client_name": "y"}))).await;
+    assert_eq!(error_of(res, 404).await, "not_found");
+    let list: Value = call(&app, reqwest::Method::GET, "", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 0, "nothing invalid was stored");
+}
