@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod keys;
 pub mod oauth;
+pub mod scim;
 pub mod server;
 pub mod store;
 pub mod telemetry;

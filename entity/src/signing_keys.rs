@@ -23,6 +23,8 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     /// Emergency revocation: out of the JWKS at once, its tokens inactive.
     pub revoked_at: Option<DateTimeUtc>,
+    /// The state last recorded in the audit log (see `keys::ops::announce`).
+    pub announced_state: Option<String>,
 }
 
 impl std::fmt::Debug for Model {

@@ -10,6 +10,7 @@ mod m20261123_000003_create_clients;
 mod m20261123_000004_create_signing_keys;
 mod m20261123_000005_create_revoked_tokens;
 mod m20261123_000006_create_client_assertions;
+mod m20261123_000007_signing_keys_announced_state;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_signing_keys::Migration),
             Box::new(m20261123_000005_create_revoked_tokens::Migration),
             Box::new(m20261123_000006_create_client_assertions::Migration),
+            Box::new(m20261123_000007_signing_keys_announced_state::Migration),
         ]
     }
 }

@@ -42,6 +42,10 @@ impl KeyManager {
         let work = async move {
             let now = clock.now();
             let (rows, set) = ops::load(&db, &envelope, &mut cache, now).await?;
+            for e in ops::announce_transitions(&db, &rows, now).await? {
+                tracing::info!(action = e.action, kid = %e.kid, alg = %e.alg, "signing key transition");
+                audit.record(AuditEvent::new(now, "system", e.action, Some(e.kid)));
+            }
             if ALGORITHMS.iter().all(|alg| plan(&rows, *alg, now, &policy) == Plan::Nothing) {
                 return Ok::<_, ops::KeyError>((set, cache));
             }

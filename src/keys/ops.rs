@@ -148,6 +148,7 @@ async fn create(
             retires_at: None,
             expires_at: None,
             revoked_at: None,
+            announced_state: Some(if activates_at <= now { "current" } else { "next" }.to_owned()),
         },
     )
     .await?;
@@ -182,6 +183,35 @@ pub async fn load(
     }
     let set = KeySet::build(&rows, cache, now);
     Ok((rows, set))
+}
+
+/// Audits the transitions time has made since the last look (a `next` key
+/// becoming `current`, `current` becoming `retired`, `retired` leaving the
+/// JWKS): each row's announced state is moved by a conditional update, so
+/// exactly one instance records each transition. A row never announced
+/// (created before this existed) is brought up to date silently.
+pub async fn announce_transitions(db: &Db, rows: &[KeyRow], now: DateTime<Utc>) -> Result<Vec<KeyEvent>, KeyError> {
+    let mut events = Vec::new();
+    for row in rows {
+        let state = state_at(row, now);
+        let announced = row.announced_state.as_deref();
+        if announced == Some(state.as_str()) {
+            continue;
+        }
+        if !repo::claim_announcement(db, &row.kid, announced, state.as_str()).await? || announced.is_none() {
+            continue;
+        }
+        let action = match state {
+            KeyState::Next => continue,
+            KeyState::Current => "key.activated",
+            KeyState::Retired => "key.retired",
+            KeyState::Expired => "key.expired",
+            KeyState::Revoked => "key.revoked",
+        };
+        let alg = row.alg.parse().map_err(|_| KeyError::Corrupt { kid: row.kid.clone(), what: "alg" })?;
+        events.push(KeyEvent { action, kid: row.kid.clone(), alg });
+    }
+    Ok(events)
 }
 
 /// Removes keys that left the JWKS more than a day ago.

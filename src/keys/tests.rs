@@ -23,6 +23,7 @@ fn row(kid: &str, alg: SigningAlg, activates: i64) -> KeyRow {
         retires_at: None,
         expires_at: None,
         revoked_at: None,
+        announced_state: None,
     }
 }
 

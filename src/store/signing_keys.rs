@@ -40,11 +40,33 @@ pub async fn schedule_retirement<C: ConnectionTrait>(
 pub async fn revoke<C: ConnectionTrait>(db: &C, kid: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
     let res = SigningKeys::update_many()
         .col_expr(Column::RevokedAt, Expr::value(at))
+        .col_expr(Column::AnnouncedState, Expr::value("revoked"))
         .filter(Column::Kid.eq(kid))
         .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
+}
+
+/// Moves `kid`'s announced state from `from` to `to`; false if another
+/// instance got there first (it records the audit event, not us).
+pub async fn claim_announcement<C: ConnectionTrait>(
+    db: &C,
+    kid: &str,
+    from: Option<&str>,
+    to: &str,
+) -> Result<bool, StoreError> {
+    let from_matches = match from {
+        Some(s) => Column::AnnouncedState.eq(s),
+        None => Column::AnnouncedState.is_null(),
+    };
+    let res = SigningKeys::update_many()
+        .col_expr(Column::AnnouncedState, Expr::value(to))
+        .filter(Column::Kid.eq(kid))
+        .filter(from_matches)
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Deletes keys that left the JWKS before `before`.

@@ -148,3 +148,47 @@ async fn instances_starting_together_create_exactly_one_key_per_algorithm() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|k| state_at(k, now) == KeyState::Current));
 }
+
+#[actix_web::test]
+async fn time_driven_transitions_are_audited_exactly_once_across_instances() {
+    let fast = [("GATEHOUSE_KEY_PREPUBLISH_SECS", "2"), ("GATEHOUSE_KEY_REFRESH_SECS", "1")];
+    let app = spawn_app_with(&fast).await;
+    let _other = crate::helpers::spawn_instance(&app, &fast).await;
+    let before: Vec<String> = kids(&app.get("/jwks.json").await.json().await.unwrap());
+
+    // Scheduled (not --now): the successors sign two seconds from now.
+    let env = crate::helpers::with(base_env(&app.database), &fast);
+    let rotated = json_out(&run(&env, &["keys", "rotate", "--json"], None));
+    let created: Vec<String> = rotated["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "key.created_next")
+        .map(|c| c["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(created.len(), 2, "{rotated}");
+
+    let count = |events: &[entity::audit_events::Model], action: &str, kid: &str| {
+        events.iter().filter(|e| e.action == action && e.target.as_deref() == Some(kid)).count()
+    };
+    let started = Instant::now();
+    loop {
+        let events = gatehouse::store::audit::recent(&app.db, 200).await.unwrap();
+        let done = created.iter().all(|k| count(&events, "key.activated", k) > 0)
+            && before.iter().all(|k| count(&events, "key.retired", k) > 0);
+        if done {
+            // Give a slower instance its chance to duplicate, then check it did not.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            let events = gatehouse::store::audit::recent(&app.db, 200).await.unwrap();
+            for k in &created {
+                assert_eq!(count(&events, "key.activated", k), 1, "{k} activated once");
+            }
+            for k in &before {
+                assert_eq!(count(&events, "key.retired", k), 1, "{k} retired once");
+            }
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "transitions not audited");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -68,6 +68,7 @@ impl Model {
             retires_at: None,
             expires_at: None,
             revoked_at: None,
+            announced_state: None,
         });
         Some(key.kid().to_owned())
     }
