@@ -15,7 +15,7 @@ pub enum MasterKeyError {
     #[error("cannot read or write {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("operating system randomness failed: {0}")]
-    Random(getrandom::Error),
+    Random(super::RandomError),
 }
 
 /// 256 bits of key material; wiped from memory on drop, never printed.

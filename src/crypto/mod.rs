@@ -13,14 +13,19 @@ pub use secret_hash::SecretHasher;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// Fills `buf` from the operating system's CSPRNG.
-pub fn fill_random(buf: &mut [u8]) -> Result<(), getrandom::Error> {
-    getrandom::fill(buf)
+/// Randomness failed (the generator could not be seeded).
+pub type RandomError = aws_lc_rs::error::Unspecified;
+
+/// Fills `buf` from aws-lc's CSPRNG: a per-thread DRBG seeded and reseeded
+/// from the operating system, so the hot path makes no system call per
+/// request id, token id or nonce.
+pub fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
+    aws_lc_rs::rand::fill(buf)
 }
 
 /// A random, URL-safe token of `bytes` bytes of entropy (passwords printed
 /// once, session ids, secrets).
-pub fn random_token(bytes: usize) -> Result<String, getrandom::Error> {
+pub fn random_token(bytes: usize) -> Result<String, RandomError> {
     let mut buf = zeroize::Zeroizing::new(vec![0u8; bytes]);
     fill_random(&mut buf)?;
     Ok(URL_SAFE_NO_PAD.encode(&*buf))

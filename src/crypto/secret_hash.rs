@@ -53,7 +53,7 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// A new client secret: 256 bits from the OS CSPRNG, base64url.
-pub fn generate_secret() -> Result<Zeroizing<String>, getrandom::Error> {
+pub fn generate_secret() -> Result<Zeroizing<String>, super::RandomError> {
     super::random_token(32).map(Zeroizing::new)
 }
 

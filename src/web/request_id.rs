@@ -21,7 +21,10 @@ impl RequestId {
     }
 
     pub fn generate() -> Self {
-        RequestId(uuid::Uuid::new_v4().to_string())
+        let mut bytes = [0u8; 16];
+        // A failed generator leaves zeros; ids correlate, they do not protect.
+        let _ = crate::crypto::fill_random(&mut bytes);
+        RequestId(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
     }
 
     pub fn as_str(&self) -> &str {
