@@ -114,6 +114,7 @@ impl Application {
         let bootstrap = bootstrap::ensure_admin(
             &db,
             &hasher,
+            &settings.password_policy(),
             settings.bootstrap_admin_password.as_ref().map(|p| p.expose()),
             clock.now(),
         )

@@ -4,6 +4,7 @@
 pub mod audit_events;
 pub mod client_assertions;
 pub mod clients;
+pub mod password_history;
 pub mod revoked_tokens;
 pub mod signing_keys;
 pub mod users;

@@ -11,6 +11,7 @@ mod m20261123_000004_create_signing_keys;
 mod m20261123_000005_create_revoked_tokens;
 mod m20261123_000006_create_client_assertions;
 mod m20261123_000007_signing_keys_announced_state;
+mod m20261123_000008_create_password_history;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_revoked_tokens::Migration),
             Box::new(m20261123_000006_create_client_assertions::Migration),
             Box::new(m20261123_000007_signing_keys_announced_state::Migration),
+            Box::new(m20261123_000008_create_password_history::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ pub enum Bootstrap {
 pub async fn ensure_admin(
     db: &Db,
     hasher: &PasswordHasher,
+    policy: &super::password_policy::PasswordPolicy,
     configured_password: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Bootstrap, AccountError> {
@@ -48,7 +49,7 @@ pub async fn ensure_admin(
         password: Some(password),
         is_admin: true,
     };
-    match create_user(db, hasher, new, now).await {
+    match create_user(db, hasher, policy, new, now).await {
         Ok(user) => Ok(match shown {
             Some(pw) => Bootstrap::CreatedWithGeneratedPassword(user, pw),
             None => Bootstrap::CreatedWithConfiguredPassword(user),

@@ -2,6 +2,7 @@
 
 pub mod bootstrap;
 pub mod password;
+pub mod password_policy;
 pub mod users;
 
 pub use password::{PasswordError, PasswordHasher, Verification};

@@ -2,6 +2,7 @@
 
 use super::{CliError, audit, open_db, print_json, show};
 use crate::accounts::PasswordHasher;
+use crate::accounts::password_policy::PasswordPolicy;
 use crate::accounts::users::{self, NewUser, Password, Username, parse_display_name, parse_email};
 use crate::config::Settings;
 use crate::store::{Db, users as repo};
@@ -54,12 +55,18 @@ pub async fn run(action: UserAction, settings: Settings, json: bool) -> Result<(
     let db = open_db(&settings).await?;
     super::require_schema(&db).await?;
     let hasher = PasswordHasher::new(1)?;
-    let result = dispatch(action, &db, &hasher, json).await;
+    let result = dispatch(action, &db, &hasher, &settings.password_policy(), json).await;
     db.close_by_ref().await?;
     result
 }
 
-async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bool) -> Result<(), CliError> {
+async fn dispatch(
+    action: UserAction,
+    db: &Db,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    json: bool,
+) -> Result<(), CliError> {
     match action {
         UserAction::Create { username, email, display_name, admin, password_stdin } => {
             let (password, generated) = if password_stdin {
@@ -75,7 +82,7 @@ async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bo
                 password: Some(password),
                 is_admin: admin,
             };
-            let user = users::create_user(db, hasher, new, Utc::now()).await?;
+            let user = users::create_user(db, hasher, policy, new, Utc::now()).await?;
             audit(db, "user.created", &user.id).await?;
             let mut out = user_json(&user);
             if let Some(pw) = &generated {
@@ -117,7 +124,7 @@ async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bo
         UserAction::SetPassword { user, .. } => {
             let target = users::find_user(db, &user).await?;
             let password = Password::parse(read_password_stdin()?)?;
-            let u = users::set_password(db, hasher, &target, password, Utc::now()).await?;
+            let u = users::set_password(db, hasher, policy, &target, password, Utc::now()).await?;
             audit(db, "user.password_set", &u.id).await?;
             show(json, &user_json(&u), None);
         }
@@ -129,7 +136,7 @@ async fn dispatch(action: UserAction, db: &Db, hasher: &PasswordHasher, json: bo
 fn read_password_stdin() -> Result<Zeroizing<String>, CliError> {
     let mut buf = Zeroizing::new(String::new());
     std::io::stdin()
-        .take(crate::accounts::users::MAX_PASSWORD_BYTES as u64 + 2)
+        .take(crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64 + 2)
         .read_to_string(&mut buf)
         .map_err(|e| CliError(format!("cannot read the password from stdin: {e}")))?;
     let trimmed = buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf);

@@ -76,6 +76,9 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     pub ready_timeout_ms: u64,
     pub password_hash_concurrency: usize,
+    pub password_min_length: usize,
+    pub password_max_bytes: usize,
+    pub password_history: usize,
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
@@ -214,6 +217,12 @@ impl Settings {
             shutdown_timeout_secs: r.int("shutdown_timeout_secs", 0, 3600)?.unwrap_or(30),
             ready_timeout_ms: r.int("ready_timeout_ms", 10, 60_000)?.unwrap_or(2000),
             password_hash_concurrency: r.int("password_hash_concurrency", 1, 256)?.map_or(cpus, |v| v as usize),
+            // NIST SP 800-63B: at least 8; the input bound caps the maximum.
+            password_min_length: r.int("password_min_length", 8, 256)?.map_or(12, |v| v as usize),
+            password_max_bytes: r
+                .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
+                .map_or(1024, |v| v as usize),
+            password_history: r.int("password_history", 0, 24)?.map_or(5, |v| v as usize),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
@@ -226,6 +235,14 @@ impl Settings {
             cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
             origins: r.origins,
         })
+    }
+
+    pub fn password_policy(&self) -> crate::accounts::password_policy::PasswordPolicy {
+        crate::accounts::password_policy::PasswordPolicy {
+            min_chars: self.password_min_length,
+            max_bytes: self.password_max_bytes,
+            history: self.password_history,
+        }
     }
 
     /// The signing-key lifecycle timing.
@@ -252,7 +269,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 26] = [
+        let entries: [(&'static str, Value); 29] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -270,6 +287,9 @@ impl Settings {
             ("shutdown_timeout_secs", json!(self.shutdown_timeout_secs)),
             ("ready_timeout_ms", json!(self.ready_timeout_ms)),
             ("password_hash_concurrency", json!(self.password_hash_concurrency)),
+            ("password_min_length", json!(self.password_min_length)),
+            ("password_max_bytes", json!(self.password_max_bytes)),
+            ("password_history", json!(self.password_history)),
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),
             ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client_assertions;
 pub mod clients;
+pub mod password_history;
 pub mod revocations;
 pub mod signing_keys;
 pub mod users;

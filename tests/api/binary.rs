@@ -137,7 +137,7 @@ async fn user_commands_manage_users() {
             "--password-stdin",
             "--json",
         ],
-        Some("carols long password\n"),
+        Some("my long original password\n"),
     ));
     assert_eq!(carol["username"], "Carol");
     assert_eq!(carol["admin"], true);
@@ -173,6 +173,18 @@ async fn user_commands_manage_users() {
         Some("a brand new password\n"),
     ));
     assert_eq!(ok["version"], 4);
+    // Every problem at once, and no reuse of the current or a recent password.
+    let bad = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("Carol1234\n"));
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert!(err.contains("at least 12") && err.contains("username"), "{err}");
+    for reused in ["a brand new password\n", "my long original password\n"] {
+        let again = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some(reused));
+        assert_eq!(again.status.code(), Some(1), "{reused}");
+        assert!(text(&again.stderr).contains("used recently"), "{}", text(&again.stderr));
+    }
+    let common = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("qwerty123456\n"));
+    assert!(text(&common.stderr).contains("commonly used"), "{}", text(&common.stderr));
 
     let missing = run(&env, &["user", "show", "nobody"], None);
     assert_eq!(missing.status.code(), Some(1));

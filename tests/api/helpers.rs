@@ -8,7 +8,7 @@ use gatehouse::store::Db;
 use sea_orm::ConnectionTrait as _;
 use std::path::PathBuf;
 
-pub const ADMIN_PASSWORD: &str = "bootstrap-admin-password-for-tests";
+pub const ADMIN_PASSWORD: &str = "bootstrap-password-for-the-tests";
 
 /// A database that exists for one test only.
 pub struct TestDatabase {

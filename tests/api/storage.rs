@@ -79,7 +79,7 @@ async fn bootstrap_admin_is_created_once() {
 
     // And directly: a generated password when none is configured, still once.
     assert!(matches!(
-        bootstrap::ensure_admin(&db, &hasher, None, chrono::Utc::now()).await.unwrap(),
+        bootstrap::ensure_admin(&db, &hasher, &Default::default(), None, chrono::Utc::now()).await.unwrap(),
         Bootstrap::NotNeeded
     ));
 }
@@ -90,7 +90,7 @@ async fn generated_bootstrap_password_is_returned_for_one_display() {
     let db = store::connect(&database.url, 2).await.unwrap();
     store::migrate_up(&db).await.unwrap();
     let hasher = PasswordHasher::new(1).unwrap();
-    match bootstrap::ensure_admin(&db, &hasher, None, chrono::Utc::now()).await.unwrap() {
+    match bootstrap::ensure_admin(&db, &hasher, &Default::default(), None, chrono::Utc::now()).await.unwrap() {
         Bootstrap::CreatedWithGeneratedPassword(user, pw) => {
             assert!(pw.len() >= 20);
             let v = hasher.verify(pw, user.password_hash.unwrap()).await.unwrap();
@@ -111,10 +111,12 @@ async fn usernames_are_unique_case_insensitively() {
         password: Some(Password::parse(Zeroizing::new("long enough password".into())).unwrap()),
         is_admin: false,
     };
-    let alice = users::create_user(&app.db, &hasher, new("Alice"), chrono::Utc::now()).await.unwrap();
+    let alice =
+        users::create_user(&app.db, &hasher, &Default::default(), new("Alice"), chrono::Utc::now()).await.unwrap();
     assert_eq!(alice.username, "Alice");
     assert_eq!(alice.version, 1);
-    let err = users::create_user(&app.db, &hasher, new("ALICE"), chrono::Utc::now()).await.unwrap_err();
+    let err =
+        users::create_user(&app.db, &hasher, &Default::default(), new("ALICE"), chrono::Utc::now()).await.unwrap_err();
     assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
 
     let found = users::find_user(&app.db, "aLiCe").await.unwrap();
