@@ -1,5 +1,5 @@
 //! Append-only record of who did what. Rows are never updated or deleted by
-//! application code.
+//! application code, and each is chained to the previous one by hash.
 
 use sea_orm::entity::prelude::*;
 
@@ -20,6 +20,11 @@ pub struct Model {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Hex SHA-256 of the previous row (`0`×64 for the first); `None` only
+    /// on rows written before the chain existed.
+    pub prev_hash: Option<String>,
+    /// Hex SHA-256 over `prev_hash` and this row's canonical content.
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

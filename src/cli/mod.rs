@@ -1,8 +1,10 @@
-//! The command line: `serve` (default), `migrate`, `config check`, `user`.
+//! The command line: `serve` (default), `migrate`, `config check`, `user`,
+//! `client`, `keys`, `audit`.
 //! Admin commands work directly on the configured database, so they work
 //! with or without a running server, and a running server sees their effect
 //! at once (it reads the same rows).
 
+mod audit;
 mod client;
 mod config_check;
 mod keys;
@@ -57,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         action: user::UserAction,
     },
+    /// Verify and read the audit log.
+    Audit {
+        #[command(subcommand)]
+        action: audit::AuditAction,
+    },
 }
 
 /// A failed command: its message goes to stderr and the exit code is 1
@@ -98,6 +105,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User { action } => user::run(action, load()?, cli.json).await,
         Command::Client { action } => client::run(action, load()?, cli.json).await,
         Command::Keys { action } => keys::run(action, load()?, cli.json).await,
+        Command::Audit { action } => audit::run(action, load()?, cli.json).await,
     }
 }
 

@@ -1,9 +1,13 @@
 //! Repository for audit events: append only.
 
 use super::StoreError;
+use chrono::Timelike as _;
 use chrono::{DateTime, Utc};
-use entity::audit_events::{ActiveModel, Column, Entity as AuditEvents, Model};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait as _, QueryOrder as _, QuerySelect as _};
+use entity::audit_events::{Column, Entity as AuditEvents, Model};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
 
 /// Whether the audited action succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,25 +62,113 @@ impl AuditEvent {
     }
 }
 
-/// Appends a batch in one statement.
+/// Serialises appends from every instance and the CLI, so the chain has
+/// one order.
+const AUDIT_LOCK: i64 = 0x6761_7465_6175_6474; // "gateaudt"
+/// `prev_hash` of the first chained row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hashed content of a row: a JSON array in a fixed order, with the
+/// time at the microsecond precision every engine stores.
+fn canonical(m: &Model) -> String {
+    let at = m.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    serde_json::json!([at, m.actor, m.action, m.target, m.outcome, m.reason, m.request_id, m.ip, m.user_agent])
+        .to_string()
+}
+
+fn row_hash(m: &Model, prev: &str) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(canonical(m).as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends a batch, chained to the last row, under a lock shared by every
+/// writer (several instances, the CLI).
 pub async fn append(db: &DatabaseConnection, events: Vec<AuditEvent>) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    let rows = events.into_iter().map(|e| ActiveModel {
-        occurred_at: Set(e.occurred_at),
-        actor: Set(e.actor),
-        action: Set(e.action.to_owned()),
-        target: Set(e.target),
-        outcome: Set(e.outcome.as_str().to_owned()),
-        reason: Set(e.reason),
-        request_id: Set(e.request_id),
-        ip: Set(e.ip),
-        user_agent: Set(e.user_agent),
-        ..Default::default()
-    });
-    AuditEvents::insert_many(rows).exec(db).await?;
+    let txn = super::locked_transaction(db, AUDIT_LOCK).await?;
+    let last = AuditEvents::find().order_by_desc(Column::Id).one(&txn).await?;
+    let mut prev = last.and_then(|m| m.hash).unwrap_or_else(|| GENESIS.to_owned());
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let nanos = e.occurred_at.timestamp_subsec_nanos();
+        let mut m = Model {
+            id: 0,
+            occurred_at: e.occurred_at.with_nanosecond(nanos - nanos % 1000).unwrap_or(e.occurred_at),
+            actor: e.actor,
+            action: e.action.to_owned(),
+            target: e.target,
+            outcome: e.outcome.as_str().to_owned(),
+            reason: e.reason,
+            request_id: e.request_id,
+            ip: e.ip,
+            user_agent: e.user_agent,
+            prev_hash: None,
+            hash: None,
+        };
+        let hash = row_hash(&m, &prev);
+        m.prev_hash = Some(std::mem::replace(&mut prev, hash.clone()));
+        m.hash = Some(hash);
+        let mut row = m.into_active_model();
+        row.id = NotSet;
+        rows.push(row);
+    }
+    // One row at a time: ids must follow the chain's order.
+    for row in rows {
+        AuditEvents::insert(row).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(())
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ChainReport {
+    /// Every chained row links and hashes correctly. `unchained` rows
+    /// predate the chain (written before it existed).
+    Intact { rows: u64, unchained: u64, head: Option<String> },
+    /// The first row that does not fit, and why.
+    Broken { id: i64, reason: &'static str },
+}
+
+/// Walks the whole log in order and recomputes every link. Catches edited,
+/// inserted, reordered or deleted rows — except deletion of the newest
+/// rows, which only a copy of the head hash kept elsewhere can reveal.
+pub async fn verify_chain(db: &DatabaseConnection) -> Result<ChainReport, StoreError> {
+    let (mut after, mut rows, mut unchained) = (0i64, 0u64, 0u64);
+    let mut prev: Option<String> = None;
+    loop {
+        let page =
+            AuditEvents::find().filter(Column::Id.gt(after)).order_by_asc(Column::Id).limit(1000).all(db).await?;
+        if page.is_empty() {
+            return Ok(ChainReport::Intact { rows, unchained, head: prev });
+        }
+        for m in page {
+            after = m.id;
+            let (Some(hash), Some(prev_hash)) = (&m.hash, &m.prev_hash) else {
+                if prev.is_some() || m.hash.is_some() || m.prev_hash.is_some() {
+                    return Ok(ChainReport::Broken { id: m.id, reason: "row is missing its hashes" });
+                }
+                unchained += 1;
+                continue;
+            };
+            let expected_prev = prev.as_deref().unwrap_or(GENESIS);
+            if prev_hash != expected_prev {
+                return Ok(ChainReport::Broken { id: m.id, reason: "does not link to the previous row" });
+            }
+            if &row_hash(&m, prev_hash) != hash {
+                return Ok(ChainReport::Broken { id: m.id, reason: "content does not match its hash" });
+            }
+            prev = Some(hash.clone());
+            rows += 1;
+        }
+    }
 }
 
 /// The newest `limit` events, newest first.

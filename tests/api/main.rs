@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_clients;
+mod audit_chain;
 mod binary;
 mod cli_clients;
 mod health;
