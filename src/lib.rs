@@ -2,6 +2,7 @@
 //! provisioning. The binary in `main.rs` is a thin CLI over this library;
 //! integration tests drive the same [`server::Application`] over HTTP.
 
+pub mod abuse;
 pub mod accounts;
 pub mod actors;
 pub mod cli;

@@ -142,6 +142,7 @@ impl Application {
             verified_tokens: VerifiedTokens::default(),
             revocations,
             client_jwks: ClientJwks::new()?,
+            failures: crate::abuse::FailureLimits::new(settings.auth_failures_per_minute),
             assertion_audiences: ["", "/token", "/introspect", "/revoke"]
                 .iter()
                 .map(|p| format!("{}{p}", settings.issuer))

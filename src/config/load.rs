@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "password_min_length",
     "password_max_bytes",
     "password_history",
+    "auth_failures_per_minute",
     "metrics_enabled",
     "metrics_token",
     "metrics_bind",

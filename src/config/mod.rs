@@ -79,6 +79,9 @@ pub struct Settings {
     pub password_min_length: usize,
     pub password_max_bytes: usize,
     pub password_history: usize,
+    /// Failed authentications allowed per minute per (IP, client or
+    /// identity), five times that per IP; 0 turns the limits off.
+    pub auth_failures_per_minute: u32,
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
@@ -223,6 +226,7 @@ impl Settings {
                 .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
                 .map_or(1024, |v| v as usize),
             password_history: r.int("password_history", 0, 24)?.map_or(5, |v| v as usize),
+            auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
@@ -269,7 +273,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 29] = [
+        let entries: [(&'static str, Value); 30] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -290,6 +294,7 @@ impl Settings {
             ("password_min_length", json!(self.password_min_length)),
             ("password_max_bytes", json!(self.password_max_bytes)),
             ("password_history", json!(self.password_history)),
+            ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),
             ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),

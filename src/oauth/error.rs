@@ -17,6 +17,9 @@ pub enum TokenError {
     UnsupportedGrantType(String),
     #[error("{0}")]
     InvalidScope(String),
+    /// Too many failed client authentications from this source.
+    #[error("too many failed client authentications; retry in {retry_after} s")]
+    RateLimited { limit: u32, retry_after: u64 },
     /// An internal failure; details are logged, not sent.
     #[error("the server could not complete the request")]
     ServerError,
@@ -31,6 +34,7 @@ impl TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::RateLimited { .. } => "rate_limited",
             TokenError::ServerError => "server_error",
         }
     }

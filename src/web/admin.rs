@@ -4,6 +4,7 @@
 //! `client show --json` prints them); unknown fields are refused.
 
 use super::{AppState, read_body_limited, request_id_of};
+use crate::abuse::FailureClass;
 use crate::oauth::registry::{self, Client, ClientChange, RegistryError};
 use crate::oauth::{ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
 use crate::store::audit::AuditEvent;
@@ -31,6 +32,8 @@ pub enum AdminError {
     PreconditionFailed,
     #[error("the client changed concurrently; retry")]
     Conflict,
+    #[error("too many failed attempts; retry in {retry_after} s")]
+    RateLimited { limit: u32, retry_after: u64 },
     #[error("internal error")]
     Internal,
 }
@@ -46,6 +49,7 @@ impl AdminError {
             AdminError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AdminError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             AdminError::Conflict => (StatusCode::CONFLICT, "conflict"),
+            AdminError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AdminError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
         }
     }
@@ -58,6 +62,10 @@ impl AdminError {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gatehouse-admin\", error=\"invalid_token\""));
         }
         let mut body = json!({ "error": code, "error_description": self.to_string() });
+        if let AdminError::RateLimited { limit, retry_after } = *self {
+            super::rate_limit_headers(&mut res, limit, retry_after);
+            body["retry_after"] = json!(retry_after);
+        }
         if let AdminError::Internal = self {
             body["request_id"] = json!(request_id_of(req).to_string());
         }
@@ -116,6 +124,10 @@ fn scopes(s: Option<String>) -> Option<Vec<String>> {
 /// the routes are not registered at all.
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
     let Some(token) = &state.settings.admin_token else { return Err(AdminError::Unauthorized) };
+    let ip = super::peer_ip(req);
+    if let Some(b) = state.failures.blocked(FailureClass::AdminAuth, &ip, "") {
+        return Err(AdminError::RateLimited { limit: b.limit, retry_after: b.retry_after });
+    }
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -127,6 +139,7 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
         Ok(())
     } else {
         tracing::warn!(path = req.path(), "admin API: bearer token refused");
+        state.failures.record_failure(FailureClass::AdminAuth, &ip, "");
         Err(AdminError::Unauthorized)
     }
 }

@@ -48,6 +48,8 @@ pub struct AppState {
     /// What a `private_key_jwt` assertion's `aud` may be: the issuer or
     /// any of its client-authenticated endpoints.
     pub assertion_audiences: Vec<String>,
+    /// Budgets for failed authentications.
+    pub failures: crate::abuse::FailureLimits,
 }
 
 impl AppState {
@@ -119,6 +121,21 @@ fn body_error(
     let err =
         if overflow { ApiError::PayloadTooLarge { limit } } else { ApiError::BadRequest("malformed request body") };
     actix_web::error::InternalError::from_response(cause, err.error_response()).into()
+}
+
+/// The TCP peer's address. Behind a reverse proxy this is the proxy; see
+/// SECURITY.md.
+pub fn peer_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// `Retry-After` and the IETF draft `RateLimit-*` trio on a 429.
+pub fn rate_limit_headers(res: &mut actix_web::HttpResponseBuilder, limit: u32, retry_after: u64) {
+    use actix_web::http::header::{HeaderName, RETRY_AFTER};
+    res.insert_header((RETRY_AFTER, retry_after.to_string()))
+        .insert_header((HeaderName::from_static("ratelimit-limit"), limit.to_string()))
+        .insert_header((HeaderName::from_static("ratelimit-remaining"), "0"))
+        .insert_header((HeaderName::from_static("ratelimit-reset"), retry_after.to_string()));
 }
 
 /// The request id assigned by [`middleware::request_context`].

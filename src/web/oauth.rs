@@ -2,6 +2,7 @@
 //! outcome to RFC 6749 §5.1/§5.2.
 
 use super::{AppState, read_body_limited};
+use crate::abuse::FailureClass;
 use crate::oauth::error::TokenError;
 use crate::oauth::grants::{self, client_credentials};
 use crate::oauth::introspection;
@@ -41,7 +42,14 @@ async fn authenticated_form(
     let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     // Authenticate before looking at anything else, so that an
     // unauthenticated caller learns nothing about what a client may do.
-    let client = match presented_client(authorization, &mut params) {
+    let presented = presented_client(authorization, &mut params);
+    let ip = super::peer_ip(req);
+    let identity = presented.as_ref().map(|p| p.client_id().to_owned()).unwrap_or_default();
+    if let Some(b) = state.failures.blocked(FailureClass::ClientAuth, &ip, &identity) {
+        tracing::warn!(endpoint = req.path(), retry_after = b.retry_after, "client authentication rate limited");
+        return Err(TokenError::RateLimited { limit: b.limit, retry_after: b.retry_after });
+    }
+    let client = match presented {
         Ok(presented) => {
             let auth = grants::ClientAuth {
                 db: &state.db,
@@ -59,6 +67,7 @@ async fn authenticated_form(
         // Guessing client secrets is brute force too: worth a log line
         // (never the credentials themselves).
         tracing::warn!(endpoint = req.path(), "client authentication failed");
+        state.failures.record_failure(FailureClass::ClientAuth, &ip, &identity);
     }
     Ok((params, client?))
 }
@@ -132,6 +141,7 @@ fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBui
 fn token_error(e: &TokenError) -> HttpResponse {
     let status = match e {
         TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+        TokenError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         TokenError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -139,5 +149,10 @@ fn token_error(e: &TokenError) -> HttpResponse {
     if let TokenError::InvalidClient { basic: true } = e {
         res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"gatehouse\", charset=\"UTF-8\""));
     }
-    res.json(serde_json::json!({ "error": e.code(), "error_description": e.to_string() }))
+    let mut body = serde_json::json!({ "error": e.code(), "error_description": e.to_string() });
+    if let TokenError::RateLimited { limit, retry_after } = *e {
+        super::rate_limit_headers(&mut res, limit, retry_after);
+        body["retry_after"] = retry_after.into();
+    }
+    res.json(body)
 }

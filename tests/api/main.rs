@@ -13,5 +13,6 @@ mod introspection;
 mod keys;
 mod metrics;
 mod private_key_jwt;
+mod rate_limit;
 mod storage;
 mod token;
