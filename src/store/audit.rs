@@ -126,6 +126,32 @@ pub async fn append(db: &DatabaseConnection, events: Vec<AuditEvent>) -> Result<
     Ok(())
 }
 
+/// Which events to list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub since: Option<DateTime<Utc>>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Only events after this id (the cursor of the previous page).
+    pub after_id: i64,
+    pub limit: u64,
+}
+
+/// A page of events, oldest first.
+pub async fn page(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>, StoreError> {
+    let mut find = AuditEvents::find().filter(Column::Id.gt(q.after_id));
+    if let Some(since) = q.since {
+        find = find.filter(Column::OccurredAt.gte(since));
+    }
+    if let Some(actor) = &q.actor {
+        find = find.filter(Column::Actor.eq(actor.as_str()));
+    }
+    if let Some(action) = &q.action {
+        find = find.filter(Column::Action.eq(action.as_str()));
+    }
+    Ok(find.order_by_asc(Column::Id).limit(q.limit).all(db).await?)
+}
+
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]

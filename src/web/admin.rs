@@ -54,7 +54,7 @@ impl AdminError {
         }
     }
 
-    fn response(&self, req: &HttpRequest) -> HttpResponse {
+    pub(super) fn response(&self, req: &HttpRequest) -> HttpResponse {
         let (status, code) = self.status_and_code();
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -122,7 +122,7 @@ fn scopes(s: Option<String>) -> Option<Vec<String>> {
 
 /// Checks the bearer credential in constant time. Without `admin_token`
 /// the routes are not registered at all.
-fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
+pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
     let Some(token) = &state.settings.admin_token else { return Err(AdminError::Unauthorized) };
     let ip = super::peer_ip(req);
     if let Some(b) = state.failures.blocked(FailureClass::AdminAuth, &ip, "") {

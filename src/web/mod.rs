@@ -2,6 +2,7 @@
 //! wiring. Handlers parse, call domain code, and map outcomes to HTTP.
 
 pub mod admin;
+pub mod admin_audit;
 pub mod assets;
 pub mod csp_report;
 pub mod error;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset));
     if state.settings.admin_token.is_some() {
+        cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
         cfg.service(
             web::scope("/admin/api/v1/clients")
                 .route("", web::get().to(admin::list))
