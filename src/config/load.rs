@@ -31,6 +31,7 @@ pub const KEYS: &[&str] = &[
     "password_max_bytes",
     "password_history",
     "auth_failures_per_minute",
+    "trusted_proxies",
     "metrics_enabled",
     "metrics_token",
     "metrics_bind",

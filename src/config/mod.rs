@@ -82,6 +82,8 @@ pub struct Settings {
     /// Failed authentications allowed per minute per (IP, client or
     /// identity), five times that per IP; 0 turns the limits off.
     pub auth_failures_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::web::client_ip::IpNet>,
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
@@ -181,6 +183,10 @@ impl Settings {
         {
             return Err(r.error("metrics_token", "must be at least 16 characters"));
         }
+        let trusted_proxies = match r.string("trusted_proxies")? {
+            None => Vec::new(),
+            Some(s) => crate::web::client_ip::parse_list(&s).map_err(|m| r.error("trusted_proxies", m))?,
+        };
         let admin_token = r.string("admin_token")?;
         if admin_token.as_ref().is_some_and(|t| t.trim().len() < 32 || t.trim() != t) {
             return Err(r.error("admin_token", "must be at least 32 characters, without surrounding whitespace"));
@@ -226,6 +232,7 @@ impl Settings {
                 .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
                 .map_or(1024, |v| v as usize),
             password_history: r.int("password_history", 0, 24)?.map_or(5, |v| v as usize),
+            trusted_proxies,
             auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
@@ -273,7 +280,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 30] = [
+        let entries: [(&'static str, Value); 31] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -295,6 +302,7 @@ impl Settings {
             ("password_max_bytes", json!(self.password_max_bytes)),
             ("password_history", json!(self.password_history)),
             ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
+            ("trusted_proxies", json!(self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>())),
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),
             ("metrics_bind", self.metrics_bind.map_or(Value::Null, |b| json!(b.to_string()))),

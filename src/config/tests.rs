@@ -123,6 +123,9 @@ fn wrong_types_are_refused_with_the_setting_named() {
         (&[("GATEHOUSE_KEY_RETIRE_GRACE_SECS", "60")][..], "key_retire_grace_secs"),
         (&[("GATEHOUSE_KEY_REFRESH_SECS", "0")][..], "key_refresh_secs"),
         (&[("GATEHOUSE_CACHE_REFRESH_SECS", "61")][..], "cache_refresh_secs"),
+        (&[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33")][..], "trusted_proxies"),
+        (&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "-1")][..], "auth_failures_per_minute"),
+        (&[("GATEHOUSE_PASSWORD_MIN_LENGTH", "6")][..], "password_min_length"),
         (&[("GATEHOUSE_ADMIN_TOKEN", "too-short-for-an-admin-token")][..], "admin_token"),
         (&[("GATEHOUSE_ADMIN_TOKEN", " padded-admin-token-0123456789abcdef ")][..], "admin_token"),
     ] {

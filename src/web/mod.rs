@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod admin_audit;
 pub mod assets;
+pub mod client_ip;
 pub mod csp_report;
 pub mod error;
 pub mod health;
@@ -125,10 +126,18 @@ fn body_error(
     actix_web::error::InternalError::from_response(cause, err.error_response()).into()
 }
 
-/// The TCP peer's address. Behind a reverse proxy this is the proxy; see
-/// SECURITY.md.
+/// The caller's address: the TCP peer, or, when the peer is one of the
+/// `trusted_proxies`, the client it reports in `X-Forwarded-For`.
 pub fn peer_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+    let trusted = req.app_data::<web::Data<AppState>>().map_or(&[][..], |s| &s.settings.trusted_proxies[..]);
+    let forwarded: Vec<&str> = if trusted.is_empty() {
+        Vec::new()
+    } else {
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect()
+    };
+    client_ip::client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, trusted)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
 }
 
 /// `Retry-After` and the IETF draft `RateLimit-*` trio on a 429.

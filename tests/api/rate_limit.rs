@@ -70,3 +70,42 @@ async fn zero_turns_the_limits_off() {
     }
     assert_eq!(post_token(&app, Some((&a, &secret.unwrap())), "grant_type=client_credentials").await.status(), 200);
 }
+
+async fn failing_token(app: &crate::helpers::TestApp, id: &str, forwarded: &str) -> u16 {
+    app.client
+        .post(app.url("/token"))
+        .basic_auth(id, Some("wrong"))
+        .header("x-forwarded-for", forwarded)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    let app = spawn_app_with(&[
+        ("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "2"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+    ])
+    .await;
+    let (a, _) = client(&app, machine("a", &[])).await;
+    for _ in 0..2 {
+        assert_eq!(failing_token(&app, &a, "203.0.113.1").await, 401);
+    }
+    assert_eq!(failing_token(&app, &a, "203.0.113.1").await, 429);
+    // Another client behind the same proxy is its own source; a forged
+    // left-most hop does not help the first one.
+    assert_eq!(failing_token(&app, &a, "203.0.113.2").await, 401);
+    assert_eq!(failing_token(&app, &a, "198.51.100.7, 203.0.113.1").await, 429);
+
+    // Without trusting the proxy the header is ignored: one shared source.
+    let app = spawn_app_with(&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "2")]).await;
+    let (a, _) = client(&app, machine("a", &[])).await;
+    assert_eq!(failing_token(&app, &a, "203.0.113.1").await, 401);
+    assert_eq!(failing_token(&app, &a, "203.0.113.2").await, 401);
+    assert_eq!(failing_token(&app, &a, "203.0.113.3").await, 429);
+}
