@@ -46,6 +46,8 @@ pub enum StartupError {
     Password(#[from] PasswordError),
     #[error("HTTP client for client key sets: {0}")]
     HttpClient(#[from] JwksError),
+    #[error("redis_url: {0}")]
+    Redis(String),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -96,6 +98,14 @@ impl Application {
         let revoked = store::revocations::revoked_since(&db, None, revocations_loaded_at).await?;
         revocations.merge(revoked, revocations_loaded_at.timestamp());
 
+        let mut failures = crate::abuse::FailureLimits::new(settings.auth_failures_per_minute);
+        if let Some(url) = &settings.redis_url {
+            let shared = crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
+                .map_err(|e| StartupError::Redis(e.to_string()))?;
+            failures = failures.with_shared(shared, settings.rate_limit_redis_policy);
+        }
+        let failures = Arc::new(failures);
+
         let actors = Actors::start(ActorDeps {
             db: db.clone(),
             clock: clock.clone(),
@@ -106,6 +116,7 @@ impl Application {
             revocations: revocations.clone(),
             revocations_loaded_at,
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
+            failure_limits: failures.clone(),
         });
         for e in key_events {
             actors.audit.record(AuditEvent::new(clock.now(), "system", e.action, Some(e.kid)));
@@ -142,7 +153,7 @@ impl Application {
             verified_tokens: VerifiedTokens::default(),
             revocations,
             client_jwks: ClientJwks::new()?,
-            failures: crate::abuse::FailureLimits::new(settings.auth_failures_per_minute),
+            failures,
             assertion_audiences: ["", "/token", "/introspect", "/revoke"]
                 .iter()
                 .map(|p| format!("{}{p}", settings.issuer))

@@ -20,12 +20,12 @@ pub struct Rate {
 }
 
 impl Rate {
-    fn interval(&self) -> f64 {
+    pub fn interval(&self) -> f64 {
         60.0 / f64::from(self.per_minute.max(1))
     }
 
     /// How far ahead of now the theoretical arrival time may run.
-    fn tolerance(&self) -> f64 {
+    pub fn tolerance(&self) -> f64 {
         self.interval() * f64::from(self.burst.max(1) - 1)
     }
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod janitor;
 pub mod keys;
+pub mod rate_limiter;
 pub mod revocations;
 
 use actix::prelude::*;
@@ -15,6 +16,7 @@ use std::time::Duration;
 pub use audit::{AuditHandle, AuditLog};
 pub use janitor::Janitor;
 pub use keys::KeyManager;
+pub use rate_limiter::RateLimiter;
 pub use revocations::RevocationWatcher;
 
 /// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
@@ -46,6 +48,7 @@ pub struct Actors {
     pub keys: Addr<KeyManager>,
     pub janitor: Addr<Janitor>,
     pub revocations: Addr<RevocationWatcher>,
+    pub rate_limiter: Addr<RateLimiter>,
 }
 
 /// What the actors are started with.
@@ -60,6 +63,7 @@ pub struct ActorDeps {
     pub revocations: std::sync::Arc<crate::oauth::revocation_list::RevocationList>,
     pub revocations_loaded_at: chrono::DateTime<chrono::Utc>,
     pub cache_refresh: Duration,
+    pub failure_limits: std::sync::Arc<crate::abuse::FailureLimits>,
 }
 
 /// The liveness of one actor.
@@ -81,6 +85,9 @@ impl Actors {
             clock: janitor_clock,
             every: Duration::from_secs(300),
         });
+        let limits = deps.failure_limits.clone();
+        let rate_limiter =
+            Supervisor::start(move |_| RateLimiter { limits: limits.clone(), every: Duration::from_secs(5) });
         let (watch_db, watch_clock) = (deps.db.clone(), deps.clock.clone());
         let (list, loaded_at, every) = (deps.revocations, deps.revocations_loaded_at, deps.cache_refresh);
         // A restart resumes from the initial load's time: re-reading is
@@ -102,23 +109,25 @@ impl Actors {
             published: deps.keys,
             cache: Default::default(),
         });
-        Actors { audit, keys, janitor, revocations }
+        Actors { audit, keys, janitor, revocations, rate_limiter }
     }
 
     /// Pings every actor, each within `timeout`.
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
         let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
-        let (audit, keys, janitor, revocations) = tokio::join!(
+        let (audit, keys, janitor, revocations, rate_limiter) = tokio::join!(
             tokio::time::timeout(timeout, self.audit.0.send(Ping)),
             tokio::time::timeout(timeout, self.keys.send(Ping)),
             tokio::time::timeout(timeout, self.janitor.send(Ping)),
             tokio::time::timeout(timeout, self.revocations.send(Ping)),
+            tokio::time::timeout(timeout, self.rate_limiter.send(Ping)),
         );
         vec![
             ActorHealth { name: "audit_log", alive: alive(audit) },
             ActorHealth { name: "key_manager", alive: alive(keys) },
             ActorHealth { name: "janitor", alive: alive(janitor) },
             ActorHealth { name: "revocation_watcher", alive: alive(revocations) },
+            ActorHealth { name: "rate_limiter", alive: alive(rate_limiter) },
         ]
     }
 

@@ -32,6 +32,8 @@ pub const KEYS: &[&str] = &[
     "password_history",
     "auth_failures_per_minute",
     "trusted_proxies",
+    "rate_limit_redis_policy",
+    "redis_key_prefix",
     "metrics_enabled",
     "metrics_token",
     "metrics_bind",

@@ -82,6 +82,10 @@ pub struct Settings {
     /// Failed authentications allowed per minute per (IP, client or
     /// identity), five times that per IP; 0 turns the limits off.
     pub auth_failures_per_minute: u32,
+    /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
+    pub rate_limit_redis_policy: crate::abuse::shared::RedisPolicy,
+    /// Prepended to every Redis key (several deployments, one Redis).
+    pub redis_key_prefix: String,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::web::client_ip::IpNet>,
     pub metrics_enabled: bool,
@@ -144,9 +148,9 @@ impl Settings {
         }
         let redis_url = r.string("redis_url")?;
         if let Some(u) = &redis_url
-            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+            && !u.starts_with("redis://")
         {
-            return Err(r.error("redis_url", "must start with redis:// or rediss://"));
+            return Err(r.error("redis_url", "must start with redis:// (TLS, rediss://, is not supported yet)"));
         }
 
         let master_key = r.string("master_key")?;
@@ -187,6 +191,17 @@ impl Settings {
             None => Vec::new(),
             Some(s) => crate::web::client_ip::parse_list(&s).map_err(|m| r.error("trusted_proxies", m))?,
         };
+        let rate_limit_redis_policy = match r.string("rate_limit_redis_policy")?.as_deref() {
+            None | Some("fail_open_local") => crate::abuse::shared::RedisPolicy::FailOpenLocal,
+            Some("fail_closed") => crate::abuse::shared::RedisPolicy::FailClosed,
+            Some(other) => {
+                return Err(r.error(
+                    "rate_limit_redis_policy",
+                    format!("expected `fail_open_local` or `fail_closed`, got `{other}`"),
+                ));
+            }
+        };
+        let redis_key_prefix = r.string("redis_key_prefix")?.unwrap_or_else(|| "gatehouse:".to_owned());
         let admin_token = r.string("admin_token")?;
         if admin_token.as_ref().is_some_and(|t| t.trim().len() < 32 || t.trim() != t) {
             return Err(r.error("admin_token", "must be at least 32 characters, without surrounding whitespace"));
@@ -233,6 +248,8 @@ impl Settings {
                 .map_or(1024, |v| v as usize),
             password_history: r.int("password_history", 0, 24)?.map_or(5, |v| v as usize),
             trusted_proxies,
+            rate_limit_redis_policy,
+            redis_key_prefix,
             auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
@@ -280,7 +297,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 31] = [
+        let entries: [(&'static str, Value); 33] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -302,6 +319,14 @@ impl Settings {
             ("password_max_bytes", json!(self.password_max_bytes)),
             ("password_history", json!(self.password_history)),
             ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
+            (
+                "rate_limit_redis_policy",
+                json!(match self.rate_limit_redis_policy {
+                    crate::abuse::shared::RedisPolicy::FailOpenLocal => "fail_open_local",
+                    crate::abuse::shared::RedisPolicy::FailClosed => "fail_closed",
+                }),
+            ),
+            ("redis_key_prefix", json!(self.redis_key_prefix)),
             ("trusted_proxies", json!(self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>())),
             ("metrics_enabled", json!(self.metrics_enabled)),
             ("metrics_token", secret(&self.metrics_token)),

@@ -122,7 +122,7 @@ fn scopes(s: Option<String>) -> Option<Vec<String>> {
 
 /// Checks the bearer credential in constant time. Without `admin_token`
 /// the routes are not registered at all.
-pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
+pub(super) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
     let Some(token) = &state.settings.admin_token else { return Err(AdminError::Unauthorized) };
     let ip = super::peer_ip(req);
     if let Some(b) = state.failures.blocked(FailureClass::AdminAuth, &ip, "") {
@@ -139,7 +139,7 @@ pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), Admin
         Ok(())
     } else {
         tracing::warn!(path = req.path(), "admin API: bearer token refused");
-        state.failures.record_failure(FailureClass::AdminAuth, &ip, "");
+        state.failures.record_failure(FailureClass::AdminAuth, &ip, "").await;
         Err(AdminError::Unauthorized)
     }
 }
@@ -207,7 +207,7 @@ pub struct Page {
 /// `GET /admin/api/v1/clients?offset=&limit=`.
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let page = web::Query::<Page>::from_query(req.query_string())
             .map_err(|e| AdminError::BadRequest(format!("bad query: {e}")))?;
         let limit = page.limit.unwrap_or(100).min(MAX_PAGE);
@@ -225,7 +225,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// confidential client, its secret (shown this once).
 pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let f = json_body(&req, payload, &state).await?;
         let spec = ClientSpec {
             name: f.client_name.ok_or_else(|| AdminError::InvalidMetadata("client_name is required".into()))?,
@@ -258,7 +258,7 @@ pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
 /// `GET /admin/api/v1/clients/{id}`, with the version as ETag.
 pub async fn show(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let client = registry::get_client(&state.db, &path).await?;
         Ok(client_response(StatusCode::OK, &client, None))
     }
@@ -275,7 +275,7 @@ pub async fn update(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let if_version = if_match(&req)?;
         let f = json_body(&req, payload, &state).await?;
         // The type follows from the method (as in `client update`).
@@ -312,7 +312,7 @@ pub async fn update(
 /// `DELETE /admin/api/v1/clients/{id}`: 204; honours `If-Match`.
 pub async fn delete(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         if let Some(v) = if_match(&req)? {
             let current = registry::get_client(&state.db, &path).await?;
             if current.version != v {
@@ -333,7 +333,7 @@ pub async fn delete(req: HttpRequest, path: web::Path<String>, state: web::Data<
 /// `cache_refresh_secs` on others).
 pub async fn rotate_secret(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let (client, secret) =
             registry::rotate_secret(&state.db, &state.secret_hasher, &path, state.clock.now()).await?;
         state.clients.invalidate(&path);

@@ -26,7 +26,7 @@ struct Params {
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        authorize(&req, &state)?;
+        authorize(&req, &state).await?;
         let p = web::Query::<Params>::from_query(req.query_string())
             .map_err(|e| AdminError::BadRequest(format!("bad query: {e}")))?
             .into_inner();

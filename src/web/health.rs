@@ -15,6 +15,8 @@ pub async fn get_live() -> HttpResponse {
 
 /// `GET /health/ready`: the database answers within the configured timeout
 /// and every actor serves its mailbox; otherwise 503 naming what failed.
+/// With Redis configured its state is reported (fatal only under
+/// `rate_limit_redis_policy = "fail_closed"`).
 /// Details of a failure go to the log, not to the (public) response.
 pub async fn get_ready(state: web::Data<AppState>) -> HttpResponse {
     let timeout = Duration::from_millis(state.settings.ready_timeout_ms);
@@ -37,6 +39,13 @@ pub async fn get_ready(state: web::Data<AppState>) -> HttpResponse {
     for a in actors {
         ready &= a.alive;
         checks.insert(a.name.into(), json!(if a.alive { "ok" } else { "not_responding" }));
+    }
+    if let Some(up) = state.failures.redis_up() {
+        checks.insert("redis".into(), json!(if up { "ok" } else { "unavailable" }));
+        // Only fatal when failed-authentication checks refuse without it.
+        if !up && state.settings.rate_limit_redis_policy == crate::abuse::shared::RedisPolicy::FailClosed {
+            ready = false;
+        }
     }
     let mut res = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
     res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))

@@ -12,6 +12,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pub csp_reports: IntCounterVec,
+    /// 1 when the shared failure budgets' Redis answers, 0 when not; absent
+    /// without Redis. Set at scrape time.
+    pub redis_up: IntGauge,
 }
 
 impl Metrics {
@@ -39,7 +42,8 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(csp_reports.clone()))?;
         registry.register(Box::new(build))?;
-        Ok(Self { registry, requests, latency, csp_reports })
+        let redis_up = IntGauge::new("rate_limit_redis_up", "Whether the Redis of the shared failure budgets answers")?;
+        Ok(Self { registry, requests, latency, csp_reports, redis_up })
     }
 
     /// Records one finished request.
@@ -71,6 +75,11 @@ pub async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> Result
         if !crate::crypto::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
             return Err(ApiError::Unauthorized);
         }
+    }
+    if let Some(up) = state.failures.redis_up() {
+        // Registered on first use, so deployments without Redis do not show it.
+        let _ = state.metrics.registry.register(Box::new(state.metrics.redis_up.clone()));
+        state.metrics.redis_up.set(i64::from(up));
     }
     let body = state.metrics.render().map_err(|e| ApiError::internal(&super::request_id_of(&req), &e))?;
     Ok(HttpResponse::Ok()

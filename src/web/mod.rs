@@ -51,7 +51,7 @@ pub struct AppState {
     /// any of its client-authenticated endpoints.
     pub assertion_audiences: Vec<String>,
     /// Budgets for failed authentications.
-    pub failures: crate::abuse::FailureLimits,
+    pub failures: Arc<crate::abuse::FailureLimits>,
 }
 
 impl AppState {

@@ -67,7 +67,7 @@ async fn authenticated_form(
         // Guessing client secrets is brute force too: worth a log line
         // (never the credentials themselves).
         tracing::warn!(endpoint = req.path(), "client authentication failed");
-        state.failures.record_failure(FailureClass::ClientAuth, &ip, &identity);
+        state.failures.record_failure(FailureClass::ClientAuth, &ip, &identity).await;
     }
     Ok((params, client?))
 }

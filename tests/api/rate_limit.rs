@@ -109,3 +109,71 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     assert_eq!(failing_token(&app, &a, "203.0.113.2").await, 401);
     assert_eq!(failing_token(&app, &a, "203.0.113.3").await, 429);
 }
+
+/// Redis for the shared-budget tests (CI sets it; skipped otherwise), and a
+/// key prefix of the test's own so parallel tests do not share budgets.
+fn redis() -> Option<(String, String)> {
+    let url = std::env::var("GATEHOUSE_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())?;
+    Some((url, format!("gh-test-{}:", uuid::Uuid::new_v4().simple())))
+}
+
+#[actix_web::test]
+async fn with_redis_the_instances_share_one_budget() {
+    let Some((url, prefix)) = redis() else { return };
+    let env = [
+        ("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "4"),
+        ("GATEHOUSE_REDIS_URL", url.as_str()),
+        ("GATEHOUSE_REDIS_KEY_PREFIX", prefix.as_str()),
+    ];
+    let app = spawn_app_with(&env).await;
+    let other = crate::helpers::spawn_instance(&app, &env).await;
+    let (a, _) = client(&app, machine("a", &[])).await;
+    let ready: Value = app.get("/health/ready").await.json().await.unwrap();
+    let started = std::time::Instant::now();
+    let mut ready = ready;
+    while ready["checks"]["redis"] != "ok" {
+        assert!(started.elapsed().as_secs() < 10, "redis never reported ok: {ready}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        ready = app.get("/health/ready").await.json().await.unwrap();
+    }
+    // Two failures on each instance spend one shared budget of four...
+    for node in [&app, &other, &app, &other] {
+        assert_eq!(post_token(node, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 401);
+    }
+    // ...so the next failure, on either, finds it exhausted and is refused
+    // from then on (each instance learns the verdict on its own next failure).
+    for node in [&app, &other] {
+        let first = post_token(node, Some((&a, "wrong")), "grant_type=client_credentials").await.status();
+        assert!(first == 401 || first == 429, "{first}");
+        assert_eq!(post_token(node, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 429);
+    }
+}
+
+#[actix_web::test]
+async fn redis_down_falls_back_to_local_budgets_or_closes() {
+    // Nothing listens on port 1.
+    let open = spawn_app_with(&[
+        ("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "2"),
+        ("GATEHOUSE_REDIS_URL", "redis://127.0.0.1:1/0"),
+    ])
+    .await;
+    let ready = open.get("/health/ready").await;
+    assert_eq!(ready.status(), 200, "fail_open_local stays ready");
+    assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["redis"], "unavailable");
+    let (a, secret) = client(&open, machine("a", &[])).await;
+    assert_eq!(post_token(&open, Some((&a, &secret.unwrap())), "grant_type=client_credentials").await.status(), 200);
+    for _ in 0..2 {
+        assert_eq!(post_token(&open, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 401);
+    }
+    assert_eq!(post_token(&open, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 429);
+
+    let closed = spawn_app_with(&[
+        ("GATEHOUSE_REDIS_URL", "redis://127.0.0.1:1/0"),
+        ("GATEHOUSE_RATE_LIMIT_REDIS_POLICY", "fail_closed"),
+    ])
+    .await;
+    assert_eq!(closed.get("/health/ready").await.status(), 503);
+    let (b, secret) = client(&closed, machine("b", &[])).await;
+    let res = post_token(&closed, Some((&b, &secret.unwrap())), "grant_type=client_credentials").await;
+    assert_eq!(res.status(), 429, "fail_closed refuses while Redis is down");
+}
