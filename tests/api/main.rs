@@ -14,5 +14,6 @@ mod keys;
 mod metrics;
 mod private_key_jwt;
 mod rate_limit;
+mod scim_differential;
 mod storage;
 mod token;
