@@ -154,6 +154,10 @@ impl Application {
             revocations,
             client_jwks: ClientJwks::new()?,
             failures,
+            token_quota: (settings.client_token_quota_per_minute > 0).then(|| {
+                let n = settings.client_token_quota_per_minute;
+                crate::abuse::limiter::Limiter::new(crate::abuse::limiter::Rate { per_minute: n, burst: n })
+            }),
             assertion_audiences: ["", "/token", "/introspect", "/revoke"]
                 .iter()
                 .map(|p| format!("{}{p}", settings.issuer))

@@ -108,6 +108,24 @@ impl Limiter {
         self.budget(next, now)
     }
 
+    /// Spends one event only if the budget allows it, atomically (a quota:
+    /// refused events cost nothing).
+    pub fn try_spend(&self, key: &str) -> Result<Budget, Budget> {
+        let now = self.now();
+        let Ok(mut m) = self.shard(key).lock() else { return Ok(self.budget(now, now)) };
+        let tat = m.get(key).copied().unwrap_or(now).max(now);
+        let current = self.budget(tat, now);
+        if current.exhausted() {
+            return Err(current);
+        }
+        if m.len() >= SHARD_CAP && !m.contains_key(key) {
+            m.retain(|_, t| *t > now);
+        }
+        let next = tat + self.rate.interval();
+        m.insert(key.to_owned(), next);
+        Ok(self.budget(next, now))
+    }
+
     /// Keys tracked (for tests and metrics).
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().map_or(0, |m| m.len())).sum()
@@ -151,6 +169,20 @@ mod tests {
         let b = l.peek("k");
         assert!(b.exhausted());
         assert!(b.retry_after <= 60 + 10, "bounded: {b:?}");
+    }
+
+    #[test]
+    fn a_quota_refuses_without_spending() {
+        let l = Limiter::new(Rate { per_minute: 60, burst: 2 });
+        assert_eq!(l.try_spend("c").unwrap().remaining, 1);
+        assert_eq!(l.try_spend("c").unwrap().remaining, 0);
+        for _ in 0..100 {
+            assert!(l.try_spend("c").is_err());
+        }
+        // Refusals cost nothing: one second later exactly one more fits.
+        std::thread::sleep(Duration::from_millis(1050));
+        assert!(l.try_spend("c").is_ok());
+        assert!(l.try_spend("c").is_err());
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub const KEYS: &[&str] = &[
     "password_max_bytes",
     "password_history",
     "auth_failures_per_minute",
+    "client_token_quota_per_minute",
     "trusted_proxies",
     "rate_limit_redis_policy",
     "redis_key_prefix",

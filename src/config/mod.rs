@@ -82,6 +82,8 @@ pub struct Settings {
     /// Failed authentications allowed per minute per (IP, client or
     /// identity), five times that per IP; 0 turns the limits off.
     pub auth_failures_per_minute: u32,
+    /// Tokens each client may obtain per minute (burst the same); 0 = no quota.
+    pub client_token_quota_per_minute: u32,
     /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
     pub rate_limit_redis_policy: crate::abuse::shared::RedisPolicy,
     /// Prepended to every Redis key (several deployments, one Redis).
@@ -250,6 +252,9 @@ impl Settings {
             trusted_proxies,
             rate_limit_redis_policy,
             redis_key_prefix,
+            client_token_quota_per_minute: r
+                .int("client_token_quota_per_minute", 0, 10_000_000)?
+                .map_or(0, |v| v as u32),
             auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
@@ -297,7 +302,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 33] = [
+        let entries: [(&'static str, Value); 34] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -319,6 +324,7 @@ impl Settings {
             ("password_max_bytes", json!(self.password_max_bytes)),
             ("password_history", json!(self.password_history)),
             ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
+            ("client_token_quota_per_minute", json!(self.client_token_quota_per_minute)),
             (
                 "rate_limit_redis_policy",
                 json!(match self.rate_limit_redis_policy {

@@ -20,6 +20,9 @@ pub enum TokenError {
     /// Too many failed client authentications from this source.
     #[error("too many failed client authentications; retry in {retry_after} s")]
     RateLimited { limit: u32, retry_after: u64 },
+    /// The client used up its token quota for now.
+    #[error("token quota exceeded; retry in {retry_after} s")]
+    QuotaExceeded { limit: u32, retry_after: u64 },
     /// An internal failure; details are logged, not sent.
     #[error("the server could not complete the request")]
     ServerError,
@@ -34,7 +37,7 @@ impl TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
-            TokenError::RateLimited { .. } => "rate_limited",
+            TokenError::RateLimited { .. } | TokenError::QuotaExceeded { .. } => "rate_limited",
             TokenError::ServerError => "server_error",
         }
     }

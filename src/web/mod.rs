@@ -50,6 +50,8 @@ pub struct AppState {
     /// What a `private_key_jwt` assertion's `aud` may be: the issuer or
     /// any of its client-authenticated endpoints.
     pub assertion_audiences: Vec<String>,
+    /// Per-client token quota (`client_token_quota_per_minute`), if any.
+    pub token_quota: Option<crate::abuse::limiter::Limiter>,
     /// Budgets for failed authentications.
     pub failures: Arc<crate::abuse::FailureLimits>,
 }

@@ -78,6 +78,11 @@ async fn token(
     state: &AppState,
 ) -> Result<grants::TokenResponse, TokenError> {
     let (params, client) = authenticated_form(req, payload, state).await?;
+    if let Some(quota) = &state.token_quota
+        && let Err(b) = quota.try_spend(&client.client_id)
+    {
+        return Err(TokenError::QuotaExceeded { limit: b.limit, retry_after: b.retry_after });
+    }
     let grant_type =
         params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
     let now = state.clock.now();
@@ -141,7 +146,7 @@ fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBui
 fn token_error(e: &TokenError) -> HttpResponse {
     let status = match e {
         TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-        TokenError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        TokenError::RateLimited { .. } | TokenError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
         TokenError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -150,7 +155,7 @@ fn token_error(e: &TokenError) -> HttpResponse {
         res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"gatehouse\", charset=\"UTF-8\""));
     }
     let mut body = serde_json::json!({ "error": e.code(), "error_description": e.to_string() });
-    if let TokenError::RateLimited { limit, retry_after } = *e {
+    if let TokenError::RateLimited { limit, retry_after } | TokenError::QuotaExceeded { limit, retry_after } = *e {
         super::rate_limit_headers(&mut res, limit, retry_after);
         body["retry_after"] = retry_after.into();
     }

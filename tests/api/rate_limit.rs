@@ -177,3 +177,27 @@ async fn redis_down_falls_back_to_local_budgets_or_closes() {
     let res = post_token(&closed, Some((&b, &secret.unwrap())), "grant_type=client_credentials").await;
     assert_eq!(res.status(), 429, "fail_closed refuses while Redis is down");
 }
+
+#[actix_web::test]
+async fn a_client_token_quota_caps_successful_issuance_per_client() {
+    let app = spawn_app_with(&[("GATEHOUSE_CLIENT_TOKEN_QUOTA_PER_MINUTE", "3")]).await;
+    let (a, a_secret) = client(&app, machine("a", &[])).await;
+    let (b, b_secret) = client(&app, machine("b", &[])).await;
+    let (a_secret, b_secret) = (a_secret.unwrap(), b_secret.unwrap());
+    for _ in 0..3 {
+        assert_eq!(post_token(&app, Some((&a, &a_secret)), "grant_type=client_credentials").await.status(), 200);
+    }
+    assert_limited(post_token(&app, Some((&a, &a_secret)), "grant_type=client_credentials").await, "3").await;
+    // Per client, and a refused request is not a failed authentication.
+    assert_eq!(post_token(&app, Some((&b, &b_secret)), "grant_type=client_credentials").await.status(), 200);
+    let res = app
+        .client
+        .post(app.url("/introspect"))
+        .basic_auth(&a, Some(&a_secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the quota counts tokens issued, not introspections");
+}
