@@ -231,32 +231,30 @@ impl<'a> Parser_<'a> {
     }
 
     fn or_expr(&mut self, depth: usize) -> Res<Filter> {
-        let mut left = self.and_expr(depth)?;
-        loop {
-            let save = self.rest;
-            if self.skip_ws() > 0 && self.keyword("or") {
-                if self.skip_ws() == 0 {
-                    return self.err("expected a space and a filter after `or`");
-                }
-                let right = self.and_expr(depth)?;
-                left = Filter::Or(Box::new(left), Box::new(right));
-            } else {
-                self.rest = save;
-                return Ok(left);
-            }
-        }
+        self.chain(depth, "or", Self::and_expr, Filter::Or)
     }
 
     fn and_expr(&mut self, depth: usize) -> Res<Filter> {
-        let mut left = self.unary(depth)?;
+        self.chain(depth, "and", Self::unary, Filter::And)
+    }
+
+    /// `operand (SP word SP operand)*`, folded to the left.
+    fn chain(
+        &mut self,
+        depth: usize,
+        word: &'static str,
+        operand: fn(&mut Self, usize) -> Res<Filter>,
+        join: fn(Box<Filter>, Box<Filter>) -> Filter,
+    ) -> Res<Filter> {
+        let mut left = operand(self, depth)?;
         loop {
             let save = self.rest;
-            if self.skip_ws() > 0 && self.keyword("and") {
+            if self.skip_ws() > 0 && self.keyword(word) {
                 if self.skip_ws() == 0 {
-                    return self.err("expected a space and a filter after `and`");
+                    return self.err(format!("expected a space and a filter after `{word}`"));
                 }
-                let right = self.unary(depth)?;
-                left = Filter::And(Box::new(left), Box::new(right));
+                let right = operand(self, depth)?;
+                left = join(Box::new(left), Box::new(right));
             } else {
                 self.rest = save;
                 return Ok(left);

@@ -145,13 +145,7 @@ pub(super) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(),
 }
 
 async fn json_body(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<ClientFields, AdminError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if !super::content_type_is(req, "application/json") {
         return Err(AdminError::UnsupportedMediaType);
     }
     let body = read_body_limited(payload, state.settings.body_limit_bytes)

@@ -128,6 +128,15 @@ fn body_error(
     actix_web::error::InternalError::from_response(cause, err.error_response()).into()
 }
 
+/// Whether the request's media type (parameters ignored) is `mime`.
+pub fn content_type_is(req: &HttpRequest, mime: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(mime))
+}
+
 /// The caller's address: the TCP peer, or, when the peer is one of the
 /// `trusted_proxies`, the client it reports in `X-Forwarded-For`.
 pub fn peer_ip(req: &HttpRequest) -> String {

@@ -26,13 +26,7 @@ async fn authenticated_form(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<(TokenParams, Arc<crate::oauth::registry::Client>), TokenError> {
-    let form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-    if !form {
+    if !super::content_type_is(req, "application/x-www-form-urlencoded") {
         return Err(TokenError::InvalidRequest("content type must be application/x-www-form-urlencoded".into()));
     }
     let body = read_body_limited(payload, state.settings.body_limit_bytes)

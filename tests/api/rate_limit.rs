@@ -19,6 +19,17 @@ async fn assert_limited(res: reqwest::Response, limit: &str) {
     assert_eq!(body["retry_after"], retry);
 }
 
+async fn introspect(app: &crate::helpers::TestApp, id: &str, secret: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/introspect"))
+        .basic_auth(id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=x")
+        .send()
+        .await
+        .unwrap()
+}
+
 #[actix_web::test]
 async fn failed_client_authentications_are_limited_per_client_and_source() {
     let app = spawn_app_with(&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "3")]).await;
@@ -33,15 +44,7 @@ async fn failed_client_authentications_are_limited_per_client_and_source() {
     // Out of budget: even the right secret waits (the check comes first).
     assert_limited(post_token(&app, Some((&a, &a_secret)), body).await, "3").await;
     // Introspection and revocation share the budget.
-    let res = app
-        .client
-        .post(app.url("/introspect"))
-        .basic_auth(&a, Some(&a_secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("token=x")
-        .send()
-        .await
-        .unwrap();
+    let res = introspect(&app, &a, &a_secret).await;
     assert_eq!(res.status(), 429);
 
     // Another client from the same source is not locked out by a's failures,
@@ -190,14 +193,6 @@ async fn a_client_token_quota_caps_successful_issuance_per_client() {
     assert_limited(post_token(&app, Some((&a, &a_secret)), "grant_type=client_credentials").await, "3").await;
     // Per client, and a refused request is not a failed authentication.
     assert_eq!(post_token(&app, Some((&b, &b_secret)), "grant_type=client_credentials").await.status(), 200);
-    let res = app
-        .client
-        .post(app.url("/introspect"))
-        .basic_auth(&a, Some(&a_secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("token=x")
-        .send()
-        .await
-        .unwrap();
+    let res = introspect(&app, &a, &a_secret).await;
     assert_eq!(res.status(), 200, "the quota counts tokens issued, not introspections");
 }
