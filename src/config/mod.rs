@@ -204,6 +204,13 @@ impl Settings {
             }
         };
         let redis_key_prefix = r.string("redis_key_prefix")?.unwrap_or_else(|| "gatehouse:".to_owned());
+        let password_min_length = r.int("password_min_length", 8, 256)?.map_or(12, |v| v as usize);
+        let password_max_bytes = r
+            .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
+            .map_or(1024, |v| v as usize);
+        if password_min_length > password_max_bytes {
+            return Err(r.error("password_min_length", "must not exceed password_max_bytes"));
+        }
         let admin_token = r.string("admin_token")?;
         if admin_token.as_ref().is_some_and(|t| t.trim().len() < 32 || t.trim() != t) {
             return Err(r.error("admin_token", "must be at least 32 characters, without surrounding whitespace"));
@@ -244,10 +251,8 @@ impl Settings {
             ready_timeout_ms: r.int("ready_timeout_ms", 10, 60_000)?.unwrap_or(2000),
             password_hash_concurrency: r.int("password_hash_concurrency", 1, 256)?.map_or(cpus, |v| v as usize),
             // NIST SP 800-63B: at least 8; the input bound caps the maximum.
-            password_min_length: r.int("password_min_length", 8, 256)?.map_or(12, |v| v as usize),
-            password_max_bytes: r
-                .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
-                .map_or(1024, |v| v as usize),
+            password_min_length,
+            password_max_bytes,
             password_history: r.int("password_history", 0, 24)?.map_or(5, |v| v as usize),
             trusted_proxies,
             rate_limit_redis_policy,

@@ -126,6 +126,10 @@ fn wrong_types_are_refused_with_the_setting_named() {
         (&[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33")][..], "trusted_proxies"),
         (&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "-1")][..], "auth_failures_per_minute"),
         (&[("GATEHOUSE_PASSWORD_MIN_LENGTH", "6")][..], "password_min_length"),
+        (
+            &[("GATEHOUSE_PASSWORD_MIN_LENGTH", "100"), ("GATEHOUSE_PASSWORD_MAX_BYTES", "64")][..],
+            "password_min_length",
+        ),
         (&[("GATEHOUSE_ADMIN_TOKEN", "too-short-for-an-admin-token")][..], "admin_token"),
         (&[("GATEHOUSE_ADMIN_TOKEN", " padded-admin-token-0123456789abcdef ")][..], "admin_token"),
     ] {
