@@ -43,26 +43,14 @@ impl ClientCache {
                 return Ok(entry.client.clone());
             }
         }
-        match registry::get_client(db, client_id).await {
-            Ok(client) => {
-                let client = Arc::new(client);
-                self.insert(client.clone());
-                Ok(client)
-            }
-            Err(e) => {
-                // Deleted (or unreadable): forget it; a transient database
-                // error lets the next caller try again.
-                match &e {
-                    RegistryError::NotFound | RegistryError::Corrupt { .. } => self.invalidate(client_id),
-                    _ => {
-                        if let Some(entry) = cached {
-                            entry.refreshing.store(false, Ordering::Release);
-                        }
-                    }
-                }
-                Err(e)
-            }
+        let read = self.read(db, client_id).await;
+        if read.is_err()
+            && let Some(entry) = cached
+        {
+            // A transient database error lets the next caller try again.
+            entry.refreshing.store(false, Ordering::Release);
         }
+        read
     }
 
     /// Re-reads the client if the cached copy is at least `age` old;
@@ -77,11 +65,17 @@ impl ClientCache {
         if loaded.is_some_and(|at| at.elapsed() < age) {
             return Ok(None);
         }
+        self.read(db, client_id).await.map(Some)
+    }
+
+    /// Reads the row and caches it; a deleted or unreadable client is
+    /// forgotten.
+    async fn read(&self, db: &Db, client_id: &str) -> Result<Arc<Client>, RegistryError> {
         match registry::get_client(db, client_id).await {
             Ok(client) => {
                 let client = Arc::new(client);
                 self.insert(client.clone());
-                Ok(Some(client))
+                Ok(client)
             }
             Err(e) => {
                 if matches!(e, RegistryError::NotFound | RegistryError::Corrupt { .. }) {
