@@ -148,7 +148,7 @@ impl Application {
             keys,
             key_policy,
             secret_hasher: crate::crypto::SecretHasher::new(&master_key),
-            metadata: web::oidc::Metadata::new(&settings.issuer),
+            metadata: web::oidc::Metadata::new(&settings.issuer, key_policy.jwks_max_age_secs()),
             clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs))),
             verified_tokens: VerifiedTokens::default(),
             revocations,

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 /// a cache lifetime well inside the pre-publish window.
 pub async fn get_jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let set = state.keys.load();
-    let cache = format!("public, max-age={}", state.key_policy.jwks_max_age_secs());
+    let cache = state.metadata.jwks_cache_control.clone();
     if if_none_match(&req, set.etag()) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, set.etag()))
@@ -53,10 +53,12 @@ impl Document {
 pub struct Metadata {
     oauth: Document,
     openid: Document,
+    /// `Cache-Control` of the JWKS, fixed by the key policy at start.
+    jwks_cache_control: header::HeaderValue,
 }
 
 impl Metadata {
-    pub fn new(issuer: &str) -> Self {
+    pub fn new(issuer: &str, jwks_max_age_secs: i64) -> Self {
         let auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
         let assertion_algs = crate::crypto::jwk::ASSERTION_ALGS;
         let mut doc = serde_json::json!({
@@ -81,7 +83,9 @@ impl Metadata {
             map.insert("subject_types_supported".into(), serde_json::json!(["public"]));
             map.insert("id_token_signing_alg_values_supported".into(), serde_json::json!(["RS256", "ES256"]));
         }
-        Self { oauth, openid: Document::new(&doc) }
+        let jwks_cache_control = header::HeaderValue::from_str(&format!("public, max-age={jwks_max_age_secs}"))
+            .unwrap_or(header::HeaderValue::from_static("no-cache"));
+        Self { oauth, openid: Document::new(&doc), jwks_cache_control }
     }
 }
 
