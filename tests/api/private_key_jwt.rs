@@ -310,3 +310,18 @@ async fn rotated_client_keys_are_fetched_but_unknown_kids_do_not_hammer_the_clie
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
+
+#[actix_web::test]
+async fn an_unreachable_client_jwks_is_an_authentication_failure_not_a_server_error() {
+    let app = spawn_app().await;
+    // Bind and drop a listener: nothing answers on that port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let spec = ClientSpec {
+        auth_method: Some(TokenEndpointAuthMethod::PrivateKeyJwt),
+        jwks_uri: Some(format!("http://127.0.0.1:{port}/jwks")),
+        ..machine("gone", &[])
+    };
+    let (id, _) = client(&app, spec).await;
+    let key = client_key(SigningAlg::Es256);
+    assert_invalid_client(token_with(&app, &key.sign(&claims(&id))).await, "JWKS unreachable").await;
+}
