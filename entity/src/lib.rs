@@ -4,7 +4,11 @@
 pub mod audit_events;
 pub mod client_assertions;
 pub mod clients;
+pub mod group_members;
+pub mod groups;
 pub mod password_history;
 pub mod revoked_tokens;
+pub mod scim_tokens;
 pub mod signing_keys;
+pub mod user_multi_values;
 pub mod users;

@@ -25,6 +25,30 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Incremented on every change; the ETag of the user.
     pub version: i64,
+    // SCIM (RFC 7643 §4.1 and the enterprise extension §4.3); `scim::user`
+    // maps each to its attribute.
+    pub external_id: Option<String>,
+    pub name_formatted: Option<String>,
+    pub family_name: Option<String>,
+    pub given_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
+    pub nick_name: Option<String>,
+    pub profile_url: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    pub preferred_language: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    pub manager_id: Option<String>,
+    /// Created over SCIM: the only accounts a SCIM token may change.
+    pub scim_managed: bool,
 }
 
 // Hand-written so that a stray `{:?}` can never print the password hash.

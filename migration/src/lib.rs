@@ -13,6 +13,7 @@ mod m20261123_000006_create_client_assertions;
 mod m20261123_000007_signing_keys_announced_state;
 mod m20261123_000008_create_password_history;
 mod m20261123_000009_audit_hash_chain;
+mod m20261123_000010_scim;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_signing_keys_announced_state::Migration),
             Box::new(m20261123_000008_create_password_history::Migration),
             Box::new(m20261123_000009_audit_hash_chain::Migration),
+            Box::new(m20261123_000010_scim::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ const MAX_VERDICTS: usize = 65_536;
 pub enum FailureClass {
     ClientAuth,
     AdminAuth,
+    ScimAuth,
 }
 
 impl FailureClass {
@@ -29,6 +30,7 @@ impl FailureClass {
         match self {
             FailureClass::ClientAuth => "client_auth",
             FailureClass::AdminAuth => "admin_auth",
+            FailureClass::ScimAuth => "scim_auth",
         }
     }
 }

@@ -199,10 +199,27 @@ pub async fn set_password(
     now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
     let identity = [user.username.as_str(), user.email.as_deref().unwrap_or("")];
-    let mut problems = policy.check(password.expose(), &identity);
+    let hash =
+        hash_new_password(db, hasher, policy, &user.id, user.password_hash.as_deref(), &identity, password).await?;
+    remember_replaced(db, policy, &user.id, user.password_hash.as_deref(), now).await?;
+    Ok(repo::set_password_hash(db, &user.id, hash, now).await?)
+}
+
+/// Checks a new password for an existing account (policy and history) and
+/// hashes it; the caller stores the hash and then calls `remember_replaced`.
+pub async fn hash_new_password(
+    db: &Db,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    user_id: &str,
+    current_hash: Option<&str>,
+    identity: &[&str],
+    password: Password,
+) -> Result<String, AccountError> {
+    let mut problems = policy.check(password.expose(), identity);
     if problems.is_empty() && policy.history > 0 {
-        let mut previous: Vec<String> = user.password_hash.iter().cloned().collect();
-        previous.extend(history::recent(db, &user.id, policy.history as u64 - 1).await?);
+        let mut previous: Vec<String> = current_hash.iter().map(|h| (*h).to_owned()).collect();
+        previous.extend(history::recent(db, user_id, policy.history as u64 - 1).await?);
         for phc in previous.into_iter().take(policy.history) {
             if let Verification::Valid { .. } = hasher.verify(Zeroizing::new(password.expose().to_owned()), phc).await?
             {
@@ -217,11 +234,21 @@ pub async fn set_password(
     if !problems.is_empty() {
         return Err(AccountError::PasswordPolicy(problems));
     }
-    let hash = hasher.hash(password.into_inner()).await?;
-    if let Some(old) = &user.password_hash {
-        history::push(db, &user.id, old, now, policy.history.saturating_sub(1) as u64).await?;
+    Ok(hasher.hash(password.into_inner()).await?)
+}
+
+/// Adds a replaced password hash to the history the policy keeps.
+pub async fn remember_replaced(
+    db: &Db,
+    policy: &PasswordPolicy,
+    user_id: &str,
+    old_hash: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    if let Some(old) = old_hash {
+        history::push(db, user_id, old, now, policy.history.saturating_sub(1) as u64).await?;
     }
-    Ok(repo::set_password_hash(db, &user.id, hash, now).await?)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `config check`, `user`,
-//! `client`, `keys`, `audit`.
+//! `client`, `scim-token`, `keys`, `audit`.
 //! Admin commands work directly on the configured database, so they work
 //! with or without a running server, and a running server sees their effect
 //! at once (it reads the same rows).
@@ -9,6 +9,7 @@ mod client;
 mod config_check;
 mod keys;
 mod migrate;
+mod scim_token;
 mod serve;
 mod user;
 
@@ -48,6 +49,11 @@ enum Command {
     Client {
         #[command(subcommand)]
         action: client::ClientAction,
+    },
+    /// Manage SCIM provisioning tokens.
+    ScimToken {
+        #[command(subcommand)]
+        action: scim_token::ScimTokenAction,
     },
     /// Manage signing keys.
     Keys {
@@ -104,6 +110,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { action } => migrate::run(action, load()?, cli.json).await,
         Command::User { action } => user::run(action, load()?, cli.json).await,
         Command::Client { action } => client::run(action, load()?, cli.json).await,
+        Command::ScimToken { action } => scim_token::run(action, load()?, cli.json).await,
         Command::Keys { action } => keys::run(action, load()?, cli.json).await,
         Command::Audit { action } => audit::run(action, load()?, cli.json).await,
     }

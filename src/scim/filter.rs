@@ -141,6 +141,16 @@ pub fn parse_patch_path(input: &str, limits: &Limits) -> Result<PatchPath, Filte
     Ok(PatchPath { attr, filter, sub })
 }
 
+/// Parses a lone attribute path (`attributes=` lists, PATCH value keys).
+pub fn parse_attr_path(input: &str) -> Result<AttrPath, FilterError> {
+    let mut p = Parser_::new(input, &Limits::default())?;
+    p.skip_ws();
+    let a = p.attr_path()?;
+    p.skip_ws();
+    p.expect_end()?;
+    Ok(a)
+}
+
 struct Parser_<'a> {
     input: &'a str,
     rest: &'a str,

@@ -6,6 +6,7 @@ pub mod client_assertions;
 pub mod clients;
 pub mod password_history;
 pub mod revocations;
+pub mod scim;
 pub mod signing_keys;
 pub mod users;
 

@@ -52,6 +52,7 @@ pub async fn insert(db: &DatabaseConnection, row: NewUserRow, now: DateTime<Utc>
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        ..Default::default()
     };
     Users::insert(model).exec_with_returning(db).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => UserStoreError::UsernameTaken,

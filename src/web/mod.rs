@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod oidc;
 pub mod request_id;
+pub mod scim;
 
 use crate::accounts::PasswordHasher;
 use crate::actors::Actors;
@@ -83,7 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/.well-known/openid-configuration", web::get().to(oidc::get_openid_configuration))
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
-        .route("/static/{name}", web::get().to(assets::get_asset));
+        .route("/static/{name}", web::get().to(assets::get_asset))
+        .configure(scim::configure);
     if state.settings.admin_token.is_some() {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
         cfg.service(

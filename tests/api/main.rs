@@ -14,6 +14,7 @@ mod keys;
 mod metrics;
 mod private_key_jwt;
 mod rate_limit;
+mod scim;
 mod scim_differential;
 mod storage;
 mod token;

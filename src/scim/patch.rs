@@ -1,0 +1,523 @@
+//! PATCH (RFC 7644 §3.5.2) applied to a resource's JSON document; the
+//! result is then parsed like a PUT body, so every validation rule applies
+//! to patched values too. Group membership is not in the document: member
+//! operations become a `MemberChanges` the store applies row by row.
+//!
+//! Quirks accepted from real provisioning clients (each tested):
+//! - `op` in any case (Entra ID sends `"Replace"`, `"Add"`).
+//! - Booleans as strings (`"active": "False"`), coerced where the schema
+//!   says boolean.
+//! - Path-less `add`/`replace` whose value keys are dotted or schema-URN
+//!   prefixed paths (`"name.givenName"`,
+//!   `"urn:…:enterprise:2.0:User:department"`) or the extension URN with an
+//!   object (Entra ID), or plain attributes (`{"active": false}`, Okta).
+//! - `remove` with `path: "members"` and a value array removes just those
+//!   members (Entra ID), not all of them.
+//! - `add`/`replace` through a value filter made only of `eq` terms that
+//!   matches nothing (`emails[type eq "work"].value`) creates the element
+//!   the filter describes, as Entra ID expects; any other filter that
+//!   matches nothing is `noTarget`.
+
+use super::error::{ScimError, ScimType};
+use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, Limits};
+use super::schema::{Attribute, ENTERPRISE_URN, Mutability, PATCH_URN, ResourceKind, Storage, Type};
+use serde_json::{Map, Value};
+
+/// Most operations in one PATCH request.
+pub const MAX_OPERATIONS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Remove,
+    Replace,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub op: Op,
+    pub path: Option<String>,
+    pub value: Option<Value>,
+}
+
+fn syntax(detail: impl Into<String>) -> ScimError {
+    ScimError::bad(ScimType::InvalidSyntax, detail)
+}
+
+fn get_ci<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+}
+
+/// Parses a `PatchOp` request body.
+pub fn parse_request(body: &Value) -> Result<Vec<Operation>, ScimError> {
+    let obj = body.as_object().ok_or_else(|| syntax("the body must be a JSON object"))?;
+    if let Some(schemas) = obj.get("schemas") {
+        let ok = schemas.as_array().is_some_and(|l| l.iter().any(|s| s.as_str() == Some(PATCH_URN)));
+        if !ok {
+            return Err(syntax(format!("schemas must contain {PATCH_URN}")));
+        }
+    }
+    let ops =
+        get_ci(obj, "Operations").and_then(Value::as_array).ok_or_else(|| syntax("Operations must be an array"))?;
+    if ops.is_empty() {
+        return Err(syntax("Operations must not be empty"));
+    }
+    if ops.len() > MAX_OPERATIONS {
+        return Err(ScimError::bad(ScimType::TooMany, format!("at most {MAX_OPERATIONS} operations per request")));
+    }
+    ops.iter()
+        .map(|o| {
+            let o = o.as_object().ok_or_else(|| syntax("each operation must be an object"))?;
+            let op = match get_ci(o, "op").and_then(Value::as_str) {
+                Some(s) if s.eq_ignore_ascii_case("add") => Op::Add,
+                Some(s) if s.eq_ignore_ascii_case("remove") => Op::Remove,
+                Some(s) if s.eq_ignore_ascii_case("replace") => Op::Replace,
+                _ => return Err(syntax("op must be add, remove or replace")),
+            };
+            let path = match get_ci(o, "path") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(p)) => Some(p.clone()),
+                Some(_) => return Err(ScimError::bad(ScimType::InvalidPath, "path must be a string")),
+            };
+            let value = get_ci(o, "value").filter(|v| !v.is_null()).cloned();
+            Ok(Operation { op, path, value })
+        })
+        .collect()
+}
+
+/// Membership changes, folded in operation order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MemberChanges {
+    /// The full new member list, when an operation replaced it.
+    pub replace: Option<Vec<String>>,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl MemberChanges {
+    fn add(&mut self, ids: Vec<String>) {
+        match &mut self.replace {
+            Some(set) => set.extend(ids),
+            None => {
+                self.remove.retain(|r| !ids.contains(r));
+                self.add.extend(ids);
+            }
+        }
+    }
+
+    fn remove(&mut self, ids: Vec<String>) {
+        match &mut self.replace {
+            Some(set) => set.retain(|m| !ids.contains(m)),
+            None => {
+                self.add.retain(|a| !ids.contains(a));
+                self.remove.extend(ids);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.replace.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+
+    fn normalize(&mut self) {
+        for v in [Some(&mut self.add), Some(&mut self.remove), self.replace.as_mut()].into_iter().flatten() {
+            v.sort_unstable();
+            v.dedup();
+        }
+    }
+}
+
+/// Applies the operations to `doc` (the resource as rendered, without its
+/// read-only attributes).
+pub fn apply(kind: ResourceKind, doc: &mut Value, ops: Vec<Operation>) -> Result<MemberChanges, ScimError> {
+    let Value::Object(doc) = doc else { return Err(syntax("resource is not an object")) };
+    let mut members = MemberChanges::default();
+    for o in ops {
+        match o.path {
+            Some(p) => {
+                let pp = filter::parse_patch_path(&p, &Limits::default())
+                    .map_err(|e| ScimError::bad(ScimType::InvalidPath, format!("path: {e}")))?;
+                let target = Target { attr: pp.attr, filter: pp.filter, sub: pp.sub };
+                apply_one(kind, doc, o.op, target, o.value, &mut members)?;
+            }
+            None if o.op == Op::Remove => {
+                return Err(ScimError::bad(ScimType::NoTarget, "remove needs a path"));
+            }
+            None => {
+                let Some(Value::Object(values)) = o.value else {
+                    return Err(ScimError::bad(
+                        ScimType::InvalidValue,
+                        "an operation without a path needs an object value",
+                    ));
+                };
+                for (k, v) in values {
+                    if let Some(ext) = kind.extension().filter(|e| k.eq_ignore_ascii_case(e))
+                        && let Value::Object(inner) = v
+                    {
+                        for (ik, iv) in inner {
+                            let mut t = target_of(&ik)?;
+                            t.attr.urn = Some(ext.to_owned());
+                            apply_one(kind, doc, o.op, t, Some(iv), &mut members)?;
+                        }
+                        continue;
+                    }
+                    let t = target_of(&k)?;
+                    apply_one(kind, doc, o.op, t, Some(v), &mut members)?;
+                }
+            }
+        }
+    }
+    members.normalize();
+    Ok(members)
+}
+
+struct Target {
+    attr: AttrPath,
+    filter: Option<Filter>,
+    sub: Option<String>,
+}
+
+fn target_of(key: &str) -> Result<Target, ScimError> {
+    let pp = filter::parse_patch_path(key, &Limits::default())
+        .map_err(|e| ScimError::bad(ScimType::InvalidPath, format!("value key {key:?}: {e}")))?;
+    Ok(Target { attr: pp.attr, filter: pp.filter, sub: pp.sub })
+}
+
+fn apply_one(
+    kind: ResourceKind,
+    doc: &mut Map<String, Value>,
+    op: Op,
+    t: Target,
+    value: Option<Value>,
+    members: &mut MemberChanges,
+) -> Result<(), ScimError> {
+    let (urn, a) = kind
+        .find(t.attr.urn.as_deref(), &t.attr.name)
+        .ok_or_else(|| ScimError::bad(ScimType::InvalidPath, format!("no attribute {:?}", t.attr.name)))?;
+    if t.attr.sub.is_some() && t.sub.is_some() {
+        return Err(ScimError::bad(ScimType::InvalidPath, "a path has at most one sub-attribute"));
+    }
+    let sub = match t.attr.sub.as_deref().or(t.sub.as_deref()) {
+        Some(s) => Some(
+            a.sub_attribute(s)
+                .ok_or_else(|| ScimError::bad(ScimType::InvalidPath, format!("no attribute {}.{s}", a.name)))?,
+        ),
+        None => None,
+    };
+    if kind == ResourceKind::Group && a.storage == Storage::Membership {
+        return members_op(op, t.filter.as_ref(), sub, value, members);
+    }
+    if a.mutability == Mutability::ReadOnly || sub.is_some_and(|s| s.mutability == Mutability::ReadOnly) {
+        return Err(ScimError::bad(ScimType::Mutability, format!("{} is read-only", a.name)));
+    }
+    if op != Op::Remove && value.is_none() {
+        return Err(ScimError::bad(ScimType::InvalidValue, format!("{op:?} needs a value")));
+    }
+    if t.filter.is_some() && !a.multi {
+        return Err(ScimError::bad(ScimType::InvalidPath, format!("{} is single-valued; it takes no filter", a.name)));
+    }
+    let container = match urn {
+        Some(u) if u == ENTERPRISE_URN => {
+            let entry = doc.entry(ENTERPRISE_URN).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            match entry {
+                Value::Object(m) => m,
+                _ => return Err(ScimError::bad(ScimType::InvalidValue, "extension must be an object")),
+            }
+        }
+        _ => doc,
+    };
+    let value = value.unwrap_or(Value::Null);
+    match (a.multi, t.filter, sub) {
+        (false, _, None) => match op {
+            Op::Remove => {
+                container.remove(a.name);
+            }
+            _ => match (container.get_mut(a.name), value) {
+                (Some(Value::Object(old)), Value::Object(new)) if a.ty == Type::Complex => merge(old, new),
+                (_, v) => {
+                    container.insert(a.name.into(), v);
+                }
+            },
+        },
+        (false, _, Some(sub)) => {
+            let entry = container.entry(a.name).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(inner) = entry {
+                set_sub(inner, sub, op, value);
+            }
+        }
+        (true, None, None) => {
+            let new = match value {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                v => vec![v],
+            };
+            match op {
+                Op::Remove => {
+                    container.remove(a.name);
+                }
+                Op::Replace => {
+                    container.insert(a.name.into(), Value::Array(new));
+                }
+                Op::Add => {
+                    let entry = container.entry(a.name).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(items) = entry {
+                        if new.iter().any(is_primary) {
+                            items.iter_mut().for_each(clear_primary);
+                        }
+                        items.extend(new);
+                    }
+                }
+            }
+        }
+        (true, None, Some(sub)) => {
+            if let Some(Value::Array(items)) = container.get_mut(a.name) {
+                for item in items.iter_mut() {
+                    if let Value::Object(o) = item {
+                        set_sub(o, sub, op, value.clone());
+                    }
+                }
+            }
+        }
+        (true, Some(f), sub) => {
+            let entry = container.entry(a.name).or_insert_with(|| Value::Array(Vec::new()));
+            let Value::Array(items) = entry else {
+                return Err(ScimError::bad(ScimType::InvalidValue, format!("{} must be an array", a.name)));
+            };
+            let mut hits = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                if let Value::Object(o) = item
+                    && matches(a, &f, o)?
+                {
+                    hits.push(i);
+                }
+            }
+            if hits.is_empty() {
+                let template = match (op, eq_template(a, &f)) {
+                    (Op::Add | Op::Replace, Some(t)) => t,
+                    _ => {
+                        return Err(ScimError::bad(
+                            ScimType::NoTarget,
+                            format!("no value of {} matches the filter", a.name),
+                        ));
+                    }
+                };
+                items.push(Value::Object(template));
+                hits.push(items.len() - 1);
+            }
+            if op == Op::Remove && sub.is_none() {
+                let mut i = 0;
+                items.retain(|_| {
+                    i += 1;
+                    !hits.contains(&(i - 1))
+                });
+                return Ok(());
+            }
+            for i in hits {
+                let Some(Value::Object(o)) = items.get_mut(i) else { continue };
+                match (sub, op, &value) {
+                    (Some(sub), _, _) => set_sub(o, sub, op, value.clone()),
+                    (None, Op::Add, Value::Object(new)) => merge(o, new.clone()),
+                    (None, _, Value::Object(new)) => *o = new.clone(),
+                    (None, _, _) => {
+                        return Err(ScimError::bad(
+                            ScimType::InvalidValue,
+                            format!("a value of {} must be an object", a.name),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_primary(v: &Value) -> bool {
+    v.as_object()
+        .and_then(|o| get_ci(o, "primary"))
+        .is_some_and(|p| p.as_bool().unwrap_or(false) || p.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true")))
+}
+
+fn clear_primary(v: &mut Value) {
+    if let Value::Object(o) = v {
+        o.retain(|k, _| !k.eq_ignore_ascii_case("primary"));
+    }
+}
+
+fn merge(old: &mut Map<String, Value>, new: Map<String, Value>) {
+    for (k, v) in new {
+        old.retain(|ok, _| !ok.eq_ignore_ascii_case(&k));
+        old.insert(k, v);
+    }
+}
+
+fn set_sub(o: &mut Map<String, Value>, sub: &Attribute, op: Op, value: Value) {
+    o.retain(|k, _| !k.eq_ignore_ascii_case(sub.name));
+    if op != Op::Remove {
+        o.insert(sub.name.into(), value);
+    }
+}
+
+/// The element a filter of `eq` terms joined by `and` describes.
+fn eq_template(a: &Attribute, f: &Filter) -> Option<Map<String, Value>> {
+    fn walk(a: &Attribute, f: &Filter, out: &mut Map<String, Value>) -> bool {
+        match f {
+            Filter::And(l, r) => walk(a, l, out) && walk(a, r, out),
+            Filter::Compare { path, op: CompareOp::Eq, value } if path.urn.is_none() && path.sub.is_none() => {
+                let Some(sub) = a.sub_attribute(&path.name) else { return false };
+                let v = match value {
+                    CompValue::String(s) => Value::String(s.clone()),
+                    CompValue::Bool(b) => Value::Bool(*b),
+                    _ => return false,
+                };
+                out.insert(sub.name.into(), v);
+                true
+            }
+            _ => false,
+        }
+    }
+    let mut out = Map::new();
+    walk(a, f, &mut out).then_some(out)
+}
+
+/// Evaluates a value filter against one element of `a`.
+pub fn matches(a: &Attribute, f: &Filter, elem: &Map<String, Value>) -> Result<bool, ScimError> {
+    let invalid = |m: String| ScimError::bad(ScimType::InvalidFilter, m);
+    let sub_of = |path: &AttrPath| {
+        if path.urn.is_some() || path.sub.is_some() {
+            return Err(invalid(format!("inside {}[...] name a sub-attribute only", a.name)));
+        }
+        a.sub_attribute(&path.name).ok_or_else(|| invalid(format!("{} has no sub-attribute {:?}", a.name, path.name)))
+    };
+    Ok(match f {
+        Filter::And(l, r) => matches(a, l, elem)? && matches(a, r, elem)?,
+        Filter::Or(l, r) => matches(a, l, elem)? || matches(a, r, elem)?,
+        Filter::Not(x) => !matches(a, x, elem)?,
+        Filter::ValuePath { .. } => return Err(invalid("value paths cannot nest".into())),
+        Filter::Present(path) => {
+            let sub = sub_of(path)?;
+            match get_ci(elem, sub.name) {
+                None | Some(Value::Null) => false,
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(_) => true,
+            }
+        }
+        Filter::Compare { path, op, value } => {
+            let sub = sub_of(path)?;
+            compare(sub, get_ci(elem, sub.name), *op, value)?
+        }
+    })
+}
+
+fn compare(sub: &Attribute, have: Option<&Value>, op: CompareOp, want: &CompValue) -> Result<bool, ScimError> {
+    let have = have.filter(|v| !v.is_null());
+    match (have, want) {
+        (None, CompValue::Null) | (Some(_), CompValue::Null) => {
+            return match op {
+                CompareOp::Eq => Ok(have.is_none()),
+                CompareOp::Ne => Ok(have.is_some()),
+                _ => Err(ScimError::bad(ScimType::InvalidFilter, "null compares with eq and ne only")),
+            };
+        }
+        (None, _) => return Ok(op == CompareOp::Ne),
+        _ => {}
+    }
+    if sub.ty == Type::Boolean {
+        let CompValue::Bool(w) = want else {
+            return Err(ScimError::bad(ScimType::InvalidFilter, format!("{} is a boolean", sub.name)));
+        };
+        let h = have
+            .is_some_and(|v| v.as_bool() == Some(true) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true")));
+        return match op {
+            CompareOp::Eq => Ok(h == *w),
+            CompareOp::Ne => Ok(h != *w),
+            _ => Err(ScimError::bad(ScimType::InvalidFilter, "booleans compare with eq and ne only")),
+        };
+    }
+    let CompValue::String(w) = want else {
+        return Err(ScimError::bad(ScimType::InvalidFilter, format!("{} is a string", sub.name)));
+    };
+    let Some(h) = have.and_then(Value::as_str) else { return Ok(op == CompareOp::Ne) };
+    let (h, w) = if sub.case_exact { (h.to_owned(), w.clone()) } else { (h.to_lowercase(), w.to_lowercase()) };
+    Ok(match op {
+        CompareOp::Eq => h == w,
+        CompareOp::Ne => h != w,
+        CompareOp::Co => h.contains(&w),
+        CompareOp::Sw => h.starts_with(&w),
+        CompareOp::Ew => h.ends_with(&w),
+        CompareOp::Gt => h > w,
+        CompareOp::Lt => h < w,
+        CompareOp::Ge => h >= w,
+        CompareOp::Le => h <= w,
+    })
+}
+
+fn members_op(
+    op: Op,
+    f: Option<&Filter>,
+    sub: Option<&Attribute>,
+    value: Option<Value>,
+    members: &mut MemberChanges,
+) -> Result<(), ScimError> {
+    if sub.is_some() {
+        return Err(ScimError::bad(
+            ScimType::Mutability,
+            "members' sub-attributes cannot be changed; add or remove the member",
+        ));
+    }
+    let ids = |v: Option<Value>| -> Result<Vec<String>, ScimError> {
+        match v {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items.iter().map(super::resource::member_id).collect(),
+            Some(v @ Value::Object(_)) => Ok(vec![super::resource::member_id(&v)?]),
+            Some(_) => Err(ScimError::bad(ScimType::InvalidValue, "members must be an array of {\"value\": id}")),
+        }
+    };
+    match (op, f) {
+        (Op::Add, None) => members.add(ids(value)?),
+        (Op::Replace, None) => {
+            let new = ids(value)?;
+            members.add.clear();
+            members.remove.clear();
+            members.replace = Some(new);
+        }
+        (Op::Remove, None) if value.is_some() => members.remove(ids(value)?),
+        (Op::Remove, None) => {
+            members.add.clear();
+            members.remove.clear();
+            members.replace = Some(Vec::new());
+        }
+        (Op::Remove, Some(f)) => {
+            let mut out = Vec::new();
+            member_filter_ids(f, &mut out)?;
+            members.remove(out);
+        }
+        (_, Some(_)) => {
+            return Err(ScimError::bad(ScimType::InvalidPath, "members filters are for remove only"));
+        }
+    }
+    Ok(())
+}
+
+/// `members[value eq "a" or value eq "b"]`: the ids named. Membership is
+/// not loaded to evaluate general filters on groups of any size.
+fn member_filter_ids(f: &Filter, out: &mut Vec<String>) -> Result<(), ScimError> {
+    match f {
+        Filter::Or(l, r) => {
+            member_filter_ids(l, out)?;
+            member_filter_ids(r, out)
+        }
+        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::String(id) }
+            if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("value") =>
+        {
+            out.push(id.clone());
+            Ok(())
+        }
+        _ => Err(ScimError::bad(ScimType::InvalidFilter, "members filters must be value eq \"id\" terms joined by or")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

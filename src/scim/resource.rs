@@ -1,0 +1,527 @@
+//! SCIM resources as JSON: parsing a request body (POST, PUT, and the
+//! result of a PATCH) into typed input, rendering stored resources, and the
+//! `attributes`/`excludedAttributes` projection. All three walk the schema
+//! tables in `schema.rs`.
+
+use super::error::{ScimError, ScimType};
+use super::schema::{Attribute, Mutability, ResourceKind, Returned, Storage, Type};
+use super::schema::{ENTERPRISE_ATTRIBUTES, ENTERPRISE_URN, GROUP_URN, USER_ATTRIBUTES, USER_URN};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// Longest string value accepted in any attribute.
+pub const MAX_STRING: usize = 2048;
+/// Most elements of one multi-valued attribute.
+pub const MAX_VALUES: usize = 100;
+
+/// One element of `emails`, `phoneNumbers` or `addresses`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MultiValue {
+    /// The attribute name as the schema spells it.
+    pub attribute: &'static str,
+    /// Sub-attribute values keyed by side-table column.
+    pub fields: BTreeMap<&'static str, String>,
+    pub primary: bool,
+}
+
+/// A body parsed against a resource's schema. Absent attributes are `None`
+/// or missing from the maps: a PUT clears them.
+#[derive(Default)]
+pub struct Parsed {
+    /// `userName` (User) or `displayName` (Group).
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub password: Option<Zeroizing<String>>,
+    /// Singular values keyed by column.
+    pub columns: BTreeMap<&'static str, String>,
+    pub multi: Vec<MultiValue>,
+    /// Group member ids, when `members` was present.
+    pub members: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+fn invalid(detail: String) -> ScimError {
+    ScimError::bad(ScimType::InvalidValue, detail)
+}
+
+fn string(attr: &str, v: &Value) -> Result<String, ScimError> {
+    match v {
+        Value::String(s) if s.chars().count() > MAX_STRING => {
+            Err(invalid(format!("{attr} is longer than {MAX_STRING} characters")))
+        }
+        Value::String(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(invalid(format!("{attr} contains control characters")))
+        }
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(invalid(format!("{attr} must be a string"))),
+    }
+}
+
+/// Booleans, also as the strings "True"/"False" in any case: Entra ID
+/// sends `"active": "False"` in PATCH values.
+fn boolean(attr: &str, v: &Value) -> Result<bool, ScimError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(invalid(format!("{attr} must be a boolean"))),
+    }
+}
+
+/// Parses a User or Group body.
+pub fn parse(kind: ResourceKind, body: &Value) -> Result<Parsed, ScimError> {
+    let obj =
+        body.as_object().ok_or_else(|| ScimError::bad(ScimType::InvalidSyntax, "the body must be a JSON object"))?;
+    let mut out = Parsed::default();
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            check_schemas(kind, value)?;
+            continue;
+        }
+        if let Some(ext) = kind.extension().filter(|e| key.eq_ignore_ascii_case(e)) {
+            if value.is_null() {
+                continue;
+            }
+            let inner = value.as_object().ok_or_else(|| invalid(format!("{ext} must be an object")))?;
+            for (k, v) in inner {
+                let (_, a) = kind.find(Some(ext), k).ok_or_else(|| unknown(k))?;
+                parse_attr(kind, a, v, &mut out)?;
+            }
+            continue;
+        }
+        let (_, a) = kind.find(None, key).ok_or_else(|| unknown(key))?;
+        parse_attr(kind, a, value, &mut out)?;
+    }
+    match kind {
+        ResourceKind::User if out.name.is_none() => Err(invalid("userName is required".into())),
+        ResourceKind::Group if out.name.is_none() => Err(invalid("displayName is required".into())),
+        _ => Ok(out),
+    }
+}
+
+fn unknown(key: &str) -> ScimError {
+    ScimError::bad(ScimType::InvalidSyntax, format!("unknown attribute {key:?}"))
+}
+
+fn check_schemas(kind: ResourceKind, v: &Value) -> Result<(), ScimError> {
+    let list = v.as_array().ok_or_else(|| invalid("schemas must be an array".into()))?;
+    for s in list {
+        let s = s.as_str().ok_or_else(|| invalid("schemas must hold strings".into()))?;
+        if kind.attributes(s).is_none() {
+            return Err(invalid(format!("schema {s:?} is not supported for {}", kind.name())));
+        }
+    }
+    Ok(())
+}
+
+fn parse_attr(kind: ResourceKind, a: &'static Attribute, v: &Value, out: &mut Parsed) -> Result<(), ScimError> {
+    // RFC 7644 §3.5.1: values of readOnly attributes are ignored.
+    if a.mutability == Mutability::ReadOnly || v.is_null() {
+        return Ok(());
+    }
+    match a.storage {
+        Storage::Normalized { .. } => {
+            let s = string(a.name, v)?;
+            if s.trim().is_empty() {
+                return Err(invalid(format!("{} must not be empty", a.name)));
+            }
+            out.name = Some(s);
+        }
+        Storage::Column(_) if a.ty == Type::Boolean => out.active = Some(boolean(a.name, v)?),
+        Storage::Column(c) => {
+            let s = string(a.name, v)?;
+            if !s.is_empty() {
+                out.columns.insert(c, s);
+            }
+        }
+        Storage::Nested => {
+            let inner = v.as_object().ok_or_else(|| invalid(format!("{} must be an object", a.name)))?;
+            for (k, sv) in inner {
+                let sub = a.sub_attribute(k).ok_or_else(|| unknown(&format!("{}.{k}", a.name)))?;
+                if sub.mutability == Mutability::ReadOnly || sv.is_null() {
+                    continue;
+                }
+                if let Storage::Column(c) = sub.storage {
+                    let s = string(sub.name, sv)?;
+                    if !s.is_empty() {
+                        out.columns.insert(c, s);
+                    }
+                }
+            }
+        }
+        Storage::MultiValues => {
+            let items = elements(a, v)?;
+            let mut primaries = 0;
+            for item in items {
+                let m = parse_element(a, item)?;
+                primaries += usize::from(m.primary);
+                if !m.fields.is_empty() {
+                    out.multi.push(m);
+                }
+            }
+            if primaries > 1 {
+                return Err(invalid(format!("at most one of {} may be primary", a.name)));
+            }
+        }
+        Storage::Membership if kind == ResourceKind::Group => {
+            let mut ids = Vec::new();
+            for item in elements(a, v)? {
+                ids.push(member_id(item)?);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            out.members = Some(ids);
+        }
+        Storage::Membership => {}
+        Storage::None => {
+            if a.name == "password" {
+                out.password = Some(Zeroizing::new(string(a.name, v)?));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn elements<'a>(a: &Attribute, v: &'a Value) -> Result<Vec<&'a Value>, ScimError> {
+    let items: Vec<&Value> = match v {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![v],
+        _ => return Err(invalid(format!("{} must be an array", a.name))),
+    };
+    if a.storage == Storage::MultiValues && items.len() > MAX_VALUES {
+        return Err(invalid(format!("{} has more than {MAX_VALUES} values", a.name)));
+    }
+    Ok(items)
+}
+
+/// A member reference: `{"value": id, ...}`; only users can be members.
+pub fn member_id(item: &Value) -> Result<String, ScimError> {
+    let obj = item.as_object().ok_or_else(|| invalid("a member must be an object".into()))?;
+    if let Some(t) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("type")).and_then(|(_, v)| v.as_str())
+        && !t.eq_ignore_ascii_case("User")
+    {
+        return Err(invalid(format!("member type {t:?} is not supported; only users can be members")));
+    }
+    match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("value")).map(|(_, v)| v) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(invalid("a member needs a string value (the user's id)".into())),
+    }
+}
+
+fn parse_element(a: &'static Attribute, item: &Value) -> Result<MultiValue, ScimError> {
+    let obj = item.as_object().ok_or_else(|| invalid(format!("each of {} must be an object", a.name)))?;
+    let mut m = MultiValue { attribute: a.name, ..MultiValue::default() };
+    for (k, v) in obj {
+        let sub = a.sub_attribute(k).ok_or_else(|| unknown(&format!("{}.{k}", a.name)))?;
+        if v.is_null() {
+            continue;
+        }
+        match sub.storage {
+            Storage::Column("is_primary") => m.primary = boolean(&format!("{}.primary", a.name), v)?,
+            Storage::Column(c) => {
+                let s = string(&format!("{}.{}", a.name, sub.name), v)?;
+                if !s.is_empty() {
+                    m.fields.insert(c, s);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// `2026-11-23T17:42:48.123Z`: what `meta.created`/`lastModified` carry.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A weak ETag from a row version.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// What every stored resource has.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub id: String,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl Meta {
+    fn json(&self, kind: ResourceKind, base: &str) -> Value {
+        json!({
+            "resourceType": kind.name(),
+            "created": timestamp(self.created),
+            "lastModified": timestamp(self.modified),
+            "location": format!("{base}/{}/{}", kind.endpoint(), self.id),
+            "version": etag(self.version),
+        })
+    }
+}
+
+/// A stored user, as SCIM sees it.
+#[derive(Debug, Clone)]
+pub struct UserResource {
+    pub meta: Meta,
+    pub user_name: String,
+    pub active: bool,
+    pub is_admin: bool,
+    pub scim_managed: bool,
+    pub columns: BTreeMap<&'static str, String>,
+    pub multi: Vec<MultiValue>,
+    /// (group id, displayName) of the groups the user is in.
+    pub groups: Vec<(String, String)>,
+}
+
+/// A stored group.
+#[derive(Debug, Clone)]
+pub struct GroupResource {
+    pub meta: Meta,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub scim_managed: bool,
+    pub grants_admin: bool,
+    /// (user id, userName), or `None` when not loaded (excluded from output).
+    pub members: Option<Vec<(String, String)>>,
+}
+
+fn put_columns(attrs: &[Attribute], columns: &BTreeMap<&'static str, String>, out: &mut Map<String, Value>) {
+    for a in attrs {
+        match a.storage {
+            Storage::Column(c) if a.ty != Type::Boolean => {
+                if let Some(v) = columns.get(c) {
+                    out.insert(a.name.into(), Value::String(v.clone()));
+                }
+            }
+            Storage::Nested => {
+                let mut inner = Map::new();
+                put_columns(a.sub, columns, &mut inner);
+                if !inner.is_empty() {
+                    out.insert(a.name.into(), Value::Object(inner));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Renders a user in full (before projection).
+pub fn render_user(u: &UserResource, base: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), json!(u.meta.id));
+    if let Some(x) = u.columns.get("external_id") {
+        out.insert("externalId".into(), json!(x));
+    }
+    out.insert("userName".into(), json!(u.user_name));
+    put_columns(USER_ATTRIBUTES, &u.columns, &mut out);
+    out.insert("active".into(), json!(u.active));
+    for a in USER_ATTRIBUTES.iter().filter(|a| a.storage == Storage::MultiValues) {
+        let items: Vec<Value> = u
+            .multi
+            .iter()
+            .filter(|m| m.attribute == a.name)
+            .map(|m| {
+                let mut o = Map::new();
+                for sub in a.sub {
+                    match sub.storage {
+                        Storage::Column("is_primary") if m.primary => {
+                            o.insert("primary".into(), json!(true));
+                        }
+                        Storage::Column(c) if c != "is_primary" => {
+                            if let Some(v) = m.fields.get(c) {
+                                o.insert(sub.name.into(), json!(v));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Value::Object(o)
+            })
+            .collect();
+        if !items.is_empty() {
+            out.insert(a.name.into(), Value::Array(items));
+        }
+    }
+    if !u.groups.is_empty() {
+        let groups: Vec<Value> = u
+            .groups
+            .iter()
+            .map(|(id, name)| json!({"value": id, "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct"}))
+            .collect();
+        out.insert("groups".into(), Value::Array(groups));
+    }
+    let mut ext = Map::new();
+    put_columns(ENTERPRISE_ATTRIBUTES, &u.columns, &mut ext);
+    if let Some(Value::Object(m)) = ext.get_mut("manager")
+        && let Some(Value::String(id)) = m.get("value").cloned()
+    {
+        m.insert("$ref".into(), json!(format!("{base}/Users/{id}")));
+    }
+    let mut schemas = vec![json!(USER_URN)];
+    if !ext.is_empty() {
+        schemas.push(json!(ENTERPRISE_URN));
+        out.insert(ENTERPRISE_URN.into(), Value::Object(ext));
+    }
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.insert("meta".into(), u.meta.json(ResourceKind::User, base));
+    Value::Object(out)
+}
+
+/// Renders a group in full (before projection).
+pub fn render_group(g: &GroupResource, base: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([GROUP_URN]));
+    out.insert("id".into(), json!(g.meta.id));
+    if let Some(x) = &g.external_id {
+        out.insert("externalId".into(), json!(x));
+    }
+    out.insert("displayName".into(), json!(g.display_name));
+    if let Some(members) = &g.members {
+        let list: Vec<Value> = members
+            .iter()
+            .map(|(id, name)| json!({"value": id, "$ref": format!("{base}/Users/{id}"), "display": name, "type": "User"}))
+            .collect();
+        out.insert("members".into(), Value::Array(list));
+    }
+    out.insert("meta".into(), g.meta.json(ResourceKind::Group, base));
+    Value::Object(out)
+}
+
+/// A resolved `attributes`/`excludedAttributes` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Selected {
+    /// `None` for core attributes, else the extension URN whose object holds it.
+    container: Option<&'static str>,
+    name: &'static str,
+    sub: Option<&'static str>,
+    always: bool,
+}
+
+fn selection(kind: ResourceKind, list: &str) -> Result<Vec<Selected>, ScimError> {
+    let mut out = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let path = super::filter::parse_attr_path(raw)
+            .map_err(|e| ScimError::bad(ScimType::InvalidValue, format!("attribute list: {e}")))?;
+        let (urn, a) = kind.find(path.urn.as_deref(), &path.name).ok_or_else(|| {
+            ScimError::bad(ScimType::InvalidValue, format!("attribute list: unknown attribute {raw:?}"))
+        })?;
+        let sub = match &path.sub {
+            Some(s) => Some(
+                a.sub_attribute(s)
+                    .ok_or_else(|| {
+                        ScimError::bad(ScimType::InvalidValue, format!("attribute list: unknown attribute {raw:?}"))
+                    })?
+                    .name,
+            ),
+            None => None,
+        };
+        let container = urn.filter(|u| *u == ENTERPRISE_URN);
+        out.push(Selected { container, name: a.name, sub, always: a.returned == Returned::Always });
+    }
+    Ok(out)
+}
+
+/// Checks an `attributes`/`excludedAttributes` list without applying it,
+/// and says whether it mentions `name` (to skip loading large values).
+pub fn mentions(kind: ResourceKind, list: &str, name: &str) -> Result<bool, ScimError> {
+    Ok(selection(kind, list)?.iter().any(|s| s.container.is_none() && s.name == name))
+}
+
+/// RFC 7644 §3.4.2.5: `attributes` keeps `id`, `schemas` and the listed
+/// (sub-)attributes; `excludedAttributes` drops the listed ones except
+/// those returned always.
+pub fn project(
+    kind: ResourceKind,
+    doc: Value,
+    attributes: Option<&str>,
+    excluded: Option<&str>,
+) -> Result<Value, ScimError> {
+    let Value::Object(mut obj) = doc else { return Ok(doc) };
+    if let Some(list) = attributes.filter(|l| !l.trim().is_empty()) {
+        let sel = selection(kind, list)?;
+        let mut out = Map::new();
+        for key in ["schemas", "id"] {
+            if let Some(v) = obj.remove(key) {
+                out.insert(key.into(), v);
+            }
+        }
+        for s in &sel {
+            let (src, dst) = match s.container {
+                None => (&obj, &mut out),
+                Some(urn) => {
+                    let Some(Value::Object(src)) = obj.get(urn) else { continue };
+                    let Value::Object(dst) = out.entry(urn).or_insert_with(|| Value::Object(Map::new())) else {
+                        continue;
+                    };
+                    (src, dst)
+                }
+            };
+            let Some(v) = src.get(s.name) else { continue };
+            match (s.sub, v) {
+                (None, v) => {
+                    dst.insert(s.name.into(), v.clone());
+                }
+                (Some(sub), Value::Object(inner)) => {
+                    if let Some(sv) = inner.get(sub) {
+                        let Value::Object(d) = dst.entry(s.name).or_insert_with(|| Value::Object(Map::new())) else {
+                            continue;
+                        };
+                        d.insert(sub.into(), sv.clone());
+                    }
+                }
+                (Some(sub), Value::Array(items)) => {
+                    let picked: Vec<Value> =
+                        items.iter().filter_map(|i| i.get(sub).map(|sv| json!({ sub: sv }))).collect();
+                    if !picked.is_empty() {
+                        dst.insert(s.name.into(), Value::Array(picked));
+                    }
+                }
+                _ => {}
+            }
+        }
+        return Ok(Value::Object(out));
+    }
+    if let Some(list) = excluded.filter(|l| !l.trim().is_empty()) {
+        for s in selection(kind, list)?.iter().filter(|s| !s.always) {
+            let target = match s.container {
+                None => Some(&mut obj),
+                Some(urn) => match obj.get_mut(urn) {
+                    Some(Value::Object(m)) => Some(m),
+                    _ => None,
+                },
+            };
+            let Some(target) = target else { continue };
+            match s.sub {
+                None => {
+                    target.remove(s.name);
+                }
+                Some(sub) => match target.get_mut(s.name) {
+                    Some(Value::Object(inner)) => {
+                        inner.remove(sub);
+                    }
+                    Some(Value::Array(items)) => {
+                        for i in items.iter_mut() {
+                            if let Value::Object(o) = i {
+                                o.remove(sub);
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+    Ok(Value::Object(obj))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! The provisioning operations `/scim/v2` exposes, without HTTP: parse and
+//! validate against the schema, enforce what a SCIM token may touch, and
+//! store. The web layer maps requests and `ScimError` to the wire.
+//!
+//! Isolation: a SCIM token sees and changes only resources created over
+//! SCIM (`scim_managed`). A `userName` that already belongs to a local
+//! account is a 409 `uniqueness` on create, never an adoption of that
+//! account; administrators (`is_admin`, or a member of a group that grants
+//! admin) and groups that grant admin can be read but never changed.
+
+use super::error::{ScimError, ScimType};
+use super::filter::{Limits, parse_attr_path, parse_filter};
+use super::patch::{self, MemberChanges};
+use super::query;
+use super::resource::{self, GroupResource, Parsed, UserResource};
+use super::schema::{LIST_URN, MAX_PAGE_SIZE, ResourceKind};
+use crate::accounts::password::PasswordHasher;
+use crate::accounts::users::{self as accounts, AccountError, Password, PasswordPolicy, Username};
+use crate::store::Db;
+use crate::store::scim::{self as store, GroupWrite, ScimStoreError, UserWrite};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// Items per page when the client does not say.
+pub const DEFAULT_PAGE_SIZE: u64 = 100;
+
+impl From<ScimStoreError> for ScimError {
+    fn from(e: ScimStoreError) -> Self {
+        match e {
+            ScimStoreError::Taken => ScimError::bad(ScimType::Uniqueness, "the name is already taken"),
+            ScimStoreError::NotFound => ScimError::NotFound,
+            ScimStoreError::Conflict => ScimError::PreconditionFailed,
+            ScimStoreError::Store(s) => ScimError::internal(s),
+        }
+    }
+}
+
+fn account_error(e: AccountError) -> ScimError {
+    match e {
+        AccountError::InvalidUsername(m) => ScimError::bad(ScimType::InvalidValue, format!("userName {m}")),
+        AccountError::InvalidEmail => {
+            ScimError::bad(ScimType::InvalidValue, "the primary email is not an email address")
+        }
+        AccountError::InvalidDisplayName(m) => ScimError::bad(ScimType::InvalidValue, format!("displayName {m}")),
+        AccountError::PasswordTooLong => ScimError::bad(ScimType::InvalidValue, e.to_string()),
+        AccountError::PasswordPolicy(problems) => ScimError::bad(
+            ScimType::InvalidValue,
+            format!(
+                "password refused: {}",
+                problems.iter().map(|p| format!("{} ({})", p.message, p.code)).collect::<Vec<_>>().join("; ")
+            ),
+        ),
+        AccountError::UsernameTaken => ScimError::bad(ScimType::Uniqueness, "userName is already taken"),
+        AccountError::NotFound => ScimError::NotFound,
+        other => ScimError::internal(other),
+    }
+}
+
+/// A list request (query string or `.search` body).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<i64>,
+    pub count: Option<i64>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+/// What one request may do, with what it needs.
+pub struct Provisioning<'a> {
+    pub db: &'a Db,
+    pub hasher: &'a PasswordHasher,
+    pub policy: PasswordPolicy,
+    pub now: DateTime<Utc>,
+    /// The `/scim/v2` URL, for `meta.location` and `$ref`.
+    pub base: &'a str,
+}
+
+impl Provisioning<'_> {
+    pub async fn get_user(&self, id: &str) -> Result<UserResource, ScimError> {
+        store::find_user(self.db, id).await?.ok_or(ScimError::NotFound)
+    }
+
+    pub async fn get_group(&self, id: &str, with_members: bool) -> Result<GroupResource, ScimError> {
+        store::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
+    }
+
+    pub async fn create_user(&self, body: &Value) -> Result<UserResource, ScimError> {
+        let parsed = resource::parse(ResourceKind::User, body)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let (write, _) = self.user_write(parsed, None).await?;
+        if store::username_exists(self.db, &write.username_normalized).await? {
+            return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
+        }
+        store::insert_user(self.db, &id, write, self.now).await?;
+        self.get_user(&id).await
+    }
+
+    /// PUT: the body replaces every writable attribute.
+    pub async fn replace_user(&self, id: &str, body: &Value, if_match: Option<i64>) -> Result<UserResource, ScimError> {
+        let current = self.writable_user(id, if_match).await?;
+        let parsed = resource::parse(ResourceKind::User, body)?;
+        self.store_user(current, parsed).await
+    }
+
+    pub async fn patch_user(&self, id: &str, body: &Value, if_match: Option<i64>) -> Result<UserResource, ScimError> {
+        let ops = patch::parse_request(body)?;
+        let current = self.writable_user(id, if_match).await?;
+        let mut doc = resource::render_user(&current, self.base);
+        strip_read_only(&mut doc);
+        patch::apply(ResourceKind::User, &mut doc, ops)?;
+        let parsed = resource::parse(ResourceKind::User, &doc)?;
+        self.store_user(current, parsed).await
+    }
+
+    pub async fn delete_user(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
+        self.writable_user(id, if_match).await?;
+        Ok(store::delete_user(self.db, id).await?)
+    }
+
+    async fn writable_user(&self, id: &str, if_match: Option<i64>) -> Result<UserResource, ScimError> {
+        let u = self.get_user(id).await?;
+        if u.is_admin || store::in_admin_group(self.db, id).await? {
+            return Err(ScimError::Forbidden("administrators cannot be changed over SCIM"));
+        }
+        if if_match.is_some_and(|v| v != u.meta.version) {
+            return Err(ScimError::PreconditionFailed);
+        }
+        Ok(u)
+    }
+
+    async fn store_user(&self, current: UserResource, parsed: Parsed) -> Result<UserResource, ScimError> {
+        let id = current.meta.id.clone();
+        let old_hash = self.current_hash(&id).await?;
+        let (write, changed_password) = self.user_write(parsed, Some((&id, old_hash.as_deref()))).await?;
+        if write.username_normalized != current.user_name.to_lowercase()
+            && store::username_exists(self.db, &write.username_normalized).await?
+        {
+            return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
+        }
+        store::replace_user(self.db, &id, current.meta.version, write, self.now).await?;
+        if changed_password {
+            accounts::remember_replaced(self.db, &self.policy, &id, old_hash.as_deref(), self.now)
+                .await
+                .map_err(account_error)?;
+        }
+        self.get_user(&id).await
+    }
+
+    async fn current_hash(&self, id: &str) -> Result<Option<String>, ScimError> {
+        Ok(crate::store::users::find_by_id(self.db, id)
+            .await
+            .map_err(|e| ScimError::internal(AccountError::from(e)))?
+            .and_then(|u| u.password_hash))
+    }
+
+    /// Validates a parsed user; `existing` is (id, current hash) on update.
+    async fn user_write(
+        &self,
+        parsed: Parsed,
+        existing: Option<(&str, Option<&str>)>,
+    ) -> Result<(UserWrite, bool), ScimError> {
+        let name = parsed.name.unwrap_or_default();
+        let username = Username::parse(&name).map_err(account_error)?;
+        let mut columns = parsed.columns;
+        if let Some(d) = columns.get("display_name") {
+            accounts::parse_display_name(d).map_err(account_error)?;
+        }
+        if let Some(m) = columns.get("manager_id")
+            && uuid::Uuid::parse_str(m).is_err()
+        {
+            return Err(ScimError::bad(ScimType::InvalidValue, "manager.value must be a user id"));
+        }
+        columns.retain(|_, v| !v.is_empty());
+        let emails: Vec<&resource::MultiValue> = parsed.multi.iter().filter(|m| m.attribute == "emails").collect();
+        let email = emails
+            .iter()
+            .find(|m| m.primary)
+            .or(emails.first())
+            .and_then(|m| m.fields.get("value"))
+            .map(|v| accounts::parse_email(v).map_err(account_error))
+            .transpose()?;
+        let mut changed = false;
+        let password_hash = match parsed.password {
+            None => None,
+            Some(p) => {
+                let password = Password::parse(p).map_err(account_error)?;
+                let identity = [username.as_str(), email.as_deref().unwrap_or("")];
+                let hash = match existing {
+                    Some((id, current)) => {
+                        accounts::hash_new_password(
+                            self.db,
+                            self.hasher,
+                            &self.policy,
+                            id,
+                            current,
+                            &identity,
+                            password,
+                        )
+                        .await
+                    }
+                    None => {
+                        accounts::hash_new_password(
+                            self.db,
+                            self.hasher,
+                            &PasswordPolicy { history: 0, ..self.policy },
+                            "",
+                            None,
+                            &identity,
+                            password,
+                        )
+                        .await
+                    }
+                }
+                .map_err(account_error)?;
+                changed = true;
+                Some(hash)
+            }
+        };
+        Ok((
+            UserWrite {
+                username: username.as_str().to_owned(),
+                username_normalized: username.normalized().to_owned(),
+                active: parsed.active.unwrap_or(true),
+                email,
+                password_hash,
+                columns,
+                multi: parsed.multi,
+            },
+            changed,
+        ))
+    }
+
+    pub async fn create_group(&self, body: &Value) -> Result<GroupResource, ScimError> {
+        let parsed = resource::parse(ResourceKind::Group, body)?;
+        let members = parsed.members.clone().unwrap_or_default();
+        let write = group_write(parsed)?;
+        self.check_members(&members).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        store::insert_group(self.db, &id, write, &members, self.now).await?;
+        self.get_group(&id, true).await
+    }
+
+    pub async fn replace_group(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> Result<GroupResource, ScimError> {
+        let current = self.writable_group(id, if_match).await?;
+        let parsed = resource::parse(ResourceKind::Group, body)?;
+        let changes = MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
+        let write = group_write(parsed)?;
+        self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
+        store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await?;
+        self.get_group(id, true).await
+    }
+
+    /// PATCH; returns the group without members unless `with_members`
+    /// (a large group is not read back for every membership change).
+    pub async fn patch_group(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<i64>,
+        with_members: bool,
+    ) -> Result<GroupResource, ScimError> {
+        let ops = patch::parse_request(body)?;
+        let current = self.writable_group(id, if_match).await?;
+        let mut doc = resource::render_group(&current, self.base);
+        strip_read_only(&mut doc);
+        let changes = patch::apply(ResourceKind::Group, &mut doc, ops)?;
+        let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
+        let mut added: Vec<String> = changes.add.clone();
+        added.extend(changes.replace.iter().flatten().cloned());
+        self.check_members(&added).await?;
+        store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await?;
+        self.get_group(id, with_members).await
+    }
+
+    pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
+        self.writable_group(id, if_match).await?;
+        Ok(store::delete_group(self.db, id).await?)
+    }
+
+    async fn writable_group(&self, id: &str, if_match: Option<i64>) -> Result<GroupResource, ScimError> {
+        let g = self.get_group(id, false).await?;
+        if g.grants_admin {
+            return Err(ScimError::Forbidden("groups that grant admin cannot be changed over SCIM"));
+        }
+        if if_match.is_some_and(|v| v != g.meta.version) {
+            return Err(ScimError::PreconditionFailed);
+        }
+        Ok(g)
+    }
+
+    async fn check_members(&self, ids: &[String]) -> Result<(), ScimError> {
+        let foreign = store::foreign_users(self.db, ids).await?;
+        match foreign.first() {
+            None => Ok(()),
+            Some(id) => Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM"))),
+        }
+    }
+
+    /// A list or `.search` request: the `ListResponse` body.
+    pub async fn list(&self, kind: ResourceKind, q: &ListQuery) -> Result<Value, ScimError> {
+        let backend = self.db.get_database_backend();
+        let cond = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => Some(query::condition(kind, &parse_filter(f, &Limits::default())?, backend)?),
+            None => None,
+        };
+        let sort = match q.sort_by.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => {
+                let path =
+                    parse_attr_path(s).map_err(|e| ScimError::bad(ScimType::InvalidValue, format!("sortBy: {e}")))?;
+                let asc = match q.sort_order.as_deref() {
+                    None => true,
+                    Some(o) if o.eq_ignore_ascii_case("ascending") => true,
+                    Some(o) if o.eq_ignore_ascii_case("descending") => false,
+                    Some(_) => {
+                        return Err(ScimError::bad(
+                            ScimType::InvalidValue,
+                            "sortOrder must be ascending or descending",
+                        ));
+                    }
+                };
+                Some((query::sort_column(kind, &path)?, asc))
+            }
+            None => None,
+        };
+        // RFC 7644 §3.4.2.4: below 1 means 1; a negative count means 0.
+        let start = u64::try_from(q.start_index.unwrap_or(1).max(1)).unwrap_or(1);
+        let count = u64::try_from(q.count.unwrap_or(DEFAULT_PAGE_SIZE as i64).max(0)).unwrap_or(0).min(MAX_PAGE_SIZE);
+        let (attrs, excluded) = (q.attributes.as_deref(), q.excluded_attributes.as_deref());
+        let (total, docs) = match kind {
+            ResourceKind::User => {
+                let (total, users) = store::list_users(self.db, cond, sort, start - 1, count).await?;
+                (total, users.iter().map(|u| resource::render_user(u, self.base)).collect::<Vec<_>>())
+            }
+            ResourceKind::Group => {
+                let members = wants_members(attrs, excluded)?;
+                let (total, groups) = store::list_groups(self.db, cond, sort, start - 1, count, members).await?;
+                (total, groups.iter().map(|g| resource::render_group(g, self.base)).collect())
+            }
+        };
+        let docs =
+            docs.into_iter().map(|d| resource::project(kind, d, attrs, excluded)).collect::<Result<Vec<_>, _>>()?;
+        Ok(json!({
+            "schemas": [LIST_URN],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": docs.len(),
+            "Resources": docs,
+        }))
+    }
+}
+
+/// Whether a group response must list members, given the projection.
+pub fn wants_members(attributes: Option<&str>, excluded: Option<&str>) -> Result<bool, ScimError> {
+    if let Some(a) = attributes.filter(|a| !a.trim().is_empty()) {
+        return resource::mentions(ResourceKind::Group, a, "members");
+    }
+    match excluded.filter(|e| !e.trim().is_empty()) {
+        Some(e) => Ok(!resource::mentions(ResourceKind::Group, e, "members")?),
+        None => Ok(true),
+    }
+}
+
+fn group_write(parsed: Parsed) -> Result<GroupWrite, ScimError> {
+    let name = parsed.name.unwrap_or_default().trim().to_owned();
+    if name.chars().count() > 256 {
+        return Err(ScimError::bad(ScimType::InvalidValue, "displayName is longer than 256 characters"));
+    }
+    Ok(GroupWrite { display_name: name, external_id: parsed.columns.get("external_id").cloned() })
+}
+
+/// Read-only attributes are not part of what PATCH edits.
+fn strip_read_only(doc: &mut Value) {
+    if let Value::Object(o) = doc {
+        for k in ["id", "meta", "groups", "schemas"] {
+            o.remove(k);
+        }
+    }
+}

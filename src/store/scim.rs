@@ -1,0 +1,590 @@
+//! Repository for SCIM: users with their multi-valued attributes, groups
+//! with their members, and SCIM bearer tokens. Writes that touch several
+//! tables run in one transaction; updates are conditional on the version
+//! read, so concurrent writers never lose each other's changes silently.
+
+use super::StoreError;
+use crate::scim::resource::{GroupResource, Meta, MultiValue, UserResource};
+use chrono::{DateTime, Utc};
+use entity::group_members::{self, Entity as GroupMembers};
+use entity::groups::{self, Entity as Groups};
+use entity::scim_tokens::{self, Entity as ScimTokens};
+use entity::user_multi_values::{self, Entity as MultiValues};
+use entity::users::{self, Entity as Users};
+use sea_orm::sea_query::{Expr, ExprTrait as _, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, SqlErr, TransactionTrait as _,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// SQLite's default limit on bound variables is 32766; stay far below.
+const CHUNK: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScimStoreError {
+    #[error("name already taken")]
+    Taken,
+    #[error("the row changed since it was read")]
+    Conflict,
+    #[error("no such row")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for ScimStoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => ScimStoreError::Taken,
+            _ => ScimStoreError::Store(StoreError::Db(e)),
+        }
+    }
+}
+
+/// Calls `$mac!` with every SCIM text column of `users`: one list for
+/// reading and writing them (the schema test checks it against `schema.rs`).
+macro_rules! user_text_columns {
+    ($mac:ident) => {
+        $mac!(
+            external_id,
+            display_name,
+            name_formatted,
+            family_name,
+            given_name,
+            middle_name,
+            honorific_prefix,
+            honorific_suffix,
+            nick_name,
+            profile_url,
+            title,
+            user_type,
+            preferred_language,
+            locale,
+            timezone,
+            employee_number,
+            cost_center,
+            organization,
+            division,
+            department,
+            manager_id
+        )
+    };
+}
+
+/// The column names `user_text_columns!` covers.
+pub fn user_text_column_names() -> Vec<&'static str> {
+    macro_rules! names { ($($f:ident),*) => { vec![$(stringify!($f)),*] } }
+    user_text_columns!(names)
+}
+
+fn read_columns(m: &users::Model) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    macro_rules! read { ($($f:ident),*) => { $( if let Some(v) = &m.$f { out.insert(stringify!($f), v.clone()); } )* } }
+    user_text_columns!(read);
+    out
+}
+
+fn write_columns(am: &mut users::ActiveModel, cols: &BTreeMap<&'static str, String>) {
+    macro_rules! write { ($($f:ident),*) => { $( am.$f = Set(cols.get(stringify!($f)).cloned()); )* } }
+    user_text_columns!(write);
+}
+
+/// A user's new state (create or full replace).
+pub struct UserWrite {
+    pub username: String,
+    pub username_normalized: String,
+    pub active: bool,
+    /// The primary (or first) email, mirrored for login and claims.
+    pub email: Option<String>,
+    /// `None` keeps the current hash.
+    pub password_hash: Option<String>,
+    pub columns: BTreeMap<&'static str, String>,
+    pub multi: Vec<MultiValue>,
+}
+
+fn multi_rows(user_id: &str, multi: &[MultiValue]) -> Vec<user_multi_values::ActiveModel> {
+    let mut position: HashMap<&str, i32> = HashMap::new();
+    multi
+        .iter()
+        .map(|m| {
+            let p = position.entry(m.attribute).or_default();
+            *p += 1;
+            let f = |c: &str| m.fields.get(c).cloned();
+            user_multi_values::ActiveModel {
+                user_id: Set(user_id.to_owned()),
+                attribute: Set(m.attribute.to_owned()),
+                position: Set(*p),
+                value: Set(f("value")),
+                value_ci: Set(f("value").map(|v| v.to_lowercase())),
+                display: Set(f("display")),
+                r#type: Set(f("type")),
+                is_primary: Set(m.primary),
+                formatted: Set(f("formatted")),
+                street_address: Set(f("street_address")),
+                locality: Set(f("locality")),
+                region: Set(f("region")),
+                postal_code: Set(f("postal_code")),
+                country: Set(f("country")),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+async fn put_multi(db: &impl ConnectionTrait, user_id: &str, multi: &[MultiValue]) -> Result<(), ScimStoreError> {
+    MultiValues::delete_many().filter(user_multi_values::Column::UserId.eq(user_id)).exec(db).await?;
+    let rows = multi_rows(user_id, multi);
+    if !rows.is_empty() {
+        MultiValues::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_user(
+    db: &DatabaseConnection,
+    id: &str,
+    w: UserWrite,
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let mut am = users::ActiveModel {
+        id: Set(id.to_owned()),
+        username: Set(w.username),
+        username_normalized: Set(w.username_normalized),
+        email: Set(w.email),
+        password_hash: Set(w.password_hash),
+        active: Set(w.active),
+        is_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        scim_managed: Set(true),
+        ..Default::default()
+    };
+    write_columns(&mut am, &w.columns);
+    let tx = db.begin().await?;
+    Users::insert(am).exec(&tx).await?;
+    put_multi(&tx, id, &w.multi).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces a user if it is still at `version`.
+pub async fn replace_user(
+    db: &DatabaseConnection,
+    id: &str,
+    version: i64,
+    w: UserWrite,
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let mut am = users::ActiveModel {
+        username: Set(w.username),
+        username_normalized: Set(w.username_normalized),
+        email: Set(w.email),
+        active: Set(w.active),
+        updated_at: Set(now),
+        version: Set(version + 1),
+        ..Default::default()
+    };
+    if let Some(h) = w.password_hash {
+        am.password_hash = Set(Some(h));
+    }
+    write_columns(&mut am, &w.columns);
+    let tx = db.begin().await?;
+    let res = Users::update_many()
+        .set(am)
+        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::Version.eq(version))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::Conflict);
+    }
+    put_multi(&tx, id, &w.multi).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_user(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
+    let res = Users::delete_by_id(id.to_owned()).exec(db).await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Users whose rows match `cond` (SCIM-managed ones only), one page, with
+/// the total count.
+pub async fn list_users(
+    db: &DatabaseConnection,
+    cond: Option<SimpleExpr>,
+    sort: Option<(SimpleExpr, bool)>,
+    offset: u64,
+    limit: u64,
+) -> Result<(u64, Vec<UserResource>), ScimStoreError> {
+    let mut q = Users::find().filter(users::Column::ScimManaged.eq(true));
+    if let Some(c) = cond {
+        q = q.filter(c);
+    }
+    let total = q.clone().count(db).await?;
+    if limit == 0 {
+        return Ok((total, Vec::new()));
+    }
+    if let Some((expr, asc)) = sort {
+        q = q.order_by(expr, if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
+    }
+    let rows = q
+        .order_by_asc(users::Column::CreatedAt)
+        .order_by_asc(users::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((total, assemble_users(db, rows).await?))
+}
+
+pub async fn find_user(db: &DatabaseConnection, id: &str) -> Result<Option<UserResource>, ScimStoreError> {
+    let Some(row) = Users::find_by_id(id.to_owned()).filter(users::Column::ScimManaged.eq(true)).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(assemble_users(db, vec![row]).await?.pop())
+}
+
+/// Whether a user with this normalized username exists at all (SCIM or not).
+pub async fn username_exists(db: &DatabaseConnection, normalized: &str) -> Result<bool, ScimStoreError> {
+    Ok(Users::find().filter(users::Column::UsernameNormalized.eq(normalized)).count(db).await? > 0)
+}
+
+async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Result<Vec<UserResource>, ScimStoreError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut multi: HashMap<String, Vec<MultiValue>> = HashMap::new();
+    let mut groups: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let values = MultiValues::find()
+            .filter(user_multi_values::Column::UserId.is_in(chunk.to_vec()))
+            .order_by_asc(user_multi_values::Column::Attribute)
+            .order_by_asc(user_multi_values::Column::Position)
+            .all(db)
+            .await?;
+        for v in values {
+            let Some(attribute) =
+                crate::scim::schema::USER_ATTRIBUTES.iter().find(|a| a.name == v.attribute).map(|a| a.name)
+            else {
+                continue;
+            };
+            let mut fields = BTreeMap::new();
+            for (k, val) in [
+                ("value", v.value),
+                ("display", v.display),
+                ("type", v.r#type),
+                ("formatted", v.formatted),
+                ("street_address", v.street_address),
+                ("locality", v.locality),
+                ("region", v.region),
+                ("postal_code", v.postal_code),
+                ("country", v.country),
+            ] {
+                if let Some(val) = val {
+                    fields.insert(k, val);
+                }
+            }
+            multi.entry(v.user_id).or_default().push(MultiValue { attribute, fields, primary: v.is_primary });
+        }
+        let links: Vec<(String, String, String)> = GroupMembers::find()
+            .select_only()
+            .column(group_members::Column::UserId)
+            .column(group_members::Column::GroupId)
+            .column(groups::Column::DisplayName)
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+            )
+            .filter(group_members::Column::UserId.is_in(chunk.to_vec()))
+            .order_by_asc(groups::Column::DisplayNameNormalized)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (user, group, name) in links {
+            groups.entry(user).or_default().push((group, name));
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| UserResource {
+            columns: read_columns(&r),
+            multi: multi.remove(&r.id).unwrap_or_default(),
+            groups: groups.remove(&r.id).unwrap_or_default(),
+            meta: Meta { id: r.id, created: r.created_at, modified: r.updated_at, version: r.version },
+            user_name: r.username,
+            active: r.active,
+            is_admin: r.is_admin,
+            scim_managed: r.scim_managed,
+        })
+        .collect())
+}
+
+/// A group's new state.
+pub struct GroupWrite {
+    pub display_name: String,
+    pub external_id: Option<String>,
+}
+
+pub async fn insert_group(
+    db: &DatabaseConnection,
+    id: &str,
+    w: GroupWrite,
+    members: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    Groups::insert(groups::ActiveModel {
+        id: Set(id.to_owned()),
+        display_name_normalized: Set(w.display_name.to_lowercase()),
+        display_name: Set(w.display_name),
+        external_id: Set(w.external_id),
+        scim_managed: Set(true),
+        grants_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec(&tx)
+    .await?;
+    add_members(&tx, id, members, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes a group if it is still at `version`: its attributes (if
+/// `w` is given) and its members (`replace`, else `add` and `remove`).
+pub async fn update_group(
+    db: &DatabaseConnection,
+    id: &str,
+    version: i64,
+    w: Option<GroupWrite>,
+    changes: &crate::scim::patch::MemberChanges,
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    let mut am = groups::ActiveModel { updated_at: Set(now), version: Set(version + 1), ..Default::default() };
+    if let Some(w) = w {
+        am.display_name_normalized = Set(w.display_name.to_lowercase());
+        am.display_name = Set(w.display_name);
+        am.external_id = Set(w.external_id);
+    }
+    let res = Groups::update_many()
+        .set(am)
+        .filter(groups::Column::Id.eq(id))
+        .filter(groups::Column::Version.eq(version))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::Conflict);
+    }
+    if let Some(all) = &changes.replace {
+        GroupMembers::delete_many().filter(group_members::Column::GroupId.eq(id)).exec(&tx).await?;
+        add_members(&tx, id, all, now).await?;
+    }
+    add_members(&tx, id, &changes.add, now).await?;
+    for chunk in changes.remove.chunks(CHUNK) {
+        GroupMembers::delete_many()
+            .filter(group_members::Column::GroupId.eq(id))
+            .filter(group_members::Column::UserId.is_in(chunk.to_vec()))
+            .exec(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn add_members(
+    db: &impl ConnectionTrait,
+    group: &str,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    for chunk in ids.chunks(CHUNK) {
+        let rows = chunk.iter().map(|u| group_members::ActiveModel {
+            group_id: Set(group.to_owned()),
+            user_id: Set(u.clone()),
+            added_at: Set(now),
+        });
+        GroupMembers::insert_many(rows)
+            .on_conflict_do_nothing_on([group_members::Column::GroupId, group_members::Column::UserId])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Of `ids`, those that are not SCIM-managed users (unknown or local).
+pub async fn foreign_users(db: &DatabaseConnection, ids: &[String]) -> Result<Vec<String>, ScimStoreError> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let found: Vec<String> = Users::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::Id.is_in(chunk.to_vec()))
+            .filter(users::Column::ScimManaged.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        known.extend(found);
+    }
+    Ok(ids.iter().filter(|i| !known.contains(*i)).cloned().collect())
+}
+
+pub async fn delete_group(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
+    let res = Groups::delete_by_id(id.to_owned()).exec(db).await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn find_group(
+    db: &DatabaseConnection,
+    id: &str,
+    with_members: bool,
+) -> Result<Option<GroupResource>, ScimStoreError> {
+    let Some(row) = Groups::find_by_id(id.to_owned()).filter(groups::Column::ScimManaged.eq(true)).one(db).await?
+    else {
+        return Ok(None);
+    };
+    Ok(assemble_groups(db, vec![row], with_members).await?.pop())
+}
+
+pub async fn list_groups(
+    db: &DatabaseConnection,
+    cond: Option<SimpleExpr>,
+    sort: Option<(SimpleExpr, bool)>,
+    offset: u64,
+    limit: u64,
+    with_members: bool,
+) -> Result<(u64, Vec<GroupResource>), ScimStoreError> {
+    let mut q = Groups::find().filter(groups::Column::ScimManaged.eq(true));
+    if let Some(c) = cond {
+        q = q.filter(c);
+    }
+    let total = q.clone().count(db).await?;
+    if limit == 0 {
+        return Ok((total, Vec::new()));
+    }
+    if let Some((expr, asc)) = sort {
+        q = q.order_by(expr, if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
+    }
+    let rows = q
+        .order_by_asc(groups::Column::CreatedAt)
+        .order_by_asc(groups::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((total, assemble_groups(db, rows, with_members).await?))
+}
+
+async fn assemble_groups(
+    db: &DatabaseConnection,
+    rows: Vec<groups::Model>,
+    with_members: bool,
+) -> Result<Vec<GroupResource>, ScimStoreError> {
+    let mut members: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if with_members {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        for chunk in ids.chunks(CHUNK) {
+            let links: Vec<(String, String, String, Option<String>)> = GroupMembers::find()
+                .select_only()
+                .column(group_members::Column::GroupId)
+                .column(group_members::Column::UserId)
+                .column(users::Column::Username)
+                .column(users::Column::DisplayName)
+                .join(
+                    sea_orm::JoinType::InnerJoin,
+                    GroupMembers::belongs_to(Users).from(group_members::Column::UserId).to(users::Column::Id).into(),
+                )
+                .filter(group_members::Column::GroupId.is_in(chunk.to_vec()))
+                .order_by_asc(users::Column::UsernameNormalized)
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (group, user, username, display) in links {
+                members.entry(group).or_default().push((user, display.unwrap_or(username)));
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| GroupResource {
+            members: with_members.then(|| members.remove(&r.id).unwrap_or_default()),
+            meta: Meta { id: r.id, created: r.created_at, modified: r.updated_at, version: r.version },
+            display_name: r.display_name,
+            external_id: r.external_id,
+            scim_managed: r.scim_managed,
+            grants_admin: r.grants_admin,
+        })
+        .collect())
+}
+
+/// Whether the user is in a group that grants admin.
+pub async fn in_admin_group(db: &DatabaseConnection, user_id: &str) -> Result<bool, ScimStoreError> {
+    let n = GroupMembers::find()
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+        )
+        .filter(group_members::Column::UserId.eq(user_id))
+        .filter(groups::Column::GrantsAdmin.eq(true))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn insert_token(db: &DatabaseConnection, row: scim_tokens::Model) -> Result<(), ScimStoreError> {
+    ScimTokens::insert(scim_tokens::ActiveModel::from(row)).exec(db).await?;
+    Ok(())
+}
+
+pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<scim_tokens::Model>, ScimStoreError> {
+    Ok(ScimTokens::find().order_by_asc(scim_tokens::Column::CreatedAt).all(db).await?)
+}
+
+/// Revokes by id or name; returns the token's name.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    id_or_name: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ScimStoreError> {
+    let row = ScimTokens::find()
+        .filter(scim_tokens::Column::Id.eq(id_or_name).or(scim_tokens::Column::Name.eq(id_or_name)))
+        .one(db)
+        .await?
+        .ok_or(ScimStoreError::NotFound)?;
+    ScimTokens::update_many()
+        .col_expr(scim_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(scim_tokens::Column::Id.eq(row.id.clone()))
+        .filter(scim_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(row.name)
+}
+
+/// The live token with this hash.
+pub async fn find_token(db: &DatabaseConnection, hash: &str) -> Result<Option<scim_tokens::Model>, ScimStoreError> {
+    Ok(ScimTokens::find()
+        .filter(scim_tokens::Column::TokenHash.eq(hash))
+        .filter(scim_tokens::Column::RevokedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// Records use, at most once a minute per token (no write per request).
+pub async fn touch_token(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> Result<(), ScimStoreError> {
+    let stale = now - chrono::Duration::minutes(1);
+    ScimTokens::update_many()
+        .col_expr(scim_tokens::Column::LastUsedAt, Expr::value(now))
+        .filter(scim_tokens::Column::Id.eq(id))
+        .filter(scim_tokens::Column::LastUsedAt.is_null().or(scim_tokens::Column::LastUsedAt.lt(stale)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
