@@ -44,6 +44,9 @@ pub enum ScimError {
     Forbidden(&'static str),
     #[error("the resource changed since the version in If-Match")]
     PreconditionFailed,
+    /// The path exists but not with this method; lists the methods it has.
+    #[error("method not allowed here; allowed: {0}")]
+    MethodNotAllowed(&'static str),
     /// RFC 7644 §3.12: an operation the service provider does not offer.
     #[error("{0}")]
     NotImplemented(&'static str),
@@ -68,6 +71,7 @@ impl ScimError {
             ScimError::Forbidden(_) => 403,
             ScimError::PreconditionFailed => 412,
             ScimError::NotImplemented(_) => 501,
+            ScimError::MethodNotAllowed(_) => 405,
             ScimError::Internal(_) => 500,
         }
     }

@@ -134,6 +134,24 @@ pub fn apply(kind: ResourceKind, doc: &mut Value, ops: Vec<Operation>) -> Result
     let mut members = MemberChanges::default();
     for o in ops {
         match o.path {
+            // The whole extension as the path: its attributes are the value's keys.
+            Some(p) if kind.extension().is_some_and(|e| p.trim().eq_ignore_ascii_case(e)) => {
+                let ext = kind.extension().unwrap_or_default();
+                if o.op != Op::Add {
+                    doc.remove(ext);
+                }
+                if o.op == Op::Remove {
+                    continue;
+                }
+                let Some(Value::Object(values)) = o.value else {
+                    return Err(ScimError::bad(ScimType::InvalidValue, format!("{ext} takes an object value")));
+                };
+                for (k, v) in values.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
+                    let mut t = target_of(&k)?;
+                    t.attr.urn = Some(ext.to_owned());
+                    apply_one(kind, doc, o.op, t, Some(v), &mut members)?;
+                }
+            }
             Some(p) => {
                 let pp = filter::parse_patch_path(&p, &Limits::default())
                     .map_err(|e| ScimError::bad(ScimType::InvalidPath, format!("path: {e}")))?;
@@ -154,7 +172,7 @@ pub fn apply(kind: ResourceKind, doc: &mut Value, ops: Vec<Operation>) -> Result
                     if let Some(ext) = kind.extension().filter(|e| k.eq_ignore_ascii_case(e))
                         && let Value::Object(inner) = v
                     {
-                        for (ik, iv) in inner {
+                        for (ik, iv) in inner.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
                             let mut t = target_of(&ik)?;
                             t.attr.urn = Some(ext.to_owned());
                             apply_one(kind, doc, o.op, t, Some(iv), &mut members)?;

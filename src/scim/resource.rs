@@ -90,7 +90,7 @@ pub fn parse(kind: ResourceKind, body: &Value) -> Result<Parsed, ScimError> {
                 continue;
             }
             let inner = value.as_object().ok_or_else(|| invalid(format!("{ext} must be an object")))?;
-            for (k, v) in inner {
+            for (k, v) in inner.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
                 let (_, a) = kind.find(Some(ext), k).ok_or_else(|| unknown(k))?;
                 parse_attr(kind, a, v, &mut out)?;
             }
@@ -290,8 +290,8 @@ pub struct GroupResource {
     pub external_id: Option<String>,
     pub scim_managed: bool,
     pub grants_admin: bool,
-    /// (user id, userName), or `None` when not loaded (excluded from output).
-    pub members: Option<Vec<(String, String)>>,
+    /// Member user ids, or `None` when not loaded (excluded from output).
+    pub members: Option<Vec<String>>,
 }
 
 fn put_columns(attrs: &[Attribute], columns: &BTreeMap<&'static str, String>, out: &mut Map<String, Value>) {
@@ -333,10 +333,10 @@ pub fn render_user(u: &UserResource, base: &str) -> Value {
                 let mut o = Map::new();
                 for sub in a.sub {
                     match sub.storage {
-                        Storage::Column("is_primary") if m.primary => {
-                            o.insert("primary".into(), json!(true));
+                        Storage::Column("is_primary") => {
+                            o.insert("primary".into(), json!(m.primary));
                         }
-                        Storage::Column(c) if c != "is_primary" => {
+                        Storage::Column(c) => {
                             if let Some(v) = m.fields.get(c) {
                                 o.insert(sub.name.into(), json!(v));
                             }
@@ -361,11 +361,6 @@ pub fn render_user(u: &UserResource, base: &str) -> Value {
     }
     let mut ext = Map::new();
     put_columns(ENTERPRISE_ATTRIBUTES, &u.columns, &mut ext);
-    if let Some(Value::Object(m)) = ext.get_mut("manager")
-        && let Some(Value::String(id)) = m.get("value").cloned()
-    {
-        m.insert("$ref".into(), json!(format!("{base}/Users/{id}")));
-    }
     let mut schemas = vec![json!(USER_URN)];
     if !ext.is_empty() {
         schemas.push(json!(ENTERPRISE_URN));
@@ -388,7 +383,7 @@ pub fn render_group(g: &GroupResource, base: &str) -> Value {
     if let Some(members) = &g.members {
         let list: Vec<Value> = members
             .iter()
-            .map(|(id, name)| json!({"value": id, "$ref": format!("{base}/Users/{id}"), "display": name, "type": "User"}))
+            .map(|id| json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"}))
             .collect();
         out.insert("members".into(), Value::Array(list));
     }

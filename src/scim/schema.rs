@@ -242,15 +242,22 @@ pub const USER_ATTRIBUTES: &[Attribute] = &[
     },
 ];
 
+/// Only `value` is stored; `$ref` and `displayName` are accepted and
+/// ignored (the manager may not be provisioned here), never returned.
 const MANAGER_SUB: &[Attribute] = &[
     Attribute { case_exact: true, ..col("value", "manager_id", "The manager's id.") },
     Attribute {
         ty: Type::Reference,
         mutability: Mutability::ReadOnly,
+        returned: Returned::Never,
         reference_types: &["User"],
-        ..attr("$ref", "The manager's URI.", Storage::None)
+        ..attr("$ref", "Ignored: not stored.", Storage::None)
     },
-    Attribute { mutability: Mutability::ReadOnly, ..attr("displayName", "The manager's displayName.", Storage::None) },
+    Attribute {
+        mutability: Mutability::ReadOnly,
+        returned: Returned::Never,
+        ..attr("displayName", "Ignored: not stored.", Storage::None)
+    },
 ];
 
 pub const ENTERPRISE_ATTRIBUTES: &[Attribute] = &[
@@ -270,7 +277,11 @@ const MEMBER_SUB: &[Attribute] = &[
         reference_types: &["User"],
         ..attr("$ref", "The member's URI.", Storage::None)
     },
-    Attribute { mutability: Mutability::ReadOnly, ..attr("display", "The member's displayName.", Storage::None) },
+    Attribute {
+        mutability: Mutability::ReadOnly,
+        returned: Returned::Never,
+        ..attr("display", "Accepted and ignored; never returned.", Storage::None)
+    },
     Attribute {
         mutability: Mutability::Immutable,
         canonical: &["User"],

@@ -91,7 +91,7 @@ impl Provisioning<'_> {
     pub async fn create_user(&self, body: &Value) -> Result<UserResource, ScimError> {
         let parsed = resource::parse(ResourceKind::User, body)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let (write, _) = self.user_write(parsed, None).await?;
+        let (write, _) = self.user_write(parsed, None, true).await?;
         if store::username_exists(self.db, &write.username_normalized).await? {
             return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
         }
@@ -135,7 +135,8 @@ impl Provisioning<'_> {
     async fn store_user(&self, current: UserResource, parsed: Parsed) -> Result<UserResource, ScimError> {
         let id = current.meta.id.clone();
         let old_hash = self.current_hash(&id).await?;
-        let (write, changed_password) = self.user_write(parsed, Some((&id, old_hash.as_deref()))).await?;
+        let (write, changed_password) =
+            self.user_write(parsed, Some((&id, old_hash.as_deref())), current.active).await?;
         if write.username_normalized != current.user_name.to_lowercase()
             && store::username_exists(self.db, &write.username_normalized).await?
         {
@@ -158,10 +159,13 @@ impl Provisioning<'_> {
     }
 
     /// Validates a parsed user; `existing` is (id, current hash) on update.
+    /// Without `active` the user keeps `active_default` (true on create,
+    /// the current value on update: leaving `active` out never re-enables).
     async fn user_write(
         &self,
         parsed: Parsed,
         existing: Option<(&str, Option<&str>)>,
+        active_default: bool,
     ) -> Result<(UserWrite, bool), ScimError> {
         let name = parsed.name.unwrap_or_default();
         let username = Username::parse(&name).map_err(account_error)?;
@@ -224,7 +228,7 @@ impl Provisioning<'_> {
             UserWrite {
                 username: username.as_str().to_owned(),
                 username_normalized: username.normalized().to_owned(),
-                active: parsed.active.unwrap_or(true),
+                active: parsed.active.unwrap_or(active_default),
                 email,
                 password_hash,
                 columns,

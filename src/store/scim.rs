@@ -488,27 +488,21 @@ async fn assemble_groups(
     rows: Vec<groups::Model>,
     with_members: bool,
 ) -> Result<Vec<GroupResource>, ScimStoreError> {
-    let mut members: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
     if with_members {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         for chunk in ids.chunks(CHUNK) {
-            let links: Vec<(String, String, String, Option<String>)> = GroupMembers::find()
+            let links: Vec<(String, String)> = GroupMembers::find()
                 .select_only()
                 .column(group_members::Column::GroupId)
                 .column(group_members::Column::UserId)
-                .column(users::Column::Username)
-                .column(users::Column::DisplayName)
-                .join(
-                    sea_orm::JoinType::InnerJoin,
-                    GroupMembers::belongs_to(Users).from(group_members::Column::UserId).to(users::Column::Id).into(),
-                )
                 .filter(group_members::Column::GroupId.is_in(chunk.to_vec()))
-                .order_by_asc(users::Column::UsernameNormalized)
+                .order_by_asc(group_members::Column::UserId)
                 .into_tuple()
                 .all(db)
                 .await?;
-            for (group, user, username, display) in links {
-                members.entry(group).or_default().push((user, display.unwrap_or(username)));
+            for (group, user) in links {
+                members.entry(group).or_default().push(user);
             }
         }
     }

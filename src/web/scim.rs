@@ -19,29 +19,52 @@ const SCIM_JSON: &str = "application/scim+json";
 pub const PATH: &str = "/scim/v2";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(PATH)
-            .route("/ServiceProviderConfig", web::get().to(service_provider_config))
-            .route("/ResourceTypes", web::get().to(resource_types))
-            .route("/ResourceTypes/{id}", web::get().to(resource_type))
-            .route("/Schemas", web::get().to(schemas))
-            .route("/Schemas/{id}", web::get().to(schema_by_id))
-            .route("/Users", web::get().to(list_users))
-            .route("/Users", web::post().to(create_user))
-            .route("/Users/.search", web::post().to(search_users))
-            .route("/Users/{id}", web::get().to(get_user))
-            .route("/Users/{id}", web::put().to(put_user))
-            .route("/Users/{id}", web::patch().to(patch_user))
-            .route("/Users/{id}", web::delete().to(delete_user))
-            .route("/Groups", web::get().to(list_groups))
-            .route("/Groups", web::post().to(create_group))
-            .route("/Groups/.search", web::post().to(search_groups))
-            .route("/Groups/{id}", web::get().to(get_group))
-            .route("/Groups/{id}", web::put().to(put_group))
-            .route("/Groups/{id}", web::patch().to(patch_group))
-            .route("/Groups/{id}", web::delete().to(delete_group))
-            .default_service(web::to(not_found)),
-    );
+    let scope = web::scope(PATH)
+        .route("/ServiceProviderConfig", web::get().to(service_provider_config))
+        .route("/ResourceTypes", web::get().to(resource_types))
+        .route("/ResourceTypes/{id}", web::get().to(resource_type))
+        .route("/Schemas", web::get().to(schemas))
+        .route("/Schemas/{id}", web::get().to(schema_by_id))
+        .route("/Users", web::get().to(list_users))
+        .route("/Users", web::post().to(create_user))
+        .route("/Users/.search", web::post().to(search_users))
+        .route("/Users/{id}", web::get().to(get_user))
+        .route("/Users/{id}", web::put().to(put_user))
+        .route("/Users/{id}", web::patch().to(patch_user))
+        .route("/Users/{id}", web::delete().to(delete_user))
+        .route("/Groups", web::get().to(list_groups))
+        .route("/Groups", web::post().to(create_group))
+        .route("/Groups/.search", web::post().to(search_groups))
+        .route("/Groups/{id}", web::get().to(get_group))
+        .route("/Groups/{id}", web::put().to(put_group))
+        .route("/Groups/{id}", web::patch().to(patch_group))
+        .route("/Groups/{id}", web::delete().to(delete_group));
+    // Any other method on a known path is 405 with the methods it has.
+    let mut scope = scope;
+    for (path, allow) in [
+        ("/ServiceProviderConfig", "GET"),
+        ("/ResourceTypes", "GET"),
+        ("/ResourceTypes/{id}", "GET"),
+        ("/Schemas", "GET"),
+        ("/Schemas/{id}", "GET"),
+        ("/Users", "GET, POST"),
+        ("/Users/.search", "POST"),
+        ("/Users/{id}", "GET, PUT, PATCH, DELETE"),
+        ("/Groups", "GET, POST"),
+        ("/Groups/.search", "POST"),
+        ("/Groups/{id}", "GET, PUT, PATCH, DELETE"),
+    ] {
+        scope = scope.route(path, web::route().to(move |req: HttpRequest| method_not_allowed(req, allow)));
+    }
+    cfg.service(scope.default_service(web::to(not_found)));
+}
+
+async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpResponse {
+    let mut res = respond_error(&req, Failure::Scim(ScimError::MethodNotAllowed(allow)));
+    if let Ok(v) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
 }
 
 /// What went wrong at the edge, before or around the service.
@@ -293,6 +316,10 @@ async fn schema_by_id(req: HttpRequest, state: web::Data<AppState>, id: web::Pat
 async fn not_found(req: HttpRequest) -> HttpResponse {
     let detail = if req.path().ends_with("/Bulk") {
         ScimError::NotImplemented("Bulk is not supported (see ServiceProviderConfig)")
+    } else if req.path() == format!("{PATH}/.search") {
+        ScimError::NotImplemented(
+            "searching several resource types at once is not supported; use /Users/.search or /Groups/.search",
+        )
     } else if req.path().ends_with("/Me") || req.path().contains("/Me/") {
         ScimError::NotImplemented("/Me is not supported: SCIM tokens belong to provisioning clients, not people")
     } else {
@@ -513,9 +540,9 @@ async fn put_group(
     finish(&req, r.await)
 }
 
-/// PATCH on a group answers 200 with the group (members only when the
-/// request's `attributes` asks for them: Entra ID and Okta ignore the body,
-/// and a group of 100 000 members is not read back per change).
+/// PATCH on a group answers 204 (RFC 7644 §3.5.2 allows it), or 200 with
+/// the group when the request names `attributes`: a group of 100 000
+/// members is not read back for every membership change.
 async fn patch_group(
     req: HttpRequest,
     payload: web::Payload,
@@ -528,14 +555,18 @@ async fn patch_group(
         let want = if_match(&req)?;
         let body = json_body(&req, payload, &state).await?;
         let b = base(&state);
-        let members = p
-            .attributes
-            .as_deref()
-            .map(|a| resource::mentions(ResourceKind::Group, a, "members"))
-            .transpose()?
-            .unwrap_or(false);
+        let asked = p.attributes.as_deref().filter(|a| !a.trim().is_empty());
+        let members =
+            asked.map(|a| resource::mentions(ResourceKind::Group, a, "members")).transpose()?.unwrap_or(false);
         let g = provisioning(&state, &b).patch_group(&id, &body, want, members).await?;
         audit(&req, &state, &caller, "scim.group.patched", &g.meta.id);
+        if asked.is_none() {
+            let mut res = HttpResponse::NoContent().finish();
+            if let Ok(v) = header::HeaderValue::from_str(&etag(g.meta.version)) {
+                res.headers_mut().insert(header::ETAG, v);
+            }
+            return Ok(res);
+        }
         resource_response(ResourceKind::Group, StatusCode::OK, resource::render_group(&g, &b), g.meta.version, None, &p)
     };
     finish(&req, r.await)

@@ -15,6 +15,7 @@ mod metrics;
 mod private_key_jwt;
 mod rate_limit;
 mod scim;
+mod scim_conformance;
 mod scim_differential;
 mod storage;
 mod token;

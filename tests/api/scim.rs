@@ -158,7 +158,7 @@ async fn a_user_lives_and_dies_over_scim() {
     assert_eq!(u["externalId"], "AbC-123");
     assert_eq!(u["name"]["givenName"], "Barbara");
     assert_eq!(u["emails"][0], json!({"value": "bjensen@example.com", "type": "work", "primary": true}));
-    assert_eq!(u["emails"][1], json!({"value": "babs@jensen.org", "type": "home"}));
+    assert_eq!(u["emails"][1], json!({"value": "babs@jensen.org", "type": "home", "primary": false}));
     assert_eq!(u["addresses"][0]["locality"], "Hollywood");
     assert_eq!(u[ENTERPRISE]["department"], "Tour Operations");
     assert!(u.get("password").is_none(), "password is write-only");
@@ -555,7 +555,7 @@ async fn patch_handles_the_rfc_and_provider_dialects() {
     assert_eq!(v[ENTERPRISE]["manager"]["value"], "26118915-6090-4610-87e4-49d8ca9f808d");
     assert_eq!(v["title"], "Director");
     let phones = v["phoneNumbers"].as_array().unwrap();
-    assert!(phones.contains(&json!({"value": "+1 555 0100", "type": "mobile"})), "{phones:?}");
+    assert!(phones.contains(&json!({"value": "+1 555 0100", "type": "mobile", "primary": false})), "{phones:?}");
 
     // Okta: a path-less replace of active.
     let v = patch_ok(json!([{"op": "replace", "value": {"active": true}}])).await;
@@ -600,7 +600,7 @@ async fn groups_and_memberships() {
     let g: Value = res.json().await.unwrap();
     let gid = g["id"].as_str().unwrap().to_owned();
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
-    assert_eq!(g["members"][0]["display"], "alice");
+    assert!(g["members"].as_array().unwrap().iter().any(|m| m["value"] == json!(ids[0])));
     assert_eq!(g["meta"]["resourceType"], "Group");
     let gp = format!("/Groups/{gid}");
 
@@ -618,16 +618,23 @@ async fn groups_and_memberships() {
     let inlist = s.list(&format!("filter={}", enc(&format!("groups.value eq \"{gid}\"")))).await;
     assert_eq!(user_names(&inlist), ["alice", "carol"]);
 
-    // Member changes one by one, Entra ID style; PATCH answers without members.
-    let res =
-        s.patch(&gp, json!([{"op": "Add", "path": "members", "value": [{"value": ids[1]}, {"value": ids[3]}]}])).await;
+    // Member changes one by one, Entra ID style; PATCH answers 204, or
+    // 200 with what `attributes` asks for.
+    let add = json!([{"op": "Add", "path": "members", "value": [{"value": ids[1]}, {"value": ids[3]}]}]);
+    let res = s.patch(&gp, add).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(res.headers()["etag"], "W/\"2\"");
+    let remove = json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}]);
+    let res = s.patch(&format!("{gp}?attributes=displayName"), remove).await;
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
+    assert_eq!(v["displayName"], "Engineering");
     assert!(v.get("members").is_none());
-    let res = s.patch(&gp, json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}])).await;
+    let remove = json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[3])}]);
+    let res = s.patch(&format!("{gp}?attributes=members"), remove).await;
     assert_eq!(res.status(), 200);
-    let res = s.patch(&gp, json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[3])}])).await;
-    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["members"].as_array().unwrap().len(), 2);
     let g = s.ok(Method::GET, &gp, None, 200).await;
     let mut members: Vec<String> =
         g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect();
@@ -650,14 +657,14 @@ async fn groups_and_memberships() {
     // Adding someone twice is harmless; adding an unknown id is not.
     assert_eq!(
         s.patch(&gp, json!([{"op": "add", "path": "members", "value": [{"value": ids[1]}]}])).await.status(),
-        200
+        204
     );
     let r = s.patch(&gp, json!([{"op": "add", "path": "members", "value": [{"value": "nope"}]}])).await;
     assert_eq!(r.status(), 400);
 
     // Rename by path-less replace; members replaced wholesale by PUT.
     let res = s.patch(&gp, json!([{"op": "replace", "value": {"displayName": "Eng"}}])).await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 204);
     let put = s.ok(Method::PUT, &gp, Some(json!({"displayName": "Eng", "members": [{"value": ids[3]}]})), 200).await;
     assert_eq!(put["members"].as_array().unwrap().len(), 1);
     assert_eq!(put["members"][0]["value"], json!(ids[3]));
@@ -770,6 +777,15 @@ async fn discovery_describes_what_is_implemented() {
     assert_eq!(spc["etag"]["supported"], true);
     assert_eq!(spc["sort"]["supported"], true);
     assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+
+    // Known paths answer other methods with 405 and what they allow.
+    let res = s.call(Method::DELETE, "/ServiceProviderConfig", None).await;
+    assert_eq!((res.status().as_u16(), res.headers()["allow"].to_str().unwrap()), (405, "GET"));
+    let res = s.call(Method::PUT, "/Users", Some(json!({}))).await;
+    assert_eq!((res.status().as_u16(), res.headers()["allow"].to_str().unwrap()), (405, "GET, POST"));
+    s.err(Method::POST, "/Schemas", Some(json!({})), 405).await;
+    // Searching across resource types is not offered (RFC 7644 §3.12: 501).
+    s.err(Method::POST, "/.search", Some(json!({})), 501).await;
 
     let types = s.ok(Method::GET, "/ResourceTypes", None, 200).await;
     assert_eq!(types["totalResults"], 2);
