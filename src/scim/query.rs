@@ -237,7 +237,11 @@ impl Cx {
                 _ => Err(invalid("null compares with eq and ne only")),
             };
         }
-        let two_valued = |e: SimpleExpr| -> SimpleExpr { Func::coalesce([e, Expr::val(false)]).into() };
+        // `e AND column IS NOT NULL` is false, never NULL, for a missing
+        // value (so `not` includes it), and unlike COALESCE it leaves the
+        // comparison sargable: `userName eq` stays an index lookup.
+        let present = column.clone().is_not_null();
+        let two_valued = |e: SimpleExpr| -> SimpleExpr { e.and(present.clone()) };
         match a.ty {
             Type::Boolean => {
                 let CompValue::Bool(b) = value else {

@@ -101,19 +101,31 @@ impl Provisioning<'_> {
 
     /// PUT: the body replaces every writable attribute.
     pub async fn replace_user(&self, id: &str, body: &Value, if_match: Option<i64>) -> Result<UserResource, ScimError> {
-        let current = self.writable_user(id, if_match).await?;
-        let parsed = resource::parse(ResourceKind::User, body)?;
-        self.store_user(current, parsed).await
+        for attempt in 0.. {
+            let current = self.writable_user(id, if_match).await?;
+            let parsed = resource::parse(ResourceKind::User, body)?;
+            match self.store_user(current, parsed).await {
+                Err(ScimError::PreconditionFailed) if retry(if_match, attempt) => continue,
+                r => return r,
+            }
+        }
+        Err(ScimError::PreconditionFailed)
     }
 
     pub async fn patch_user(&self, id: &str, body: &Value, if_match: Option<i64>) -> Result<UserResource, ScimError> {
         let ops = patch::parse_request(body)?;
-        let current = self.writable_user(id, if_match).await?;
-        let mut doc = resource::render_user(&current, self.base);
-        strip_read_only(&mut doc);
-        patch::apply(ResourceKind::User, &mut doc, ops)?;
-        let parsed = resource::parse(ResourceKind::User, &doc)?;
-        self.store_user(current, parsed).await
+        for attempt in 0.. {
+            let current = self.writable_user(id, if_match).await?;
+            let mut doc = resource::render_user(&current, self.base);
+            strip_read_only(&mut doc);
+            patch::apply(ResourceKind::User, &mut doc, ops.clone())?;
+            let parsed = resource::parse(ResourceKind::User, &doc)?;
+            match self.store_user(current, parsed).await {
+                Err(ScimError::PreconditionFailed) if retry(if_match, attempt) => continue,
+                r => return r,
+            }
+        }
+        Err(ScimError::PreconditionFailed)
     }
 
     pub async fn delete_user(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
@@ -254,13 +266,20 @@ impl Provisioning<'_> {
         body: &Value,
         if_match: Option<i64>,
     ) -> Result<GroupResource, ScimError> {
-        let current = self.writable_group(id, if_match).await?;
-        let parsed = resource::parse(ResourceKind::Group, body)?;
-        let changes = MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
-        let write = group_write(parsed)?;
-        self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
-        store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await?;
-        self.get_group(id, true).await
+        for attempt in 0.. {
+            let current = self.writable_group(id, if_match).await?;
+            let parsed = resource::parse(ResourceKind::Group, body)?;
+            let changes =
+                MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
+            let write = group_write(parsed)?;
+            self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
+            match store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
+                r => r?,
+            }
+            return self.get_group(id, true).await;
+        }
+        Err(ScimError::PreconditionFailed)
     }
 
     /// PATCH; returns the group without members unless `with_members`
@@ -273,16 +292,22 @@ impl Provisioning<'_> {
         with_members: bool,
     ) -> Result<GroupResource, ScimError> {
         let ops = patch::parse_request(body)?;
-        let current = self.writable_group(id, if_match).await?;
-        let mut doc = resource::render_group(&current, self.base);
-        strip_read_only(&mut doc);
-        let changes = patch::apply(ResourceKind::Group, &mut doc, ops)?;
-        let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
-        let mut added: Vec<String> = changes.add.clone();
-        added.extend(changes.replace.iter().flatten().cloned());
-        self.check_members(&added).await?;
-        store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await?;
-        self.get_group(id, with_members).await
+        for attempt in 0.. {
+            let current = self.writable_group(id, if_match).await?;
+            let mut doc = resource::render_group(&current, self.base);
+            strip_read_only(&mut doc);
+            let changes = patch::apply(ResourceKind::Group, &mut doc, ops.clone())?;
+            let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
+            let mut added: Vec<String> = changes.add.clone();
+            added.extend(changes.replace.iter().flatten().cloned());
+            self.check_members(&added).await?;
+            match store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
+                r => r?,
+            }
+            return self.get_group(id, with_members).await;
+        }
+        Err(ScimError::PreconditionFailed)
     }
 
     pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
@@ -360,6 +385,12 @@ impl Provisioning<'_> {
             "Resources": docs,
         }))
     }
+}
+
+/// A write that lost a race with another writer is re-read and re-applied
+/// a few times, unless the client pinned a version with `If-Match`.
+fn retry(if_match: Option<i64>, attempt: u32) -> bool {
+    if_match.is_none() && attempt < 10
 }
 
 /// Whether a group response must list members, given the projection.

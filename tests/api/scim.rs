@@ -845,3 +845,33 @@ async fn scim_tokens_are_managed_from_the_cli() {
     assert!(listed[0]["revoked_at"].is_string());
     assert_eq!(run(&env, &["scim-token", "revoke", "nope"], None).status.code(), Some(1));
 }
+
+#[actix_web::test]
+async fn concurrent_changes_are_all_kept() {
+    let s = Scim::start().await;
+    let ids = seed(&s).await;
+    let gid = s.ok(Method::POST, "/Groups", Some(json!({"displayName": "Busy"})), 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let uid = ids[0].clone();
+    // Provisioning clients send membership and attribute changes in parallel.
+    let (group_path, user_path) = (format!("/Groups/{gid}"), format!("/Users/{uid}"));
+    let member_adds =
+        ids.iter().map(|id| s.patch(&group_path, json!([{"op": "add", "path": "members", "value": [{"value": id}]}])));
+    let email_adds = (0..4).map(|i| {
+        let add = json!([{"op": "add", "path": "emails", "value": [{"value": format!("extra{i}@example.com")}]}]);
+        s.patch(&user_path, add)
+    });
+    let (a, b) = futures_util::future::join(
+        futures_util::future::join_all(member_adds),
+        futures_util::future::join_all(email_adds),
+    )
+    .await;
+    assert!(a.iter().all(|r| r.status() == 204), "{:?}", a.iter().map(|r| r.status()).collect::<Vec<_>>());
+    assert!(b.iter().all(|r| r.status() == 200), "{:?}", b.iter().map(|r| r.status()).collect::<Vec<_>>());
+    let g = s.ok(Method::GET, &format!("/Groups/{gid}"), None, 200).await;
+    assert_eq!(g["members"].as_array().unwrap().len(), ids.len());
+    let u = s.ok(Method::GET, &format!("/Users/{uid}"), None, 200).await;
+    assert_eq!(u["emails"].as_array().unwrap().len(), 5);
+}
