@@ -2,13 +2,17 @@
 //! the source of truth for the schema; these mirror them.
 
 pub mod audit_events;
+pub mod authorization_codes;
 pub mod client_assertions;
 pub mod clients;
+pub mod consents;
 pub mod group_members;
 pub mod groups;
 pub mod password_history;
+pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod scim_tokens;
+pub mod sessions;
 pub mod signing_keys;
 pub mod user_multi_values;
 pub mod users;

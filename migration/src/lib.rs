@@ -14,6 +14,7 @@ mod m20261123_000007_signing_keys_announced_state;
 mod m20261123_000008_create_password_history;
 mod m20261123_000009_audit_hash_chain;
 mod m20261123_000010_scim;
+mod m20261123_000011_browser_flow;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_password_history::Migration),
             Box::new(m20261123_000009_audit_hash_chain::Migration),
             Box::new(m20261123_000010_scim::Migration),
+            Box::new(m20261123_000011_browser_flow::Migration),
         ]
     }
 }

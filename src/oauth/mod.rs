@@ -1,6 +1,7 @@
 //! OAuth 2 protocol logic, free of HTTP types: client registrations and
 //! their validation (grants, PKCE, introspection and revocation follow).
 
+pub mod authorize;
 pub mod client;
 pub mod client_assertion;
 pub mod client_cache;
@@ -8,6 +9,7 @@ pub mod client_jwks;
 pub mod error;
 pub mod grants;
 pub mod introspection;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod registry;
 pub mod revocation_list;

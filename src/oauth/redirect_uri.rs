@@ -98,7 +98,10 @@ pub fn matches_loopback_ignoring_port(registered: &RedirectUri, requested: &str)
             && (matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
                 || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback()))
     };
-    if !loopback(&reg) || !loopback(&req) || requested.contains('#') {
+    // The requested string must already be in canonical form: the parser
+    // would turn `0x7f.0.0.1` or `2130706433` into `127.0.0.1`, and only
+    // the port may differ from what was registered, byte for byte.
+    if !loopback(&reg) || !loopback(&req) || requested.contains('#') || req.as_str() != requested {
         return false;
     }
     // set_port cannot fail on http URLs with a host.
@@ -161,6 +164,9 @@ mod tests {
         assert!(!matches_loopback_ignoring_port(&reg, "http://127.0.0.1:51004/other"));
         assert!(!matches_loopback_ignoring_port(&reg, "http://127.0.0.2:51004/callback"));
         assert!(!matches_loopback_ignoring_port(&reg, "http://127.0.0.1:51004/callback#x"));
+        assert!(!matches_loopback_ignoring_port(&reg, "http://0x7f.0.0.1:51004/callback"));
+        assert!(!matches_loopback_ignoring_port(&reg, "http://2130706433:51004/callback"));
+        assert!(!matches_loopback_ignoring_port(&reg, "http://127.000.000.001:51004/callback"));
         let https = validate_registered("https://app.example.com/cb", Confidential).unwrap();
         assert!(!matches_loopback_ignoring_port(&https, "https://app.example.com:444/cb"));
     }
