@@ -99,10 +99,14 @@ impl Application {
         revocations.merge(revoked, revocations_loaded_at.timestamp());
 
         let mut failures = crate::abuse::FailureLimits::new(settings.auth_failures_per_minute);
+        let mut login_failures = crate::abuse::FailureLimits::new(settings.login_failures_per_minute);
         if let Some(url) = &settings.redis_url {
-            let shared = crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
-                .map_err(|e| StartupError::Redis(e.to_string()))?;
-            failures = failures.with_shared(shared, settings.rate_limit_redis_policy);
+            let shared = || {
+                crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
+                    .map_err(|e| StartupError::Redis(e.to_string()))
+            };
+            failures = failures.with_shared(shared()?, settings.rate_limit_redis_policy);
+            login_failures = login_failures.with_shared(shared()?, settings.rate_limit_redis_policy);
         }
         let failures = Arc::new(failures);
 
@@ -117,6 +121,9 @@ impl Application {
             revocations_loaded_at,
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
             failure_limits: failures.clone(),
+            session_idle: chrono::Duration::seconds(
+                i64::try_from(settings.session_idle_secs).unwrap_or(i64::MAX / 1000),
+            ),
         });
         for e in key_events {
             actors.audit.record(AuditEvent::new(clock.now(), "system", e.action, Some(e.kid)));
@@ -154,6 +161,7 @@ impl Application {
             revocations,
             client_jwks: ClientJwks::new()?,
             failures,
+            login_failures: Arc::new(login_failures),
             token_quota: (settings.client_token_quota_per_minute > 0).then(|| {
                 let n = settings.client_token_quota_per_minute;
                 crate::abuse::limiter::Limiter::new(crate::abuse::limiter::Rate { per_minute: n, burst: n })

@@ -23,6 +23,7 @@ pub enum FailureClass {
     ClientAuth,
     AdminAuth,
     ScimAuth,
+    Login,
 }
 
 impl FailureClass {
@@ -31,6 +32,7 @@ impl FailureClass {
             FailureClass::ClientAuth => "client_auth",
             FailureClass::AdminAuth => "admin_auth",
             FailureClass::ScimAuth => "scim_auth",
+            FailureClass::Login => "login",
         }
     }
 }

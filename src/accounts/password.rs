@@ -38,6 +38,9 @@ pub enum Verification {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// A hash of nothing in particular, verified against when the account
+    /// does not exist so that the answer takes as long as for one that does.
+    dummy: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -51,7 +54,11 @@ impl PasswordHasher {
     pub fn new(max_in_flight: usize) -> Result<Self, PasswordError> {
         let params = Params::new(OWASP_M_COST_KIB, OWASP_T_COST, OWASP_P_COST, None)
             .map_err(|e| PasswordError::Hash(e.to_string()))?;
-        Ok(Self { params, permits: Arc::new(Semaphore::new(max_in_flight.max(1))) })
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            dummy: Arc::new(std::sync::OnceLock::new()),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -87,6 +94,19 @@ impl PasswordHasher {
             }
         })
         .await
+    }
+
+    /// Spends the time of one verification and always fails: for unknown
+    /// accounts, so that timing does not tell them apart.
+    pub async fn burn(&self, password: Zeroizing<String>) -> Result<Verification, PasswordError> {
+        let phc = match self.dummy.get() {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.hash(Zeroizing::new("gatehouse-dummy-password".to_owned())).await?;
+                self.dummy.get_or_init(|| p).clone()
+            }
+        };
+        self.verify(password, phc).await.map(|_| Verification::Invalid)
     }
 
     async fn run<T: Send + 'static>(

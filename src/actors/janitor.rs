@@ -1,14 +1,14 @@
 //! The `Janitor` actor: on a jittered schedule (instances sharing a
 //! database do not all sweep at once) it purges rows that can no longer
 //! matter: revocations of tokens past their expiry, used client assertions
-//! past theirs, and signing keys a day
+//! past theirs, expired codes, refresh tokens and sessions, and signing keys a day
 //! after they left the JWKS. A sweep in progress holds the mailbox, so a
 //! stop waits for it to finish.
 
 use super::Ping;
 use crate::clock::Clock;
 use crate::keys::ops;
-use crate::store::{Db, client_assertions, revocations};
+use crate::store::{Db, client_assertions, revocations, sessions};
 use actix::prelude::*;
 use futures_util::FutureExt as _;
 use std::panic::AssertUnwindSafe;
@@ -37,12 +37,15 @@ impl Janitor {
             let revocations = revocations::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
             let assertions = client_assertions::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
             let keys = ops::purge(&db, now).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((revocations, assertions, keys))
+            let browser = sessions::purge_codes(&db, now).await.map_err(|e| e.to_string())?
+                + sessions::purge_refresh(&db, now).await.map_err(|e| e.to_string())?
+                + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((revocations, assertions, keys, browser))
         };
         ctx.wait(AssertUnwindSafe(work).catch_unwind().into_actor(self).map(|res, _, _| match res {
-            Ok(Ok((0, 0, 0))) => {}
-            Ok(Ok((revocations, assertions, keys))) => {
-                tracing::info!(revocations, assertions, keys, "janitor purged expired rows")
+            Ok(Ok((0, 0, 0, 0))) => {}
+            Ok(Ok((revocations, assertions, keys, browser))) => {
+                tracing::info!(revocations, assertions, keys, browser, "janitor purged expired rows")
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "janitor sweep failed; will retry"),
             Err(_) => tracing::error!("janitor sweep panicked; will retry"),

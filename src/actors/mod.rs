@@ -8,6 +8,7 @@ pub mod janitor;
 pub mod keys;
 pub mod rate_limiter;
 pub mod revocations;
+pub mod sessions;
 
 use actix::prelude::*;
 use std::panic::AssertUnwindSafe;
@@ -18,6 +19,7 @@ pub use janitor::Janitor;
 pub use keys::KeyManager;
 pub use rate_limiter::RateLimiter;
 pub use revocations::RevocationWatcher;
+pub use sessions::SessionManager;
 
 /// Asks an actor whether its mailbox is being served; `/health/ready` uses it.
 #[derive(Message)]
@@ -49,6 +51,7 @@ pub struct Actors {
     pub janitor: Addr<Janitor>,
     pub revocations: Addr<RevocationWatcher>,
     pub rate_limiter: Addr<RateLimiter>,
+    pub sessions: Addr<SessionManager>,
 }
 
 /// What the actors are started with.
@@ -64,6 +67,8 @@ pub struct ActorDeps {
     pub revocations_loaded_at: chrono::DateTime<chrono::Utc>,
     pub cache_refresh: Duration,
     pub failure_limits: std::sync::Arc<crate::abuse::FailureLimits>,
+    /// A browser session unused for this long has ended.
+    pub session_idle: chrono::Duration,
 }
 
 /// The liveness of one actor.
@@ -99,6 +104,11 @@ impl Actors {
             every,
             polled_at: loaded_at,
         });
+        let (session_db, session_clock, session_idle) = (deps.db.clone(), deps.clock.clone(), deps.session_idle);
+        let session_refresh = deps.cache_refresh;
+        let sessions = Supervisor::start(move |_| {
+            SessionManager::new(session_db.clone(), session_clock.clone(), session_refresh, session_idle)
+        });
         let keys = Supervisor::start(move |_| KeyManager {
             db: deps.db,
             envelope: deps.envelope,
@@ -109,18 +119,19 @@ impl Actors {
             published: deps.keys,
             cache: Default::default(),
         });
-        Actors { audit, keys, janitor, revocations, rate_limiter }
+        Actors { audit, keys, janitor, revocations, rate_limiter, sessions }
     }
 
     /// Pings every actor, each within `timeout`.
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
         let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
-        let (audit, keys, janitor, revocations, rate_limiter) = tokio::join!(
+        let (audit, keys, janitor, revocations, rate_limiter, sessions) = tokio::join!(
             tokio::time::timeout(timeout, self.audit.0.send(Ping)),
             tokio::time::timeout(timeout, self.keys.send(Ping)),
             tokio::time::timeout(timeout, self.janitor.send(Ping)),
             tokio::time::timeout(timeout, self.revocations.send(Ping)),
             tokio::time::timeout(timeout, self.rate_limiter.send(Ping)),
+            tokio::time::timeout(timeout, self.sessions.send(Ping)),
         );
         vec![
             ActorHealth { name: "audit_log", alive: alive(audit) },
@@ -128,6 +139,7 @@ impl Actors {
             ActorHealth { name: "janitor", alive: alive(janitor) },
             ActorHealth { name: "revocation_watcher", alive: alive(revocations) },
             ActorHealth { name: "rate_limiter", alive: alive(rate_limiter) },
+            ActorHealth { name: "session_manager", alive: alive(sessions) },
         ]
     }
 

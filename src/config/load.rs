@@ -44,6 +44,9 @@ pub const KEYS: &[&str] = &[
     "key_retire_grace_secs",
     "key_refresh_secs",
     "cache_refresh_secs",
+    "session_idle_secs",
+    "session_max_age_secs",
+    "login_failures_per_minute",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

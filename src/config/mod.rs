@@ -82,6 +82,8 @@ pub struct Settings {
     /// Failed authentications allowed per minute per (IP, client or
     /// identity), five times that per IP; 0 turns the limits off.
     pub auth_failures_per_minute: u32,
+    /// Failed logins per minute per (source IP, username) before `429`.
+    pub login_failures_per_minute: u32,
     /// Tokens each client may obtain per minute (burst the same); 0 = no quota.
     pub client_token_quota_per_minute: u32,
     /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
@@ -102,6 +104,10 @@ pub struct Settings {
     /// How stale a cached client registration or revocation list may be:
     /// changes made by another instance or the CLI arrive within this.
     pub cache_refresh_secs: u64,
+    /// A browser login session unused for this long ends.
+    pub session_idle_secs: u64,
+    /// A browser login session ends this long after login, however active.
+    pub session_max_age_secs: u64,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -261,6 +267,7 @@ impl Settings {
                 .int("client_token_quota_per_minute", 0, 10_000_000)?
                 .map_or(0, |v| v as u32),
             auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
+            login_failures_per_minute: r.int("login_failures_per_minute", 0, 10_000)?.map_or(5, |v| v as u32),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
@@ -271,6 +278,8 @@ impl Settings {
             key_retire_grace_secs: r.int("key_retire_grace_secs", 86_400, 365 * 86_400)?.unwrap_or(90_000),
             key_refresh_secs: r.int("key_refresh_secs", 1, 60)?.unwrap_or(2),
             cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
+            session_idle_secs: r.int("session_idle_secs", 60, 30 * 86_400)?.unwrap_or(8 * 3600),
+            session_max_age_secs: r.int("session_max_age_secs", 300, 365 * 86_400)?.unwrap_or(7 * 86_400),
             origins: r.origins,
         })
     }
@@ -307,7 +316,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 34] = [
+        let entries: [(&'static str, Value); 37] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -329,6 +338,7 @@ impl Settings {
             ("password_max_bytes", json!(self.password_max_bytes)),
             ("password_history", json!(self.password_history)),
             ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
+            ("login_failures_per_minute", json!(self.login_failures_per_minute)),
             ("client_token_quota_per_minute", json!(self.client_token_quota_per_minute)),
             (
                 "rate_limit_redis_policy",
@@ -348,6 +358,8 @@ impl Settings {
             ("key_retire_grace_secs", json!(self.key_retire_grace_secs)),
             ("key_refresh_secs", json!(self.key_refresh_secs)),
             ("cache_refresh_secs", json!(self.cache_refresh_secs)),
+            ("session_idle_secs", json!(self.session_idle_secs)),
+            ("session_max_age_secs", json!(self.session_max_age_secs)),
         ];
         entries
             .into_iter()

@@ -15,6 +15,10 @@ pub enum TokenError {
     UnauthorizedClient(String),
     #[error("{0}")]
     UnsupportedGrantType(String),
+    /// The code or refresh token is invalid, expired, revoked, used, or
+    /// bound to another client or redirect URI.
+    #[error("{0}")]
+    InvalidGrant(String),
     #[error("{0}")]
     InvalidScope(String),
     /// Too many failed client authentications from this source.
@@ -36,6 +40,7 @@ impl TokenError {
             TokenError::InvalidClient { .. } => "invalid_client",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::RateLimited { .. } | TokenError::QuotaExceeded { .. } => "rate_limited",
             TokenError::ServerError => "server_error",

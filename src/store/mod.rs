@@ -7,6 +7,7 @@ pub mod clients;
 pub mod password_history;
 pub mod revocations;
 pub mod scim;
+pub mod sessions;
 pub mod signing_keys;
 pub mod users;
 

@@ -519,6 +519,22 @@ async fn assemble_groups(
         .collect())
 }
 
+/// Display names of the user's groups (the `groups` claim), sorted.
+pub async fn group_names(db: &DatabaseConnection, user_id: &str) -> Result<Vec<String>, ScimStoreError> {
+    Ok(GroupMembers::find()
+        .select_only()
+        .column(groups::Column::DisplayName)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+        )
+        .filter(group_members::Column::UserId.eq(user_id))
+        .order_by_asc(groups::Column::DisplayNameNormalized)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Whether the user is in a group that grants admin.
 pub async fn in_admin_group(db: &DatabaseConnection, user_id: &str) -> Result<bool, ScimStoreError> {
     let n = GroupMembers::find()

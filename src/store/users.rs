@@ -68,6 +68,17 @@ pub async fn find_by_username(db: &DatabaseConnection, normalized: &str) -> Resu
     Ok(Users::find().filter(Column::UsernameNormalized.eq(normalized)).one(db).await?)
 }
 
+/// Users whose email is `email` (case-insensitively); at most two, which
+/// is enough to tell "exactly one" from "ambiguous".
+pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Vec<Model>, UserStoreError> {
+    use sea_orm::sea_query::Func;
+    Ok(Users::find()
+        .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.to_lowercase()))
+        .limit(2)
+        .all(db)
+        .await?)
+}
+
 /// A page of users ordered by creation (then id, for a stable order).
 pub async fn list(db: &DatabaseConnection, offset: u64, limit: u64) -> Result<Vec<Model>, UserStoreError> {
     Ok(Users::find()

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod admin_audit;
 pub mod assets;
+pub mod authorize;
+pub mod browser;
 pub mod client_ip;
 pub mod csp_report;
 pub mod error;
@@ -14,6 +16,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod request_id;
 pub mod scim;
+pub mod userinfo;
 
 use crate::accounts::PasswordHasher;
 use crate::actors::Actors;
@@ -55,6 +58,8 @@ pub struct AppState {
     pub token_quota: Option<crate::abuse::limiter::Limiter>,
     /// Budgets for failed authentications.
     pub failures: Arc<crate::abuse::FailureLimits>,
+    /// Budgets for failed password logins (stricter).
+    pub login_failures: Arc<crate::abuse::FailureLimits>,
 }
 
 impl AppState {
@@ -85,6 +90,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/health/ready", web::get().to(health::get_ready))
         .route("/csp-report", web::post().to(csp_report::post_csp_report))
         .route("/static/{name}", web::get().to(assets::get_asset))
+        .route("/authorize", web::get().to(authorize::get_authorize))
+        .route("/authorize", web::post().to(authorize::post_authorize))
+        .route("/login", web::get().to(authorize::get_login))
+        .route("/login", web::post().to(authorize::post_login))
+        .route("/consent", web::post().to(authorize::post_consent))
+        .route("/account", web::get().to(authorize::get_account))
+        .route("/userinfo", web::get().to(userinfo::userinfo))
+        .route("/userinfo", web::post().to(userinfo::userinfo))
         .configure(scim::configure);
     if state.settings.admin_token.is_some() {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
@@ -160,6 +173,22 @@ pub fn rate_limit_headers(res: &mut actix_web::HttpResponseBuilder, limit: u32, 
         .insert_header((HeaderName::from_static("ratelimit-limit"), limit.to_string()))
         .insert_header((HeaderName::from_static("ratelimit-remaining"), "0"))
         .insert_header((HeaderName::from_static("ratelimit-reset"), retry_after.to_string()));
+}
+
+/// The same headers on a built response.
+pub fn rate_limit_headers_on(res: &mut actix_web::HttpResponse, limit: u32, retry_after: u64) {
+    use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
+    let h = res.headers_mut();
+    for (name, value) in [
+        (RETRY_AFTER, retry_after.to_string()),
+        (HeaderName::from_static("ratelimit-limit"), limit.to_string()),
+        (HeaderName::from_static("ratelimit-remaining"), "0".to_owned()),
+        (HeaderName::from_static("ratelimit-reset"), retry_after.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
 }
 
 /// The request id assigned by [`middleware::request_context`].

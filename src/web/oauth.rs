@@ -4,7 +4,7 @@
 use super::{AppState, read_body_limited};
 use crate::abuse::FailureClass;
 use crate::oauth::error::TokenError;
-use crate::oauth::grants::{self, client_credentials};
+use crate::oauth::grants::{self, authorization_code, client_credentials};
 use crate::oauth::introspection;
 use crate::oauth::token_request::{TokenParams, presented_client};
 use actix_web::http::{StatusCode, header};
@@ -80,16 +80,30 @@ async fn token(
     let grant_type =
         params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
     let now = state.clock.now();
-    match grant_type {
-        "client_credentials" => client_credentials::exchange_client_credentials(
-            &client,
-            &params,
-            &state.keys.load(),
-            &state.settings.issuer,
-            now,
-        ),
+    let keys = state.keys.load();
+    let mut audit = Vec::new();
+    let mut cx = authorization_code::GrantContext {
+        db: &state.db,
+        keys: &keys,
+        issuer: &state.settings.issuer,
+        revoked: &state.revocations,
+        now,
+        audit: &mut audit,
+    };
+    let result = match grant_type {
+        "client_credentials" => {
+            client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now)
+        }
+        "authorization_code" => authorization_code::exchange_code(&mut cx, &client, &params).await,
+        "refresh_token" => authorization_code::exchange_refresh_token(&mut cx, &client, &params).await,
         other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
+    };
+    for mut ev in audit {
+        ev.request_id = Some(super::request_id_of(req).to_string());
+        ev.ip = Some(super::peer_ip(req)).filter(|ip| !ip.is_empty());
+        state.actors.audit.record(ev);
     }
+    result
 }
 
 /// `POST /introspect` (RFC 7662), for confidential clients.

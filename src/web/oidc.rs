@@ -48,8 +48,7 @@ impl Document {
 }
 
 /// The discovery documents, built once at start from what is implemented
-/// and nothing more: no authorization endpoint exists yet, so no response
-/// types are listed and `authorization_endpoint` is absent.
+/// and nothing more.
 pub struct Metadata {
     oauth: Document,
     openid: Document,
@@ -60,14 +59,20 @@ pub struct Metadata {
 impl Metadata {
     pub fn new(issuer: &str, jwks_max_age_secs: i64) -> Self {
         let auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+        let token_auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
         let assertion_algs = crate::crypto::jwk::ASSERTION_ALGS;
         let mut doc = serde_json::json!({
             "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
             "token_endpoint": format!("{issuer}/token"),
             "jwks_uri": format!("{issuer}/jwks.json"),
-            "grant_types_supported": ["client_credentials"],
-            "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": auth_methods,
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
+            "scopes_supported": crate::oauth::authorize::USER_SCOPES,
+            "token_endpoint_auth_methods_supported": token_auth_methods,
             "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "introspection_endpoint": format!("{issuer}/introspect"),
             "introspection_endpoint_auth_methods_supported": auth_methods,
@@ -82,6 +87,38 @@ impl Metadata {
         if let Some(map) = doc.as_object_mut() {
             map.insert("subject_types_supported".into(), serde_json::json!(["public"]));
             map.insert("id_token_signing_alg_values_supported".into(), serde_json::json!(["RS256", "ES256"]));
+            map.insert("userinfo_endpoint".into(), serde_json::json!(format!("{issuer}/userinfo")));
+            map.insert("prompt_values_supported".into(), serde_json::json!(["none", "login", "consent"]));
+            map.insert(
+                "claims_supported".into(),
+                serde_json::json!([
+                    "sub",
+                    "iss",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "auth_time",
+                    "nonce",
+                    "acr",
+                    "amr",
+                    "sid",
+                    "at_hash",
+                    "azp",
+                    "name",
+                    "given_name",
+                    "family_name",
+                    "middle_name",
+                    "nickname",
+                    "preferred_username",
+                    "profile",
+                    "zoneinfo",
+                    "locale",
+                    "updated_at",
+                    "email",
+                    "email_verified",
+                    "groups"
+                ]),
+            );
         }
         let jwks_cache_control = header::HeaderValue::from_str(&format!("public, max-age={jwks_max_age_secs}"))
             .unwrap_or(header::HeaderValue::from_static("no-cache"));

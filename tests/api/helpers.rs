@@ -147,3 +147,14 @@ pub async fn raw_request(addr: &str, parts: &[&[u8]]) -> String {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A server whose issuer is its own address (what strict relying parties
+/// check discovery against): a free port is picked first.
+pub async fn spawn_app_at_issuer(extra: &[(&str, &str)]) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let issuer = format!("http://{bind}");
+    let mut all: Vec<(&str, &str)> = vec![("GATEHOUSE_BIND", &bind), ("GATEHOUSE_ISSUER", &issuer)];
+    all.extend_from_slice(extra);
+    spawn_app_with(&all).await
+}

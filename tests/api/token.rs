@@ -149,7 +149,7 @@ async fn every_token_error_is_rfc6749_json_and_never_a_500() {
                 .basic_auth(&id, Some(&secret))
                 .form_body("grant_type=authorization_code&code=x"),
             400,
-            "unsupported_grant_type",
+            "unauthorized_client",
         ),
         (
             app.client
@@ -227,13 +227,19 @@ async fn metadata_lists_exactly_what_is_implemented() {
     assert_eq!(m["issuer"], "http://127.0.0.1:8080");
     assert_eq!(m["token_endpoint"], "http://127.0.0.1:8080/token");
     assert_eq!(m["jwks_uri"], "http://127.0.0.1:8080/jwks.json");
-    assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        m["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
     );
+    assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]), "no plain");
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
     assert_eq!(m["token_endpoint_auth_signing_alg_values_supported"], serde_json::json!(["ES256", "RS256", "PS256"]));
-    assert!(m.get("authorization_endpoint").is_none(), "not implemented yet, so not advertised");
+    assert_eq!(m["authorization_endpoint"], "http://127.0.0.1:8080/authorize");
     let res = app
         .client
         .get(app.url("/.well-known/oauth-authorization-server"))
@@ -263,7 +269,8 @@ async fn openid_configuration_extends_the_oauth_metadata() {
     for alg in algs {
         assert!(jwks["keys"].as_array().unwrap().iter().any(|k| &k["alg"] == alg), "no {alg} key in the JWKS");
     }
-    assert!(oidc.get("authorization_endpoint").is_none(), "not implemented yet, so not advertised");
+    assert_eq!(oidc["userinfo_endpoint"], "http://127.0.0.1:8080/userinfo");
+    assert!(oauth.get("userinfo_endpoint").is_none(), "an OpenID Connect endpoint");
 }
 
 #[actix_web::test]

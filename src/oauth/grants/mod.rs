@@ -1,6 +1,7 @@
 //! Token grants, one file per flow, plus the client authentication and
 //! access-token issuance they share.
 
+pub mod authorization_code;
 pub mod client_credentials;
 
 use super::client::TokenEndpointAuthMethod as M;
@@ -97,6 +98,15 @@ pub struct TokenResponse {
     pub expires_in: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The access token's id and expiry, for revocation; not sent.
+    #[serde(skip)]
+    pub jti: String,
+    #[serde(skip)]
+    pub exp: i64,
 }
 
 /// RFC 9068 access token claims.
@@ -131,15 +141,17 @@ pub fn issue_access_token(
     let mut jti = [0u8; 16];
     crate::crypto::fill_random(&mut jti).map_err(|_| TokenError::ServerError)?;
     let iat = now.timestamp();
+    let jti = URL_SAFE_NO_PAD.encode(jti);
+    let exp = iat + i64::from(reg.access_token_ttl);
     let claims = AccessTokenClaims {
         iss: issuer,
         sub: subject,
         aud: audience,
         client_id: &client.client_id,
         scope,
-        jti: URL_SAFE_NO_PAD.encode(jti),
+        jti: jti.clone(),
         iat,
-        exp: iat + i64::from(reg.access_token_ttl),
+        exp,
     };
     let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::ServerError)?;
     let access_token = signer.sign_jws("at+jwt", &payload).map_err(|e| {
@@ -151,5 +163,9 @@ pub fn issue_access_token(
         token_type: "Bearer",
         expires_in: reg.access_token_ttl,
         scope: scope.map(str::to_owned),
+        refresh_token: None,
+        id_token: None,
+        jti,
+        exp,
     })
 }

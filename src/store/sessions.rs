@@ -1,0 +1,262 @@
+//! Repository for browser sessions, authorization codes, refresh tokens and
+//! consents: the rows the browser flow keeps. Secrets are stored only as
+//! hashes (`hash_secret`); lookups are by hash.
+
+use super::StoreError;
+use chrono::{DateTime, Utc};
+use entity::authorization_codes::{self as codes, Entity as Codes};
+use entity::consents::{self, Entity as Consents};
+use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
+use entity::sessions::{self, Entity as Sessions};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _, QueryFilter as _,
+    QueryOrder as _,
+};
+use sha2::{Digest as _, Sha256};
+
+/// Hex SHA-256: session cookies, codes and refresh tokens are 256-bit
+/// random values, so a fast hash is enough to make the table useless to
+/// whoever copies it.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn insert_session(db: &DatabaseConnection, row: sessions::Model) -> Result<(), StoreError> {
+    Sessions::insert(row.into_active_model()).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The live session with this id hash.
+pub async fn find_session(
+    db: &DatabaseConnection,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<sessions::Model>, StoreError> {
+    Ok(Sessions::find_by_id(id_hash.to_owned())
+        .filter(sessions::Column::EndedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+pub async fn touch_session(db: &DatabaseConnection, id_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    Sessions::update_many()
+        .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
+        .filter(sessions::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends sessions: one (by id hash or by public sid, for a user) or all of
+/// a user's. Returns the public sids ended.
+pub async fn end_sessions(
+    db: &DatabaseConnection,
+    user_id: &str,
+    which: SessionSelector<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let mut q =
+        Sessions::find().filter(sessions::Column::UserId.eq(user_id)).filter(sessions::Column::EndedAt.is_null());
+    match which {
+        SessionSelector::IdHash(h) => q = q.filter(sessions::Column::Id.eq(h)),
+        SessionSelector::Sid(s) => q = q.filter(sessions::Column::Sid.eq(s)),
+        SessionSelector::All => {}
+    }
+    let rows = q.all(db).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    if !ids.is_empty() {
+        Sessions::update_many()
+            .col_expr(sessions::Column::EndedAt, Expr::value(now))
+            .filter(sessions::Column::Id.is_in(ids))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows.into_iter().map(|r| r.sid).collect())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum SessionSelector<'a> {
+    IdHash(&'a str),
+    Sid(&'a str),
+    All,
+}
+
+/// A user's live sessions, newest first.
+pub async fn user_sessions(
+    db: &DatabaseConnection,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<sessions::Model>, StoreError> {
+    Ok(Sessions::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::EndedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .order_by_desc(sessions::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_code(db: &DatabaseConnection, row: codes::Model) -> Result<(), StoreError> {
+    Codes::insert(row.into_active_model()).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Marks a code used, exactly once: `Ok(Some(row))` for the one caller
+/// that won, `Ok(None)` with the row for a replay (`Err` side of the tuple).
+pub async fn redeem_code(
+    db: &DatabaseConnection,
+    code_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Redemption, StoreError> {
+    let Some(row) = Codes::find_by_id(code_hash.to_owned()).one(db).await? else {
+        return Ok(Redemption::Unknown);
+    };
+    let res = Codes::update_many()
+        .col_expr(codes::Column::UsedAt, Expr::value(now))
+        .filter(codes::Column::CodeHash.eq(code_hash))
+        .filter(codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(if res.rows_affected == 1 { Redemption::First(row) } else { Redemption::Replay(row) })
+}
+
+#[derive(Debug)]
+pub enum Redemption {
+    Unknown,
+    First(codes::Model),
+    /// Used before: whatever was issued from it must be revoked.
+    Replay(codes::Model),
+}
+
+/// Records what was issued from a code, for revocation on replay.
+pub async fn record_issued(
+    db: &DatabaseConnection,
+    code_hash: &str,
+    access_jti: &str,
+    access_expires_at: DateTime<Utc>,
+    refresh_family: Option<&str>,
+) -> Result<(), StoreError> {
+    Codes::update_many()
+        .col_expr(codes::Column::AccessJti, Expr::value(access_jti))
+        .col_expr(codes::Column::AccessExpiresAt, Expr::value(access_expires_at))
+        .col_expr(codes::Column::RefreshFamily, Expr::value(refresh_family.map(str::to_owned)))
+        .filter(codes::Column::CodeHash.eq(code_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn purge_codes(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    // Used codes are kept until their tokens expire (a replay must still be
+    // able to revoke them); a day covers every access token lifetime.
+    let cutoff = now - chrono::Duration::days(1);
+    Ok(Codes::delete_many().filter(codes::Column::ExpiresAt.lt(cutoff)).exec(db).await?.rows_affected)
+}
+
+pub async fn insert_refresh(db: &DatabaseConnection, row: refresh::Model) -> Result<(), StoreError> {
+    RefreshTokens::insert(row.into_active_model()).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn find_refresh(db: &DatabaseConnection, token_hash: &str) -> Result<Option<refresh::Model>, StoreError> {
+    Ok(RefreshTokens::find_by_id(token_hash.to_owned()).one(db).await?)
+}
+
+/// Marks a refresh token rotated, exactly once; false if it already was.
+pub async fn rotate_refresh(db: &DatabaseConnection, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let res = RefreshTokens::update_many()
+        .col_expr(refresh::Column::RotatedAt, Expr::value(now))
+        .filter(refresh::Column::TokenHash.eq(token_hash))
+        .filter(refresh::Column::RotatedAt.is_null())
+        .filter(refresh::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Revokes every token of a family; returns how many were live.
+pub async fn revoke_family(db: &DatabaseConnection, family: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(RefreshTokens::update_many()
+        .col_expr(refresh::Column::RevokedAt, Expr::value(now))
+        .filter(refresh::Column::FamilyId.eq(family))
+        .filter(refresh::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Revokes a user's refresh tokens (all, or one client's).
+pub async fn revoke_user_refresh(
+    db: &DatabaseConnection,
+    user_id: &str,
+    client_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut q = RefreshTokens::update_many()
+        .col_expr(refresh::Column::RevokedAt, Expr::value(now))
+        .filter(refresh::Column::UserId.eq(user_id))
+        .filter(refresh::Column::RevokedAt.is_null());
+    if let Some(c) = client_id {
+        q = q.filter(refresh::Column::ClientId.eq(c));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+pub async fn purge_refresh(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(RefreshTokens::delete_many().filter(refresh::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)
+}
+
+pub async fn purge_sessions(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let cutoff = now - chrono::Duration::days(1);
+    Ok(Sessions::delete_many()
+        .filter(sessions::Column::ExpiresAt.lt(now).or(sessions::Column::EndedAt.lt(cutoff)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+pub async fn find_consent(
+    db: &DatabaseConnection,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<consents::Model>, StoreError> {
+    Ok(Consents::find_by_id((user_id.to_owned(), client_id.to_owned())).one(db).await?)
+}
+
+pub async fn save_consent(
+    db: &DatabaseConnection,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = consents::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        client_id: Set(client_id.to_owned()),
+        scope: Set(scope.to_owned()),
+        granted_at: Set(now),
+    };
+    Consents::insert(row)
+        .on_conflict(
+            OnConflict::columns([consents::Column::UserId, consents::Column::ClientId])
+                .update_columns([consents::Column::Scope, consents::Column::GrantedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn user_consents(db: &DatabaseConnection, user_id: &str) -> Result<Vec<consents::Model>, StoreError> {
+    Ok(Consents::find()
+        .filter(consents::Column::UserId.eq(user_id))
+        .order_by_asc(consents::Column::ClientId)
+        .all(db)
+        .await?)
+}
+
+pub async fn delete_consent(db: &DatabaseConnection, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+    Ok(Consents::delete_by_id((user_id.to_owned(), client_id.to_owned())).exec(db).await?.rows_affected > 0)
+}

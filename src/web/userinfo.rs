@@ -1,0 +1,80 @@
+//! `GET|POST /userinfo` (OIDC Core §5.3): the claims the access token's
+//! scopes release about its user. Bearer errors per RFC 6750 §3.
+
+use super::AppState;
+use crate::oauth::introspection;
+use crate::oidc::claims;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+fn bearer_error(status: StatusCode, error: Option<(&str, &str)>) -> HttpResponse {
+    let challenge = match error {
+        None => "Bearer realm=\"gatehouse\"".to_owned(),
+        Some((code, description)) => {
+            format!("Bearer realm=\"gatehouse\", error=\"{code}\", error_description=\"{description}\"")
+        }
+    };
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::WWW_AUTHENTICATE, challenge)).insert_header((header::CACHE_CONTROL, "no-store"));
+    match error {
+        Some((code, description)) => res.json(serde_json::json!({"error": code, "error_description": description})),
+        None => res.finish(),
+    }
+}
+
+/// The token from `Authorization: Bearer` (RFC 6750 §2.1; the form and
+/// query variants are not accepted: they leak into logs and histories).
+fn bearer(req: &HttpRequest) -> Result<Option<&str>, ()> {
+    let Some(v) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let v = v.to_str().map_err(|_| ())?;
+    match v.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(()),
+    }
+}
+
+pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let token = match bearer(&req) {
+        Ok(Some(t)) => t,
+        Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, None),
+        Err(()) => {
+            return bearer_error(StatusCode::BAD_REQUEST, Some(("invalid_request", "malformed Authorization header")));
+        }
+    };
+    let keys = state.keys.load();
+    let info = introspection::introspect(&state.token_check(&keys), token, state.clock.now());
+    let invalid = || bearer_error(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the access token is not valid")));
+    let Some(at) = info.claims.filter(|_| info.active) else { return invalid() };
+    let scopes: Vec<&str> = at.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect();
+    if !scopes.contains(&"openid") {
+        return bearer_error(
+            StatusCode::FORBIDDEN,
+            Some(("insufficient_scope", "the access token lacks the openid scope")),
+        );
+    }
+    // Machine tokens (client_credentials) have a client as subject: no user.
+    let user = match crate::store::users::find_by_id(&state.db, &at.sub).await {
+        Ok(Some(u)) if u.active => u,
+        Ok(_) => return invalid(),
+        Err(e) => {
+            tracing::error!(error = %e, "userinfo: user lookup failed");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    let groups = if scopes.contains(&"groups") {
+        match crate::store::scim::group_names(&state.db, &user.id).await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "userinfo: group lookup failed");
+                return HttpResponse::InternalServerError().finish();
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(claims::for_scopes(&user, &groups, &scopes))
+}
