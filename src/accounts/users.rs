@@ -183,7 +183,21 @@ pub async fn find_user(db: &Db, id_or_username: &str) -> Result<User, AccountErr
 }
 
 pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) -> Result<User, AccountError> {
-    Ok(repo::set_active(db, &user.id, active, now).await?)
+    let updated = repo::set_active(db, &user.id, active, now).await?;
+    if !active {
+        sign_out_everywhere(db, &user.id, now).await?;
+    }
+    Ok(updated)
+}
+
+/// Ends every browser session of the user and revokes their refresh
+/// tokens (a disabled account keeps nothing). Access tokens already issued
+/// expire on their own; userinfo refuses them at once.
+pub async fn sign_out_everywhere(db: &Db, user_id: &str, now: DateTime<Utc>) -> Result<(), AccountError> {
+    use crate::store::sessions::{self, SessionSelector};
+    sessions::end_sessions(db, user_id, SessionSelector::All, now).await?;
+    sessions::revoke_user_refresh(db, user_id, None, now).await?;
+    Ok(())
 }
 
 /// Sets a new password: the policy, then no reuse of the current or the

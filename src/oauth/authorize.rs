@@ -104,6 +104,13 @@ impl Params {
         s.finish()
     }
 
+    /// Drops a parameter (`max_age` once a fresh login satisfied it).
+    pub fn without(&self, name: &str) -> Self {
+        let mut map = self.0.clone();
+        map.remove(name);
+        Self(map)
+    }
+
     /// Drops one `prompt` value (after the login or consent it asked for).
     pub fn without_prompt(&self, value: &str) -> Self {
         let mut map = self.0.clone();

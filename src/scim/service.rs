@@ -154,7 +154,11 @@ impl Provisioning<'_> {
         {
             return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
         }
+        let deactivated = current.active && !write.active;
         store::replace_user(self.db, &id, current.meta.version, write, self.now).await?;
+        if deactivated {
+            accounts::sign_out_everywhere(self.db, &id, self.now).await.map_err(account_error)?;
+        }
         if changed_password {
             accounts::remember_replaced(self.db, &self.policy, &id, old_hash.as_deref(), self.now)
                 .await

@@ -131,14 +131,18 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
     };
     let now = state.clock.now();
     let (session, user) = match (session, user) {
-        (Some(s), Some(u)) if !ar.prompt.login && ar.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m) => {
+        // max_age=0 is a fresh login every time (OIDC Core §3.1.2.1).
+        (Some(s), Some(u))
+            if !ar.prompt.login && ar.max_age.is_none_or(|m| m > 0 && (now - s.auth_time).num_seconds() <= m) =>
+        {
             (s, u)
         }
         (s, _) => {
             if ar.prompt.none {
                 return error_to_client(state, &ar.reply, "login_required", "the user must sign in");
             }
-            let carried = params.without_prompt("login").to_query();
+            // The login about to happen satisfies prompt=login and max_age.
+            let carried = params.without_prompt("login").without("max_age").to_query();
             return login_page(
                 req,
                 state,

@@ -12,6 +12,7 @@ mod http_edge;
 mod introspection;
 mod keys;
 mod metrics;
+mod oidc_attacks;
 mod oidc_flow;
 mod private_key_jwt;
 mod rate_limit;

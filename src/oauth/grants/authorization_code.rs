@@ -143,22 +143,16 @@ pub async fn exchange_refresh_token(
     if row.expires_at <= cx.now {
         return Err(invalid_grant("the refresh token has expired"));
     }
-    if row.rotated_at.is_some() || !store::rotate_refresh(cx.db, &hash, cx.now).await.map_err(server_error)? {
-        // Someone holds a copy of an old token: end the whole family.
-        store::revoke_family(cx.db, &row.family_id, cx.now).await.map_err(server_error)?;
-        tracing::warn!(client_id = %row.client_id, "refresh token replayed; family revoked");
-        let mut ev = AuditEvent::new(
-            cx.now,
-            format!("client:{}", row.client_id),
-            "oauth.refresh_replayed",
-            Some(row.user_id.clone()),
-        );
-        ev.outcome = Outcome::Failure;
-        ev.reason = Some("rotated refresh token presented again; its family is revoked".into());
-        cx.audit.push(ev);
-        return Err(invalid_grant("the refresh token was already used; all tokens of this grant are revoked"));
+    // A replay is a replay whatever else is wrong with the request; a bad
+    // scope on a live token must not spend it.
+    let scope = match row.rotated_at {
+        Some(_) => None,
+        None => Some(narrowed_scope(&row, params.get("scope"))?),
+    };
+    let Some(scope) = scope else { return Err(replayed(cx, &row).await?) };
+    if !store::rotate_refresh(cx.db, &hash, cx.now).await.map_err(server_error)? {
+        return Err(replayed(cx, &row).await?);
     }
-    let scope = narrowed_scope(&row, params.get("scope"))?;
     let grant = Grant {
         user_id: &row.user_id,
         scope: &scope,
@@ -170,6 +164,22 @@ pub async fn exchange_refresh_token(
         family: Some(&row.family_id),
     };
     Ok(issue(cx, client, &grant, false).await?.0)
+}
+
+/// Someone holds a copy of an old refresh token: the whole family ends.
+async fn replayed(cx: &mut GrantContext<'_>, row: &RefreshRow) -> Result<TokenError, TokenError> {
+    store::revoke_family(cx.db, &row.family_id, cx.now).await.map_err(server_error)?;
+    tracing::warn!(client_id = %row.client_id, "refresh token replayed; family revoked");
+    let mut ev = AuditEvent::new(
+        cx.now,
+        format!("client:{}", row.client_id),
+        "oauth.refresh_replayed",
+        Some(row.user_id.clone()),
+    );
+    ev.outcome = Outcome::Failure;
+    ev.reason = Some("rotated refresh token presented again; its family is revoked".into());
+    cx.audit.push(ev);
+    Ok(invalid_grant("the refresh token was already used; all tokens of this grant are revoked"))
 }
 
 /// RFC 6749 §6: the scope may narrow, never widen.
