@@ -1,5 +1,5 @@
 //! `GET|POST /authorize`, the login form (`/login`), the consent form
-//! (`/consent`) and a minimal `/account` page. The request is carried
+//! (`/consent`). The request is carried
 //! through login and consent as its own query string and re-validated at
 //! every step, so nothing a person posts can widen it.
 
@@ -53,14 +53,7 @@ struct FormPostPage<'a> {
     nonce: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "signed_in.html")]
-struct SignedInPage<'a> {
-    stylesheet: &'a str,
-    username: &'a str,
-}
-
-fn stylesheet() -> &'static str {
+pub(super) fn stylesheet() -> &'static str {
     super::assets::stylesheet_path()
 }
 
@@ -252,7 +245,7 @@ fn login_page(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_login(
+pub(super) fn render_login(
     req: &HttpRequest,
     state: &AppState,
     session: Option<&Session>,
@@ -511,20 +504,4 @@ pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state:
     ev.request_id = Some(request_id_of(&req).to_string());
     state.actors.audit.record(ev);
     issue_code(&req, &state, &ar, &session).await
-}
-
-/// `GET /account`: who is signed in.
-pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(session) = current_session(&req, &state).await else {
-        return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
-    };
-    let user = match crate::store::users::find_by_id(&state.db, &session.user_id).await {
-        Ok(Some(u)) => u,
-        _ => return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish(),
-    };
-    let page = SignedInPage { stylesheet: stylesheet(), username: &user.username };
-    match page.render() {
-        Ok(body) => html(HttpResponse::Ok(), &page_csp(&[], None), body),
-        Err(_) => browser::server_error_page(&req),
-    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP edge: handlers grouped by surface, middleware, and the app
 //! wiring. Handlers parse, call domain code, and map outcomes to HTTP.
 
+pub mod account;
 pub mod admin;
 pub mod admin_audit;
 pub mod assets;
@@ -95,7 +96,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/login", web::get().to(authorize::get_login))
         .route("/login", web::post().to(authorize::post_login))
         .route("/consent", web::post().to(authorize::post_consent))
-        .route("/account", web::get().to(authorize::get_account))
+        .route("/account", web::get().to(account::get_account))
+        .route("/account/sessions/end", web::post().to(account::post_end_sessions))
+        .route("/account/consents/revoke", web::post().to(account::post_revoke_consent))
+        .route("/end_session", web::get().to(account::get_end_session))
+        .route("/end_session", web::post().to(account::post_end_session))
+        .route("/logout", web::post().to(account::post_logout))
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
         .configure(scim::configure);

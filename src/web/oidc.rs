@@ -88,6 +88,7 @@ impl Metadata {
             map.insert("subject_types_supported".into(), serde_json::json!(["public"]));
             map.insert("id_token_signing_alg_values_supported".into(), serde_json::json!(["RS256", "ES256"]));
             map.insert("userinfo_endpoint".into(), serde_json::json!(format!("{issuer}/userinfo")));
+            map.insert("end_session_endpoint".into(), serde_json::json!(format!("{issuer}/end_session")));
             map.insert("prompt_values_supported".into(), serde_json::json!(["none", "login", "consent"]));
             map.insert(
                 "claims_supported".into(),

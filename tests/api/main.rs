@@ -14,6 +14,7 @@ mod keys;
 mod metrics;
 mod oidc_attacks;
 mod oidc_flow;
+mod oidc_logout;
 mod private_key_jwt;
 mod rate_limit;
 mod scim;
