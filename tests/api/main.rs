@@ -15,6 +15,7 @@ mod metrics;
 mod oidc_attacks;
 mod oidc_flow;
 mod oidc_logout;
+mod oidc_node_client;
 mod private_key_jwt;
 mod rate_limit;
 mod scim;
