@@ -162,6 +162,7 @@ impl Application {
             client_jwks: ClientJwks::new()?,
             failures,
             login_failures: Arc::new(login_failures),
+            lockout_notifier: Arc::new(crate::accounts::lockout::LogNotifier),
             token_quota: (settings.client_token_quota_per_minute > 0).then(|| {
                 let n = settings.client_token_quota_per_minute;
                 crate::abuse::limiter::Limiter::new(crate::abuse::limiter::Rate { per_minute: n, burst: n })

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. Migrations in `migration/` are
 //! the source of truth for the schema; these mirror them.
 
+pub mod account_lockouts;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod client_assertions;

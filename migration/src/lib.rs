@@ -15,6 +15,7 @@ mod m20261123_000008_create_password_history;
 mod m20261123_000009_audit_hash_chain;
 mod m20261123_000010_scim;
 mod m20261123_000011_browser_flow;
+mod m20261123_000012_account_lockouts;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_audit_hash_chain::Migration),
             Box::new(m20261123_000010_scim::Migration),
             Box::new(m20261123_000011_browser_flow::Migration),
+            Box::new(m20261123_000012_account_lockouts::Migration),
         ]
     }
 }

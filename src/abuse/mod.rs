@@ -27,7 +27,7 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             FailureClass::ClientAuth => "client_auth",
             FailureClass::AdminAuth => "admin_auth",

@@ -1,22 +1,38 @@
 //! Password login: the same answer, in about the same time, for a wrong
-//! password, an unknown account and a disabled one (no user enumeration).
+//! password, an unknown account, a disabled one and a locked one (no user
+//! enumeration). Wrong passwords count toward the account's lockout.
 
+use super::lockout::LockoutPolicy;
 use super::password::{PasswordError, PasswordHasher, Verification};
 use crate::store::Db;
-use crate::store::users as repo;
+use crate::store::{lockouts, users as repo};
+use chrono::{DateTime, Utc};
 use entity::users::Model as User;
 use zeroize::Zeroizing;
 
+/// Why a login failed, for the audit log and metrics; the person only
+/// ever sees "incorrect username or password".
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub reason: &'static str,
+    /// The account, when the login named one that exists.
+    pub user: Option<User>,
+    /// Set when this failure locked the account.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Shown to the person as one message whatever the reason; the reason
-    /// is for the audit log.
-    #[error("invalid credentials ({0})")]
-    Invalid(&'static str),
+    #[error("invalid credentials ({})", .0.reason)]
+    Refused(Box<Refusal>),
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("storage failure: {0}")]
     Store(String),
+}
+
+fn refused(reason: &'static str, user: Option<User>) -> LoginError {
+    LoginError::Refused(Box::new(Refusal { reason, user, locked_until: None }))
 }
 
 /// Checks `login` (a username, or an email address that belongs to exactly
@@ -24,23 +40,35 @@ pub enum LoginError {
 pub async fn authenticate(
     db: &Db,
     hasher: &PasswordHasher,
+    lockout: &LockoutPolicy,
     login: &str,
     password: Zeroizing<String>,
+    now: DateTime<Utc>,
 ) -> Result<User, LoginError> {
-    let login = login.trim();
-    let user = find(db, login).await?;
-    let Some(user) = user else {
+    let store = |e: crate::store::StoreError| LoginError::Store(e.to_string());
+    let Some(user) = find(db, login.trim()).await? else {
         hasher.burn(password).await?;
-        return Err(LoginError::Invalid("unknown account"));
+        return Err(refused("unknown account", None));
     };
     let Some(phc) = user.password_hash.clone() else {
         hasher.burn(password).await?;
-        return Err(LoginError::Invalid("no password set"));
+        return Err(refused("no password set", Some(user)));
     };
+    if lockouts::locked_until(db, &user.id, now).await.map_err(store)?.is_some() {
+        // Verified anyway, so a locked account takes as long as any other.
+        hasher.verify(password, phc).await?;
+        return Err(refused("account locked", Some(user)));
+    }
     match hasher.verify(password, phc).await? {
-        Verification::Valid { .. } if user.active => Ok(user),
-        Verification::Valid { .. } => Err(LoginError::Invalid("account disabled")),
-        Verification::Invalid => Err(LoginError::Invalid("wrong password")),
+        Verification::Valid { .. } if user.active => {
+            lockouts::clear(db, &user.id, now).await.map_err(store)?;
+            Ok(user)
+        }
+        Verification::Valid { .. } => Err(refused("account disabled", Some(user))),
+        Verification::Invalid => {
+            let locked_until = lockouts::record_failure(db, &user.id, now, lockout).await.map_err(store)?;
+            Err(LoginError::Refused(Box::new(Refusal { reason: "wrong password", user: Some(user), locked_until })))
+        }
     }
 }
 

@@ -43,6 +43,10 @@ pub enum UserAction {
     Disable { user: String },
     /// Enable a disabled user.
     Enable { user: String },
+    /// End a lockout after failed logins now, instead of waiting for it.
+    Unlock { user: String },
+    /// List accounts locked now.
+    Lockouts,
     /// Set a user's password, read from standard input.
     SetPassword {
         user: String,
@@ -120,6 +124,43 @@ async fn dispatch(
             let u = users::set_active(db, &users::find_user(db, &user).await?, true, Utc::now()).await?;
             audit(db, "user.enabled", &u.id).await?;
             show(json, &user_json(&u), None);
+        }
+        UserAction::Unlock { user } => {
+            let u = users::find_user(db, &user).await?;
+            let was = crate::store::lockouts::clear(db, &u.id, Utc::now()).await?;
+            if was {
+                audit(db, "account.unlocked", &u.id).await?;
+            }
+            let v = serde_json::json!({"id": u.id, "username": u.username, "was_locked": was});
+            if json {
+                super::print_json(&v);
+            } else if was {
+                println!("unlocked {}", u.username);
+            } else {
+                println!("{} was not locked", u.username);
+            }
+        }
+        UserAction::Lockouts => {
+            let rows = crate::store::lockouts::current(db, Utc::now()).await?;
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(l, name)| {
+                    serde_json::json!({
+                        "id": l.user_id,
+                        "username": name,
+                        "locked_until": l.locked_until.map(|t| t.to_rfc3339()),
+                        "lockouts": l.lockouts,
+                    })
+                })
+                .collect();
+            if json {
+                super::print_json(&serde_json::json!(list));
+            } else {
+                for (l, name) in &rows {
+                    let until = l.locked_until.map(|t| t.to_rfc3339()).unwrap_or_default();
+                    println!("{}  {:<24} until {until}", l.user_id, name);
+                }
+            }
         }
         UserAction::SetPassword { user, .. } => {
             let target = users::find_user(db, &user).await?;

@@ -47,6 +47,9 @@ pub const KEYS: &[&str] = &[
     "session_idle_secs",
     "session_max_age_secs",
     "login_failures_per_minute",
+    "lockout_threshold",
+    "lockout_base_secs",
+    "lockout_max_secs",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

@@ -84,6 +84,12 @@ pub struct Settings {
     pub auth_failures_per_minute: u32,
     /// Failed logins per minute per (source IP, username) before `429`.
     pub login_failures_per_minute: u32,
+    /// Failed logins on one account (from anywhere) within 15 minutes that
+    /// lock it; 0 turns lockout off.
+    pub lockout_threshold: u32,
+    /// The first lockout's length; each next one doubles, up to the max.
+    pub lockout_base_secs: u64,
+    pub lockout_max_secs: u64,
     /// Tokens each client may obtain per minute (burst the same); 0 = no quota.
     pub client_token_quota_per_minute: u32,
     /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
@@ -268,6 +274,9 @@ impl Settings {
                 .map_or(0, |v| v as u32),
             auth_failures_per_minute: r.int("auth_failures_per_minute", 0, 10_000)?.map_or(20, |v| v as u32),
             login_failures_per_minute: r.int("login_failures_per_minute", 0, 10_000)?.map_or(5, |v| v as u32),
+            lockout_threshold: r.int("lockout_threshold", 0, 1000)?.map_or(10, |v| v as u32),
+            lockout_base_secs: r.int("lockout_base_secs", 1, 86_400)?.unwrap_or(60),
+            lockout_max_secs: r.int("lockout_max_secs", 1, 30 * 86_400)?.unwrap_or(3600),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
@@ -289,6 +298,16 @@ impl Settings {
             min_chars: self.password_min_length,
             max_bytes: self.password_max_bytes,
             history: self.password_history,
+        }
+    }
+
+    pub fn lockout_policy(&self) -> crate::accounts::lockout::LockoutPolicy {
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        crate::accounts::lockout::LockoutPolicy {
+            threshold: self.lockout_threshold,
+            window: chrono::Duration::minutes(15),
+            base: secs(self.lockout_base_secs),
+            max: secs(self.lockout_max_secs.max(self.lockout_base_secs)),
         }
     }
 
@@ -316,7 +335,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 37] = [
+        let entries: [(&'static str, Value); 40] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -339,6 +358,9 @@ impl Settings {
             ("password_history", json!(self.password_history)),
             ("auth_failures_per_minute", json!(self.auth_failures_per_minute)),
             ("login_failures_per_minute", json!(self.login_failures_per_minute)),
+            ("lockout_threshold", json!(self.lockout_threshold)),
+            ("lockout_base_secs", json!(self.lockout_base_secs)),
+            ("lockout_max_secs", json!(self.lockout_max_secs)),
             ("client_token_quota_per_minute", json!(self.client_token_quota_per_minute)),
             (
                 "rate_limit_redis_policy",

@@ -26,6 +26,8 @@ pub enum RedirectUriError {
     InsecureHttp,
     #[error("use the loopback IP literal 127.0.0.1 or [::1] instead of `localhost` (RFC 8252 §8.3)")]
     LocalhostName,
+    #[error("write the loopback address in its canonical form (127.0.0.1 or [::1], lower-case, with a path)")]
+    NonCanonicalLoopback,
     #[error(
         "scheme `{0}` is not allowed; use https, loopback http, or (public clients) a reverse-domain private-use scheme"
     )]
@@ -70,6 +72,12 @@ pub fn validate_registered(raw: &str, client_type: ClientType) -> Result<Redirec
     match url.scheme() {
         "https" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
         "https" => return Err(RedirectUriError::NotAbsolute),
+        // Loopback URIs are compared with the port ignored (RFC 8252 §7.3),
+        // which needs one spelling: `127.1` or `0x7f.0.0.1` parse as
+        // 127.0.0.1 but would never match a request byte for byte.
+        "http" if url.as_str() != raw && url.host().is_some_and(is_loopback) => {
+            return Err(RedirectUriError::NonCanonicalLoopback);
+        }
         "http" => match url.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => {}
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => {}
@@ -85,6 +93,14 @@ pub fn validate_registered(raw: &str, client_type: ClientType) -> Result<Redirec
         scheme => return Err(RedirectUriError::Scheme(scheme.to_owned())),
     }
     Ok(RedirectUri(raw.to_owned()))
+}
+
+fn is_loopback(h: url::Host<&str>) -> bool {
+    match h {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(_) => false,
+    }
 }
 
 /// For loopback redirect URIs the port may vary per request (RFC 8252
@@ -147,6 +163,10 @@ mod tests {
             ("http://app.example.com/cb", Confidential, E::InsecureHttp),
             ("http://10.0.0.1/cb", Public, E::InsecureHttp),
             ("http://localhost:8080/cb", Public, E::LocalhostName),
+            ("http://127.1/cb", Public, E::NonCanonicalLoopback),
+            ("http://0x7f.0.0.1/cb", Public, E::NonCanonicalLoopback),
+            ("http://2130706433/cb", Confidential, E::NonCanonicalLoopback),
+            ("http://127.0.0.1", Public, E::NonCanonicalLoopback),
             ("javascript:alert(1)", Public, E::Scheme("javascript".into())),
             ("data:text/html,x", Public, E::Scheme("data".into())),
             ("com.example.app:/cb", Confidential, E::Scheme("com.example.app".into())),

@@ -126,6 +126,7 @@ pub(super) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(),
     let Some(token) = &state.settings.admin_token else { return Err(AdminError::Unauthorized) };
     let ip = super::peer_ip(req);
     if let Some(b) = state.failures.blocked(FailureClass::AdminAuth, &ip, "") {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::AdminAuth.as_str()]).inc();
         return Err(AdminError::RateLimited { limit: b.limit, retry_after: b.retry_after });
     }
     let presented = req

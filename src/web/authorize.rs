@@ -355,12 +355,15 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
     let ip = peer_ip(&req);
     let identity = form.username.trim().to_lowercase();
     if let Some(b) = state.login_failures.blocked(FailureClass::Login, &ip, &identity) {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::Login.as_str()]).inc();
+        state.metrics.login_attempts.with_label_values(&["rate_limited"]).inc();
+        let message = format!("Too many failed attempts. Try again in {} seconds.", b.retry_after);
         let mut res = render_login(
             &req,
             &state,
             old.as_ref(),
             &client_name,
-            &format!("Too many failed attempts. Try again in {} seconds.", b.retry_after),
+            &message,
             &form.username,
             &form.request,
             &actions,
@@ -370,16 +373,27 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         return res;
     }
     let now = state.clock.now();
-    let user = match login::authenticate(&state.db, &state.hasher, &form.username, form.password).await {
+    let policy = state.settings.lockout_policy();
+    let user = match login::authenticate(&state.db, &state.hasher, &policy, &form.username, form.password, now).await {
         Ok(u) => u,
-        Err(LoginError::Invalid(reason)) => {
+        Err(LoginError::Refused(r)) => {
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
-            let mut ev = AuditEvent::new(now, "anonymous", "login.failed", Some(identity.chars().take(128).collect()));
+            state.metrics.login_attempts.with_label_values(&[&r.reason.replace(' ', "_")]).inc();
+            let target = r.user.as_ref().map_or_else(|| identity.chars().take(128).collect(), |u| u.id.clone());
+            let mut ev = AuditEvent::new(now, "anonymous", "login.failed", Some(target));
             ev.outcome = Outcome::Failure;
-            ev.reason = Some(reason.to_owned());
+            ev.reason = Some(r.reason.to_owned());
             ev.request_id = Some(request_id_of(&req).to_string());
             ev.ip = Some(ip.clone()).filter(|i| !i.is_empty());
             state.actors.audit.record(ev);
+            if let (Some(u), Some(until)) = (&r.user, r.locked_until) {
+                state.metrics.lockouts.inc();
+                let mut ev = AuditEvent::new(now, "system", "account.locked", Some(u.id.clone()));
+                ev.reason = Some(format!("repeated failed logins; until {}", until.to_rfc3339()));
+                ev.request_id = Some(request_id_of(&req).to_string());
+                state.actors.audit.record(ev);
+                state.lockout_notifier.locked(&u.id, &u.username, until);
+            }
             return render_login(
                 &req,
                 &state,
@@ -397,6 +411,7 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
             return browser::server_error_page(&req);
         }
     };
+    state.metrics.login_attempts.with_label_values(&["success"]).inc();
     // A new session id at every login: a cookie planted before login is worthless after it.
     if let Some(s) = &old {
         let _ =

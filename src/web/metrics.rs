@@ -15,6 +15,11 @@ pub struct Metrics {
     /// 1 when the shared failure budgets' Redis answers, 0 when not; absent
     /// without Redis. Set at scrape time.
     pub redis_up: IntGauge,
+    /// Password logins by outcome (`success`, `wrong_password`, `unknown_account`, …).
+    pub login_attempts: IntCounterVec,
+    pub lockouts: prometheus::IntCounter,
+    /// Requests refused by a failure budget, by class (`login`, `client_auth`, …).
+    pub rate_limited: IntCounterVec,
 }
 
 impl Metrics {
@@ -43,7 +48,17 @@ impl Metrics {
         registry.register(Box::new(csp_reports.clone()))?;
         registry.register(Box::new(build))?;
         let redis_up = IntGauge::new("rate_limit_redis_up", "Whether the Redis of the shared failure budgets answers")?;
-        Ok(Self { registry, requests, latency, csp_reports, redis_up })
+        let login_attempts =
+            IntCounterVec::new(Opts::new("login_attempts_total", "Password logins by outcome"), &["outcome"])?;
+        let lockouts = prometheus::IntCounter::new("account_lockouts_total", "Accounts locked after failed logins")?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new("rate_limit_hits_total", "Requests refused by a failure budget, by class"),
+            &["class"],
+        )?;
+        registry.register(Box::new(login_attempts.clone()))?;
+        registry.register(Box::new(lockouts.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
+        Ok(Self { registry, requests, latency, csp_reports, redis_up, login_attempts, lockouts, rate_limited })
     }
 
     /// Records one finished request.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_audit;
+pub mod admin_lockouts;
 pub mod assets;
 pub mod authorize;
 pub mod browser;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub failures: Arc<crate::abuse::FailureLimits>,
     /// Budgets for failed password logins (stricter).
     pub login_failures: Arc<crate::abuse::FailureLimits>,
+    /// Told about every account lockout.
+    pub lockout_notifier: Arc<dyn crate::accounts::lockout::LockoutNotifier>,
 }
 
 impl AppState {
@@ -107,6 +110,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .configure(scim::configure);
     if state.settings.admin_token.is_some() {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
+        cfg.route("/admin/api/v1/lockouts", web::get().to(admin_lockouts::list));
+        cfg.route("/admin/api/v1/lockouts/{user_id}", web::delete().to(admin_lockouts::unlock));
         cfg.service(
             web::scope("/admin/api/v1/clients")
                 .route("", web::get().to(admin::list))

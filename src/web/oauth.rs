@@ -40,6 +40,7 @@ async fn authenticated_form(
     let ip = super::peer_ip(req);
     let identity = presented.as_ref().map(|p| p.client_id().to_owned()).unwrap_or_default();
     if let Some(b) = state.failures.blocked(FailureClass::ClientAuth, &ip, &identity) {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::ClientAuth.as_str()]).inc();
         tracing::warn!(endpoint = req.path(), retry_after = b.retry_after, "client authentication rate limited");
         return Err(TokenError::RateLimited { limit: b.limit, retry_after: b.retry_after });
     }

@@ -133,6 +133,7 @@ struct Caller {
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Failure> {
     let ip = peer_ip(req);
     if let Some(b) = state.failures.blocked(FailureClass::ScimAuth, &ip, "") {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::ScimAuth.as_str()]).inc();
         return Err(Failure::RateLimited { limit: b.limit, retry_after: b.retry_after });
     }
     let token = req

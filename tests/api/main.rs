@@ -11,6 +11,7 @@ mod helpers;
 mod http_edge;
 mod introspection;
 mod keys;
+mod lockout;
 mod metrics;
 mod oidc_attacks;
 mod oidc_flow;

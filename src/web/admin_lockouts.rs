@@ -1,0 +1,55 @@
+//! `GET /admin/api/v1/lockouts` (accounts locked now) and
+//! `DELETE /admin/api/v1/lockouts/{user_id}` (unlock), with the admin token.
+
+use super::AppState;
+use super::admin::{AdminError, authorize};
+use crate::store::audit::AuditEvent;
+use crate::store::lockouts;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let result = async {
+        authorize(&req, &state).await?;
+        let rows = lockouts::current(&state.db, state.clock.now()).await.map_err(|e| {
+            tracing::error!(error = %e, "admin API: lockout query failed");
+            AdminError::Internal
+        })?;
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(l, name)| {
+                json!({
+                    "user_id": l.user_id,
+                    "username": name,
+                    "locked_until": l.locked_until.map(|t| t.to_rfc3339()),
+                    "lockouts": l.lockouts,
+                })
+            })
+            .collect();
+        Ok::<_, AdminError>(
+            HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({"lockouts": list})),
+        )
+    };
+    result.await.unwrap_or_else(|e| e.response(&req))
+}
+
+pub async fn unlock(req: HttpRequest, state: web::Data<AppState>, user_id: web::Path<String>) -> HttpResponse {
+    let result = async {
+        authorize(&req, &state).await?;
+        let now = state.clock.now();
+        let was = lockouts::clear(&state.db, &user_id, now).await.map_err(|e| {
+            tracing::error!(error = %e, "admin API: unlock failed");
+            AdminError::Internal
+        })?;
+        if !was {
+            return Err(AdminError::NotFound);
+        }
+        let mut ev = AuditEvent::new(now, "admin_api", "account.unlocked", Some(user_id.to_string()));
+        ev.request_id = Some(super::request_id_of(&req).to_string());
+        ev.ip = Some(super::peer_ip(&req)).filter(|ip| !ip.is_empty());
+        state.actors.audit.record(ev);
+        Ok(HttpResponse::NoContent().finish())
+    };
+    result.await.unwrap_or_else(|e| e.response(&req))
+}

@@ -1,0 +1,128 @@
+//! Per-account lockout against credential stuffing from many addresses:
+//! the lock, its backoff, that a locked account answers like a wrong
+//! password (even to the right one), the unlock by CLI and admin API, the
+//! audit events and the metrics.
+
+use crate::binary::{json_out, run};
+use crate::helpers::{TestApp, base_env, spawn_app_at_issuer};
+use crate::oidc_flow::{PASSWORD, browser, field, person};
+use serde_json::Value;
+
+const ADMIN: &str = "admin-token-for-tests-0123456789abcdef";
+
+async fn app() -> TestApp {
+    spawn_app_at_issuer(&[
+        ("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+        ("GATEHOUSE_LOCKOUT_THRESHOLD", "3"),
+        ("GATEHOUSE_LOCKOUT_BASE_SECS", "60"),
+        ("GATEHOUSE_ADMIN_TOKEN", ADMIN),
+        ("GATEHOUSE_METRICS_ENABLED", "true"),
+    ])
+    .await
+}
+
+/// One login attempt from `ip` (through the trusted proxy); the page text.
+async fn attempt(app: &TestApp, ip: &str, user: &str, password: &str) -> (u16, String) {
+    let b = browser();
+    let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = b
+        .post(app.url("/login"))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("csrf", field(&page, "csrf")),
+            ("request", String::new()),
+            ("username", user.into()),
+            ("password", password.into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap_or_default())
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    gatehouse::store::audit::recent(&app.db, 200).await.unwrap().into_iter().map(|e| e.action).collect()
+}
+
+#[actix_web::test]
+async fn failures_from_many_addresses_lock_the_account() {
+    let app = app().await;
+    let id = person(&app, "alice", "alice@example.com").await;
+    person(&app, "bob", "bob@example.com").await;
+    assert_eq!(attempt(&app, "198.51.100.1", "alice", PASSWORD).await.0, 303, "the right password works");
+    for i in 0..3 {
+        let (status, page) = attempt(&app, &format!("203.0.113.{i}"), "alice", "wrong password!").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Incorrect username or password."));
+    }
+    // Locked: even the right password, from a fresh address, gets the same answer.
+    let (status, page) = attempt(&app, "198.51.100.2", "alice", PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Incorrect username or password."));
+    assert_eq!(attempt(&app, "198.51.100.3", "bob", PASSWORD).await.0, 303, "other accounts are not affected");
+
+    let actions = audit_actions(&app).await;
+    assert!(actions.iter().any(|a| a == "account.locked"), "{actions:?}");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("gatehouse_account_lockouts_total 1"), "{metrics}");
+    assert!(metrics.contains("gatehouse_login_attempts_total{outcome=\"account_locked\"} 1"), "{metrics}");
+
+    // Listed by the admin API; unlocked by it.
+    let list: Value = app
+        .client
+        .get(app.url("/admin/api/v1/lockouts"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["lockouts"][0]["user_id"], serde_json::json!(id));
+    assert_eq!(list["lockouts"][0]["username"], "alice");
+    let res =
+        app.client.delete(app.url(&format!("/admin/api/v1/lockouts/{id}"))).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let res =
+        app.client.delete(app.url(&format!("/admin/api/v1/lockouts/{id}"))).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(res.status(), 404, "not locked any more");
+    assert_eq!(attempt(&app, "198.51.100.4", "alice", PASSWORD).await.0, 303);
+    assert!(audit_actions(&app).await.iter().any(|a| a == "account.unlocked"));
+}
+
+#[actix_web::test]
+async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
+    let app = app().await;
+    let id = person(&app, "carol", "carol@example.com").await;
+    for i in 0..3 {
+        attempt(&app, &format!("203.0.113.{i}"), "carol", "wrong password!").await;
+    }
+    let first = gatehouse::store::lockouts::locked_until(&app.db, &id, chrono::Utc::now()).await.unwrap().unwrap();
+    let secs = (first - chrono::Utc::now()).num_seconds();
+    assert!((55..=60).contains(&secs), "{secs}");
+    let env = base_env(&app.database);
+    let listed = json_out(&run(&env, &["user", "lockouts", "--json"], None));
+    assert_eq!(listed[0]["username"], "carol");
+    let out = json_out(&run(&env, &["user", "unlock", "carol", "--json"], None));
+    assert_eq!(out["was_locked"], true);
+    // Unlock clears the backoff too; the next lockout is the first again.
+    for i in 0..3 {
+        attempt(&app, &format!("203.0.113.{}", 10 + i), "carol", "wrong password!").await;
+    }
+    let again = gatehouse::store::lockouts::locked_until(&app.db, &id, chrono::Utc::now()).await.unwrap().unwrap();
+    assert!((again - chrono::Utc::now()).num_seconds() <= 60);
+    // Without an unlock, the next lockout lasts twice as long.
+    let policy = gatehouse::accounts::lockout::LockoutPolicy {
+        threshold: 3,
+        window: chrono::Duration::minutes(15),
+        base: chrono::Duration::seconds(60),
+        max: chrono::Duration::seconds(3600),
+    };
+    let later = chrono::Utc::now() + chrono::Duration::seconds(61);
+    let mut until = None;
+    for _ in 0..3 {
+        until = gatehouse::store::lockouts::record_failure(&app.db, &id, later, &policy).await.unwrap().or(until);
+    }
+    assert_eq!((until.unwrap() - later).num_seconds(), 120);
+}
