@@ -121,6 +121,12 @@ impl Application {
             revocations_loaded_at,
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
             failure_limits: failures.clone(),
+            audit_masking: crate::store::audit::Masking {
+                ips: settings.audit_mask_ips,
+                emails: settings.audit_mask_emails,
+            },
+            audit_retention: (settings.audit_retention_days > 0)
+                .then(|| chrono::Duration::days(i64::try_from(settings.audit_retention_days).unwrap_or(36_500))),
             session_idle: chrono::Duration::seconds(
                 i64::try_from(settings.session_idle_secs).unwrap_or(i64::MAX / 1000),
             ),

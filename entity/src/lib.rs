@@ -2,6 +2,7 @@
 //! the source of truth for the schema; these mirror them.
 
 pub mod account_lockouts;
+pub mod audit_checkpoints;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod client_assertions;

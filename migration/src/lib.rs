@@ -16,6 +16,7 @@ mod m20261123_000009_audit_hash_chain;
 mod m20261123_000010_scim;
 mod m20261123_000011_browser_flow;
 mod m20261123_000012_account_lockouts;
+mod m20261123_000013_audit_checkpoints;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_scim::Migration),
             Box::new(m20261123_000011_browser_flow::Migration),
             Box::new(m20261123_000012_account_lockouts::Migration),
+            Box::new(m20261123_000013_audit_checkpoints::Migration),
         ]
     }
 }

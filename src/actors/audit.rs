@@ -3,7 +3,7 @@
 //! keeps the batch for the next tick, so a database blip loses nothing.
 
 use super::{Ping, contain_panic};
-use crate::store::audit::{self as repo, AuditEvent};
+use crate::store::audit::{self as repo, AuditEvent, Masking};
 use crate::store::{Db, StoreError};
 use actix::prelude::*;
 use futures_util::FutureExt as _;
@@ -19,11 +19,12 @@ const MAX_BUFFERED: usize = 100_000;
 pub struct AuditLog {
     db: Db,
     buffer: Vec<AuditEvent>,
+    masking: Masking,
 }
 
 impl AuditLog {
-    pub fn new(db: Db) -> Self {
-        Self { db, buffer: Vec::new() }
+    pub fn new(db: Db, masking: Masking) -> Self {
+        Self { db, buffer: Vec::new(), masking }
     }
 
     /// Writes one batch while holding the mailbox (`ctx.wait`), so events
@@ -86,7 +87,8 @@ impl Handler<Record> for AuditLog {
     type Result = ();
 
     fn handle(&mut self, msg: Record, ctx: &mut Context<Self>) {
-        contain_panic(ctx, "audit_log", || self.buffer.push(msg.0));
+        let event = self.masking.apply(msg.0);
+        contain_panic(ctx, "audit_log", || self.buffer.push(event));
         if self.buffer.len() >= MAX_BATCH {
             self.flush(ctx);
         }

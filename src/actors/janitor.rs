@@ -1,14 +1,15 @@
 //! The `Janitor` actor: on a jittered schedule (instances sharing a
 //! database do not all sweep at once) it purges rows that can no longer
 //! matter: revocations of tokens past their expiry, used client assertions
-//! past theirs, expired codes, refresh tokens and sessions, and signing keys a day
+//! past theirs, expired codes, refresh tokens and sessions, audit events past
+//! `audit_retention_days` (behind a checkpoint), and signing keys a day
 //! after they left the JWKS. A sweep in progress holds the mailbox, so a
 //! stop waits for it to finish.
 
 use super::Ping;
 use crate::clock::Clock;
 use crate::keys::ops;
-use crate::store::{Db, client_assertions, revocations, sessions};
+use crate::store::{Db, audit, client_assertions, revocations, sessions};
 use actix::prelude::*;
 use futures_util::FutureExt as _;
 use std::panic::AssertUnwindSafe;
@@ -20,6 +21,8 @@ pub struct Janitor {
     pub clock: Arc<dyn Clock>,
     /// Mean time between sweeps; each wait is drawn from ±25 % around it.
     pub every: Duration,
+    /// Audit events older than this are purged behind a checkpoint.
+    pub audit_retention: Option<chrono::Duration>,
 }
 
 impl Janitor {
@@ -33,6 +36,7 @@ impl Janitor {
     fn sweep(&mut self, ctx: &mut Context<Self>) {
         let db = self.db.clone();
         let now = self.clock.now();
+        let retention = self.audit_retention;
         let work = async move {
             let revocations = revocations::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
             let assertions = client_assertions::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
@@ -40,6 +44,11 @@ impl Janitor {
             let browser = sessions::purge_codes(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_refresh(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?;
+            let audit_rows = match retention {
+                Some(r) => audit::purge_before(&db, now - r, now).await.map_err(|e| e.to_string())?,
+                None => 0,
+            };
+            let browser = browser + audit_rows;
             Ok::<_, String>((revocations, assertions, keys, browser))
         };
         ctx.wait(AssertUnwindSafe(work).catch_unwind().into_actor(self).map(|res, _, _| match res {

@@ -69,6 +69,9 @@ pub struct ActorDeps {
     pub failure_limits: std::sync::Arc<crate::abuse::FailureLimits>,
     /// A browser session unused for this long has ended.
     pub session_idle: chrono::Duration,
+    pub audit_masking: crate::store::audit::Masking,
+    /// Audit events older than this are purged (behind a checkpoint).
+    pub audit_retention: Option<chrono::Duration>,
 }
 
 /// The liveness of one actor.
@@ -82,13 +85,16 @@ impl Actors {
     /// Starts every actor under a supervisor on the current arbiter.
     pub fn start(deps: ActorDeps) -> Self {
         let db = deps.db.clone();
-        let audit = AuditHandle(Supervisor::start(move |_| AuditLog::new(db)));
+        let masking = deps.audit_masking;
+        let audit = AuditHandle(Supervisor::start(move |_| AuditLog::new(db.clone(), masking)));
         let audit_for_keys = audit.clone();
         let (janitor_db, janitor_clock) = (deps.db.clone(), deps.clock.clone());
+        let audit_retention = deps.audit_retention;
         let janitor = Supervisor::start(move |_| Janitor {
-            db: janitor_db,
-            clock: janitor_clock,
+            db: janitor_db.clone(),
+            clock: janitor_clock.clone(),
             every: Duration::from_secs(300),
+            audit_retention,
         });
         let limits = deps.failure_limits.clone();
         let rate_limiter =

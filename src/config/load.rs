@@ -50,6 +50,9 @@ pub const KEYS: &[&str] = &[
     "lockout_threshold",
     "lockout_base_secs",
     "lockout_max_secs",
+    "audit_mask_ips",
+    "audit_mask_emails",
+    "audit_retention_days",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

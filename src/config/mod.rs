@@ -90,6 +90,12 @@ pub struct Settings {
     /// The first lockout's length; each next one doubles, up to the max.
     pub lockout_base_secs: u64,
     pub lockout_max_secs: u64,
+    /// Store only the /24 (IPv4) or /48 (IPv6) of addresses in audit events.
+    pub audit_mask_ips: bool,
+    /// Store `a***@example.com` for email addresses in audit events.
+    pub audit_mask_emails: bool,
+    /// Audit events older than this many days are purged; 0 keeps them.
+    pub audit_retention_days: u64,
     /// Tokens each client may obtain per minute (burst the same); 0 = no quota.
     pub client_token_quota_per_minute: u32,
     /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
@@ -277,6 +283,9 @@ impl Settings {
             lockout_threshold: r.int("lockout_threshold", 0, 1000)?.map_or(10, |v| v as u32),
             lockout_base_secs: r.int("lockout_base_secs", 1, 86_400)?.unwrap_or(60),
             lockout_max_secs: r.int("lockout_max_secs", 1, 30 * 86_400)?.unwrap_or(3600),
+            audit_mask_ips: r.boolean("audit_mask_ips")?.unwrap_or(false),
+            audit_mask_emails: r.boolean("audit_mask_emails")?.unwrap_or(false),
+            audit_retention_days: r.int("audit_retention_days", 0, 36_500)?.unwrap_or(0),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,
@@ -335,7 +344,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 40] = [
+        let entries: [(&'static str, Value); 43] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -361,6 +370,9 @@ impl Settings {
             ("lockout_threshold", json!(self.lockout_threshold)),
             ("lockout_base_secs", json!(self.lockout_base_secs)),
             ("lockout_max_secs", json!(self.lockout_max_secs)),
+            ("audit_mask_ips", json!(self.audit_mask_ips)),
+            ("audit_mask_emails", json!(self.audit_mask_emails)),
+            ("audit_retention_days", json!(self.audit_retention_days)),
             ("client_token_quota_per_minute", json!(self.client_token_quota_per_minute)),
             (
                 "rate_limit_redis_policy",

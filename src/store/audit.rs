@@ -3,10 +3,11 @@
 use super::StoreError;
 use chrono::Timelike as _;
 use chrono::{DateTime, Utc};
+use entity::audit_checkpoints::{self as checkpoints, Entity as Checkpoints};
 use entity::audit_events::{Column, Entity as AuditEvents, Model};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _,
+    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 
 /// Whether the audited action succeeded.
@@ -24,6 +25,58 @@ impl Outcome {
             Outcome::Failure => "failure",
         }
     }
+}
+
+/// What to blur before an event is stored (`audit_mask_ips`,
+/// `audit_mask_emails`): enough stays to investigate (the network, the
+/// domain), not enough to identify a person from the log alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Masking {
+    pub ips: bool,
+    pub emails: bool,
+}
+
+impl Masking {
+    pub fn apply(&self, mut e: AuditEvent) -> AuditEvent {
+        if self.ips {
+            e.ip = e.ip.map(|ip| mask_ip(&ip));
+        }
+        if self.emails {
+            e.actor = mask_emails(&e.actor);
+            e.target = e.target.map(|t| mask_emails(&t));
+            e.reason = e.reason.map(|r| mask_emails(&r));
+        }
+        e
+    }
+}
+
+/// IPv4 to its /24 (`203.0.113.0`), IPv6 to its /48.
+pub fn mask_ip(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::", s[0], s[1], s[2])
+        }
+        Err(_) => "masked".to_owned(),
+    }
+}
+
+/// `alice@example.com` → `a***@example.com`, wherever one appears.
+pub fn mask_emails(text: &str) -> String {
+    text.split(' ')
+        .map(|w| match w.rsplit_once('@') {
+            Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}***@{domain}")
+            }
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One event to record. Never put a secret, token or password in any field.
@@ -163,12 +216,17 @@ pub enum ChainReport {
     Broken { id: i64, reason: &'static str },
 }
 
-/// Walks the whole log in order and recomputes every link. Catches edited,
-/// inserted, reordered or deleted rows — except deletion of the newest
-/// rows, which only a copy of the head hash kept elsewhere can reveal.
+/// Walks the log in order from the last retention checkpoint (or the
+/// start) and recomputes every link. Catches edited, inserted, reordered
+/// or deleted rows — except deletion of the newest rows, which only a copy
+/// of the head hash kept elsewhere can reveal.
 pub async fn verify_chain(db: &DatabaseConnection) -> Result<ChainReport, StoreError> {
-    let (mut after, mut rows, mut unchained) = (0i64, 0u64, 0u64);
-    let mut prev: Option<String> = None;
+    let checkpoint = Checkpoints::find().order_by_desc(checkpoints::Column::Id).one(db).await?;
+    let (mut after, mut rows, mut unchained) = (checkpoint.as_ref().map_or(0, |c| c.through_id), 0u64, 0u64);
+    let mut prev: Option<String> = checkpoint.map(|c| c.through_hash);
+    if after > 0 && AuditEvents::find().filter(Column::Id.lte(after)).count(db).await? > 0 {
+        return Ok(ChainReport::Broken { id: after, reason: "events remain before the retention checkpoint" });
+    }
     loop {
         let page =
             AuditEvents::find().filter(Column::Id.gt(after)).order_by_asc(Column::Id).limit(1000).all(db).await?;
@@ -197,7 +255,77 @@ pub async fn verify_chain(db: &DatabaseConnection) -> Result<ChainReport, StoreE
     }
 }
 
+/// Retention: deletes the oldest events that happened before `cutoff`
+/// (always keeping the newest event, which the next one chains to) and
+/// records a checkpoint with the last deleted event's hash, so the rest
+/// still verifies. Returns how many events were deleted.
+pub async fn purge_before(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let txn = super::locked_transaction(db, AUDIT_LOCK).await?;
+    let Some(newest) = AuditEvents::find().order_by_desc(Column::Id).one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(0);
+    };
+    let first_kept = AuditEvents::find()
+        .filter(Column::OccurredAt.gte(cutoff))
+        .order_by_asc(Column::Id)
+        .one(&txn)
+        .await?
+        .map_or(newest.id, |m| m.id.min(newest.id));
+    let Some(last_purged) =
+        AuditEvents::find().filter(Column::Id.lt(first_kept)).order_by_desc(Column::Id).one(&txn).await?
+    else {
+        txn.commit().await?;
+        return Ok(0);
+    };
+    let deleted = AuditEvents::delete_many().filter(Column::Id.lte(last_purged.id)).exec(&txn).await?.rows_affected;
+    let checkpoint = checkpoints::ActiveModel {
+        id: NotSet,
+        through_id: Set(last_purged.id),
+        // Rows from before the chain existed have no hash; the chain then
+        // starts at the next row's prev_hash, which is the genesis value.
+        through_hash: Set(last_purged.hash.unwrap_or_else(|| GENESIS.to_owned())),
+        purged_rows: Set(i64::try_from(deleted).unwrap_or(i64::MAX)),
+        created_at: Set(now),
+    };
+    Checkpoints::insert(checkpoint).exec_without_returning(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
 /// The newest `limit` events, newest first.
 pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Model>, StoreError> {
     Ok(AuditEvents::find().order_by_desc(Column::Id).limit(limit).all(db).await?)
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_keep_their_network_only() {
+        assert_eq!(mask_ip("203.0.113.77"), "203.0.113.0");
+        assert_eq!(mask_ip("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::");
+        assert_eq!(mask_ip("not an ip"), "masked");
+    }
+
+    #[test]
+    fn emails_keep_their_domain_only() {
+        assert_eq!(mask_emails("alice@example.com"), "a***@example.com");
+        assert_eq!(
+            mask_emails("scope: x for bob.smith@corp.example and carol@x.y"),
+            "scope: x for b***@corp.example and c***@x.y"
+        );
+        assert_eq!(mask_emails("no email here, @handle"), "no email here, @handle");
+        let e = AuditEvent::new(Utc::now(), "user:1", "login.failed", Some("alice@example.com".into()));
+        let mut with_ip = e.clone();
+        with_ip.ip = Some("10.1.2.3".into());
+        let m = Masking { ips: true, emails: true }.apply(with_ip);
+        assert_eq!((m.target.as_deref(), m.ip.as_deref()), (Some("a***@example.com"), Some("10.1.2.0")));
+        let off = Masking::default().apply(e);
+        assert_eq!(off.target.as_deref(), Some("alice@example.com"));
+    }
 }

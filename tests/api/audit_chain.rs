@@ -98,3 +98,76 @@ async fn a_deleted_or_rehashed_row_is_found() {
     let report = audit::verify_chain(&app.db).await.unwrap();
     assert_eq!(report, ChainReport::Broken { id: ids[3], reason: "content does not match its hash" });
 }
+
+#[actix_web::test]
+async fn retention_purges_behind_a_checkpoint_and_the_rest_still_verifies() {
+    let app = spawn_app().await;
+    settle(&app).await;
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::days(400);
+    let events = (0..4)
+        .map(|i| AuditEvent::new(old + chrono::Duration::seconds(i), "cli", "test.old", Some(format!("o{i}"))))
+        .collect();
+    audit::append(&app.db, events).await.unwrap();
+    let events = (0..3).map(|i| AuditEvent::new(now, "cli", "test.new", Some(format!("n{i}")))).collect();
+    audit::append(&app.db, events).await.unwrap();
+    // The bootstrap events are recent and come first in id order; only a
+    // prefix of the chain older than the cutoff can go, so nothing does.
+    let purged = audit::purge_before(&app.db, now - chrono::Duration::days(365), now).await.unwrap();
+    assert_eq!(purged, 0);
+    // Purge everything older than a minute from now: all but the newest row.
+    let purged = audit::purge_before(&app.db, now + chrono::Duration::minutes(1), now).await.unwrap();
+    assert!(purged >= 6, "{purged}");
+    let left = audit::recent(&app.db, 100).await.unwrap();
+    assert_eq!(left.len(), 1, "the newest event stays: the next one chains to it");
+    match audit::verify_chain(&app.db).await.unwrap() {
+        ChainReport::Intact { rows: 1, .. } => {}
+        other => panic!("{other:?}"),
+    }
+    // New events chain on; tampering after a checkpoint is still found.
+    audit::append(&app.db, vec![AuditEvent::new(now, "cli", "test.after", None)]).await.unwrap();
+    assert!(matches!(audit::verify_chain(&app.db).await.unwrap(), ChainReport::Intact { rows: 2, .. }));
+    app.db
+        .execute_unprepared(&format!("UPDATE audit_events SET actor = 'mallory' WHERE id = {}", left[0].id))
+        .await
+        .unwrap();
+    assert!(matches!(audit::verify_chain(&app.db).await.unwrap(), ChainReport::Broken { .. }));
+}
+
+#[actix_web::test]
+async fn deleting_old_events_without_a_checkpoint_is_found() {
+    let (app, ids) = chained_app().await;
+    app.db.execute_unprepared(&format!("DELETE FROM audit_events WHERE id <= {}", ids[1])).await.unwrap();
+    assert_eq!(
+        audit::verify_chain(&app.db).await.unwrap(),
+        ChainReport::Broken { id: ids[2], reason: "does not link to the previous row" }
+    );
+}
+
+#[actix_web::test]
+async fn addresses_and_emails_can_be_masked() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("GATEHOUSE_AUDIT_MASK_IPS", "true"),
+        ("GATEHOUSE_AUDIT_MASK_EMAILS", "true"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+    ])
+    .await;
+    let b = crate::oidc_flow::browser();
+    let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    b.post(app.url("/login"))
+        .header("x-forwarded-for", "203.0.113.77")
+        .form(&[
+            ("csrf", crate::oidc_flow::field(&page, "csrf").as_str()),
+            ("request", ""),
+            ("username", "someone.secret@example.org"),
+            ("password", "whatever it is 123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    settle(&app).await;
+    let ev = audit::recent(&app.db, 10).await.unwrap().into_iter().find(|e| e.action == "login.failed").unwrap();
+    assert_eq!(ev.ip.as_deref(), Some("203.0.113.0"));
+    assert_eq!(ev.target.as_deref(), Some("s***@example.org"));
+    assert!(matches!(audit::verify_chain(&app.db).await.unwrap(), ChainReport::Intact { .. }), "masked before hashing");
+}

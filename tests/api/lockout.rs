@@ -126,3 +126,50 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     }
     assert_eq!((until.unwrap() - later).num_seconds(), 120);
 }
+
+/// Statistical, not absolute: the medians of many attempts must be of the
+/// same order (the answer for an unknown or a locked account costs one
+/// argon2 verification, like a wrong password; without that they would be
+/// tens of times faster).
+#[actix_web::test]
+async fn unknown_locked_and_wrong_password_answers_take_alike() {
+    let app = spawn_app_at_issuer(&[
+        ("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+        ("GATEHOUSE_LOCKOUT_THRESHOLD", "1000"),
+    ])
+    .await;
+    person(&app, "alice", "alice@example.com").await;
+    let bob = person(&app, "bob", "bob@example.com").await;
+    let lock_now = gatehouse::accounts::lockout::LockoutPolicy {
+        threshold: 1,
+        window: chrono::Duration::minutes(15),
+        base: chrono::Duration::seconds(3600),
+        max: chrono::Duration::seconds(3600),
+    };
+    gatehouse::store::lockouts::record_failure(&app.db, &bob, chrono::Utc::now(), &lock_now).await.unwrap();
+    let mut timings: Vec<(&str, Vec<u128>)> = vec![("wrong", vec![]), ("unknown", vec![]), ("locked", vec![])];
+    for round in 0..7 {
+        for (kind, samples) in timings.iter_mut() {
+            let (user, pw) = match *kind {
+                "wrong" => ("alice", "not the password"),
+                "unknown" => ("nobody-at-all", "not the password"),
+                _ => ("bob", PASSWORD),
+            };
+            let ip = format!("198.18.{round}.{}", samples.len() + 1);
+            let started = std::time::Instant::now();
+            let (status, page) = attempt(&app, &ip, user, pw).await;
+            samples.push(started.elapsed().as_micros());
+            assert_eq!(status, 200, "{kind}");
+            assert!(page.contains("Incorrect username or password."), "{kind}");
+        }
+    }
+    let medians: Vec<(&str, u128)> = timings
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_unstable();
+            (k, v[v.len() / 2])
+        })
+        .collect();
+    let (lo, hi) = (medians.iter().map(|m| m.1).min().unwrap(), medians.iter().map(|m| m.1).max().unwrap());
+    assert!(hi <= lo * 3, "answers differ in cost: {medians:?}");
+}
