@@ -196,3 +196,93 @@ async fn a_client_token_quota_caps_successful_issuance_per_client() {
     let res = introspect(&app, &a, &a_secret).await;
     assert_eq!(res.status(), 200, "the quota counts tokens issued, not introspections");
 }
+
+/// Starts a private `redis-server` on a free port (the shared one must not
+/// be stopped); `None` when Redis tests are not enabled.
+fn private_redis(port: u16) -> Option<std::process::Child> {
+    std::env::var("GATEHOUSE_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())?;
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(child);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+async fn redis_check(app: &crate::helpers::TestApp) -> String {
+    let v: Value = app.get("/health/ready").await.json().await.unwrap();
+    v["checks"]["redis"].as_str().unwrap_or_default().to_owned()
+}
+
+#[actix_web::test]
+async fn redis_killed_mid_test_falls_back_and_recovers() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let Some(mut redis) = private_redis(port) else { return };
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let app = spawn_app_with(&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "3"), ("GATEHOUSE_REDIS_URL", &url)]).await;
+    assert_eq!(redis_check(&app).await, "ok");
+    let (a, _) = client(&app, machine("a", &[])).await;
+    assert_eq!(post_token(&app, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 401);
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    // Local budgets keep limiting while Redis is gone (fail_open_local).
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post_token(&app, Some((&a, "wrong")), "grant_type=client_credentials").await.status().as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // Another client from the same address is not affected.
+    let (b, b_secret) = client(&app, machine("b", &[])).await;
+    assert_eq!(post_token(&app, Some((&b, &b_secret.unwrap())), "grant_type=client_credentials").await.status(), 200);
+    let mut down = false;
+    for _ in 0..40 {
+        if redis_check(&app).await == "unavailable" {
+            down = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(down, "readiness reports Redis down");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("gatehouse_rate_limit_redis_up 0"), "{metrics}");
+
+    // Back up: noticed by the probe without waiting for a failure.
+    let mut redis = private_redis(port).expect("restart redis");
+    let mut up = false;
+    for _ in 0..60 {
+        if redis_check(&app).await == "ok" {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    redis.kill().unwrap();
+    let _ = redis.wait();
+    assert!(up, "recovery is noticed");
+}
+
+#[actix_web::test]
+async fn failed_scim_tokens_are_limited_with_scim_errors() {
+    let app = spawn_app_with(&[("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", "2")]).await;
+    let url = app.url("/scim/v2/Users");
+    for _ in 0..10 {
+        let res = app.client.get(&url).bearer_auth("gh_scim_guess").send().await.unwrap();
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+            assert_eq!(res.headers()["ratelimit-remaining"], "0");
+            assert_eq!(res.headers()["content-type"], "application/scim+json");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["status"], "429");
+            return;
+        }
+        assert_eq!(res.status(), 401);
+    }
+    panic!("SCIM authentication failures were never limited");
+}
