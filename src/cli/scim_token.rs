@@ -4,7 +4,7 @@
 use super::{CliError, audit, open_db, print_json, require_schema, show};
 use crate::config::Settings;
 use crate::crypto::{MasterKey, SecretHasher};
-use crate::store::scim as store;
+use crate::store::scim::tokens as store;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -61,7 +61,9 @@ async fn dispatch(
                 revoked_at: None,
             };
             store::insert_token(db, row).await.map_err(|e| match e {
-                store::ScimStoreError::Taken => CliError(format!("a SCIM token named {name:?} already exists")),
+                crate::store::scim::ScimStoreError::Taken => {
+                    CliError(format!("a SCIM token named {name:?} already exists"))
+                }
                 other => CliError(other.to_string()),
             })?;
             audit(db, "scim_token.created", &name).await?;
@@ -92,7 +94,7 @@ async fn dispatch(
         }
         ScimTokenAction::Revoke { token } => {
             let name = store::revoke_token(db, &token, now).await.map_err(|e| match e {
-                store::ScimStoreError::NotFound => CliError(format!("no SCIM token {token:?}")),
+                crate::store::scim::ScimStoreError::NotFound => CliError(format!("no SCIM token {token:?}")),
                 other => CliError(other.to_string()),
             })?;
             audit(db, "scim_token.revoked", &name).await?;

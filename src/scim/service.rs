@@ -17,7 +17,8 @@ use super::schema::{LIST_URN, MAX_PAGE_SIZE, ResourceKind};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::users::{self as accounts, AccountError, Password, PasswordPolicy, Username};
 use crate::store::Db;
-use crate::store::scim::{self as store, GroupWrite, ScimStoreError, UserWrite};
+use crate::store::scim::groups::{self, GroupWrite};
+use crate::store::scim::{self as store, ScimStoreError, UserWrite};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -69,6 +70,22 @@ pub struct ListQuery {
     pub excluded_attributes: Option<String>,
 }
 
+/// A stored resource as SCIM JSON (before projection), with its id and
+/// version for `Location` and `ETag`.
+pub struct Rendered {
+    pub id: String,
+    pub version: i64,
+    pub doc: Value,
+}
+
+/// What a write does.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    Create,
+    Replace(&'a str),
+    Patch(&'a str),
+}
+
 /// What one request may do, with what it needs.
 pub struct Provisioning<'a> {
     pub db: &'a Db,
@@ -80,12 +97,59 @@ pub struct Provisioning<'a> {
 }
 
 impl Provisioning<'_> {
+    fn user_doc(&self, u: &UserResource) -> Rendered {
+        Rendered { id: u.meta.id.clone(), version: u.meta.version, doc: resource::render_user(u, self.base) }
+    }
+
+    fn group_doc(&self, g: &GroupResource) -> Rendered {
+        Rendered { id: g.meta.id.clone(), version: g.meta.version, doc: resource::render_group(g, self.base) }
+    }
+
+    /// GET by id; a group's members only when `with_members`.
+    pub async fn fetch(&self, kind: ResourceKind, id: &str, with_members: bool) -> Result<Rendered, ScimError> {
+        match kind {
+            ResourceKind::User => Ok(self.user_doc(&self.get_user(id).await?)),
+            ResourceKind::Group => Ok(self.group_doc(&self.get_group(id, with_members).await?)),
+        }
+    }
+
+    /// POST, PUT or PATCH. A patched group is read back with its members
+    /// only when `with_members`.
+    pub async fn write(
+        &self,
+        kind: ResourceKind,
+        change: Change<'_>,
+        body: &Value,
+        if_match: Option<i64>,
+        with_members: bool,
+    ) -> Result<Rendered, ScimError> {
+        Ok(match (kind, change) {
+            (ResourceKind::User, Change::Create) => self.user_doc(&self.create_user(body).await?),
+            (ResourceKind::User, Change::Replace(id)) => self.user_doc(&self.replace_user(id, body, if_match).await?),
+            (ResourceKind::User, Change::Patch(id)) => self.user_doc(&self.patch_user(id, body, if_match).await?),
+            (ResourceKind::Group, Change::Create) => self.group_doc(&self.create_group(body).await?),
+            (ResourceKind::Group, Change::Replace(id)) => {
+                self.group_doc(&self.replace_group(id, body, if_match).await?)
+            }
+            (ResourceKind::Group, Change::Patch(id)) => {
+                self.group_doc(&self.patch_group(id, body, if_match, with_members).await?)
+            }
+        })
+    }
+
+    pub async fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
+        match kind {
+            ResourceKind::User => self.delete_user(id, if_match).await,
+            ResourceKind::Group => self.delete_group(id, if_match).await,
+        }
+    }
+
     pub async fn get_user(&self, id: &str) -> Result<UserResource, ScimError> {
         store::find_user(self.db, id).await?.ok_or(ScimError::NotFound)
     }
 
     pub async fn get_group(&self, id: &str, with_members: bool) -> Result<GroupResource, ScimError> {
-        store::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
+        groups::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
     }
 
     pub async fn create_user(&self, body: &Value) -> Result<UserResource, ScimError> {
@@ -135,7 +199,7 @@ impl Provisioning<'_> {
 
     async fn writable_user(&self, id: &str, if_match: Option<i64>) -> Result<UserResource, ScimError> {
         let u = self.get_user(id).await?;
-        if u.is_admin || store::in_admin_group(self.db, id).await? {
+        if u.is_admin || groups::in_admin_group(self.db, id).await? {
             return Err(ScimError::Forbidden("administrators cannot be changed over SCIM"));
         }
         if if_match.is_some_and(|v| v != u.meta.version) {
@@ -260,7 +324,7 @@ impl Provisioning<'_> {
         let write = group_write(parsed)?;
         self.check_members(&members).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        store::insert_group(self.db, &id, write, &members, self.now).await?;
+        groups::insert_group(self.db, &id, write, &members, self.now).await?;
         self.get_group(&id, true).await
     }
 
@@ -277,7 +341,7 @@ impl Provisioning<'_> {
                 MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
             let write = group_write(parsed)?;
             self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
-            match store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
@@ -305,7 +369,7 @@ impl Provisioning<'_> {
             let mut added: Vec<String> = changes.add.clone();
             added.extend(changes.replace.iter().flatten().cloned());
             self.check_members(&added).await?;
-            match store::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
@@ -316,7 +380,7 @@ impl Provisioning<'_> {
 
     pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
         self.writable_group(id, if_match).await?;
-        Ok(store::delete_group(self.db, id).await?)
+        Ok(groups::delete_group(self.db, id).await?)
     }
 
     async fn writable_group(&self, id: &str, if_match: Option<i64>) -> Result<GroupResource, ScimError> {
@@ -331,7 +395,7 @@ impl Provisioning<'_> {
     }
 
     async fn check_members(&self, ids: &[String]) -> Result<(), ScimError> {
-        let foreign = store::foreign_users(self.db, ids).await?;
+        let foreign = groups::foreign_users(self.db, ids).await?;
         match foreign.first() {
             None => Ok(()),
             Some(id) => Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM"))),
@@ -375,7 +439,7 @@ impl Provisioning<'_> {
             }
             ResourceKind::Group => {
                 let members = wants_members(attrs, excluded)?;
-                let (total, groups) = store::list_groups(self.db, cond, sort, start - 1, count, members).await?;
+                let (total, groups) = groups::list_groups(self.db, cond, sort, start - 1, count, members).await?;
                 (total, groups.iter().map(|g| resource::render_group(g, self.base)).collect())
             }
         };

@@ -5,9 +5,9 @@ use crate::accounts::lockout::LockoutPolicy;
 use chrono::{DateTime, Utc};
 use entity::account_lockouts::{self as lockouts, Entity as Lockouts, Model};
 use entity::users::Entity as Users;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    TransactionTrait as _,
 };
 
 /// Until when the account is locked, if it is.
@@ -19,7 +19,10 @@ pub async fn locked_until(
     Ok(Lockouts::find_by_id(user_id.to_owned()).one(db).await?.and_then(|r| r.locked_until).filter(|t| *t > now))
 }
 
-/// Counts a failure; returns the lock's end when this failure locked the account.
+/// Counts a failure; returns the lock's end when this failure locked the
+/// account. Each write is one conditional statement on the state it read
+/// (retried if another failure got there first): no read-then-write
+/// transaction, which SQLite would refuse at once under a concurrent writer.
 pub async fn record_failure(
     db: &DatabaseConnection,
     user_id: &str,
@@ -29,46 +32,73 @@ pub async fn record_failure(
     if policy.threshold == 0 {
         return Ok(None);
     }
-    let tx = db.begin().await?;
-    let row = Lockouts::find_by_id(user_id.to_owned()).one(&tx).await?;
-    let mut r = row.clone().unwrap_or(Model {
-        user_id: user_id.to_owned(),
-        failures: 0,
-        window_start: now,
-        lockouts: 0,
-        locked_until: None,
-        updated_at: now,
-    });
-    if now - r.window_start > policy.window {
-        r.failures = 0;
-        r.window_start = now;
+    for _ in 0..8 {
+        let row = Lockouts::find_by_id(user_id.to_owned()).one(db).await?;
+        let mut r = row.clone().unwrap_or(Model {
+            user_id: user_id.to_owned(),
+            failures: 0,
+            window_start: now,
+            lockouts: 0,
+            locked_until: None,
+            updated_at: now,
+        });
+        if now - r.window_start > policy.window {
+            r.failures = 0;
+            r.window_start = now;
+        }
+        r.failures = r.failures.saturating_add(1);
+        r.updated_at = now;
+        let mut locked = None;
+        if u32::try_from(r.failures).unwrap_or(u32::MAX) >= policy.threshold {
+            r.lockouts = r.lockouts.saturating_add(1);
+            let until = now + policy.backoff(u32::try_from(r.lockouts).unwrap_or(u32::MAX));
+            r.locked_until = Some(until);
+            r.failures = 0;
+            r.window_start = now;
+            locked = Some(until);
+        }
+        let written = match row {
+            Some(old) => {
+                Lockouts::update_many()
+                    .col_expr(lockouts::Column::Failures, Expr::value(r.failures))
+                    .col_expr(lockouts::Column::WindowStart, Expr::value(r.window_start))
+                    .col_expr(lockouts::Column::Lockouts, Expr::value(r.lockouts))
+                    .col_expr(lockouts::Column::LockedUntil, Expr::value(r.locked_until))
+                    .col_expr(lockouts::Column::UpdatedAt, Expr::value(now))
+                    .filter(lockouts::Column::UserId.eq(user_id))
+                    .filter(lockouts::Column::Failures.eq(old.failures))
+                    .filter(lockouts::Column::Lockouts.eq(old.lockouts))
+                    .filter(lockouts::Column::WindowStart.eq(old.window_start))
+                    .exec(db)
+                    .await?
+                    .rows_affected
+            }
+            None => {
+                let am = lockouts::ActiveModel {
+                    user_id: Set(r.user_id),
+                    failures: Set(r.failures),
+                    window_start: Set(r.window_start),
+                    lockouts: Set(r.lockouts),
+                    locked_until: Set(r.locked_until),
+                    updated_at: Set(now),
+                };
+                match Lockouts::insert(am)
+                    .on_conflict(OnConflict::column(lockouts::Column::UserId).do_nothing().to_owned())
+                    .exec_without_returning(db)
+                    .await
+                {
+                    Ok(n) => n,
+                    Err(sea_orm::DbErr::RecordNotInserted) => 0,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        if written == 1 {
+            return Ok(locked);
+        }
     }
-    r.failures = r.failures.saturating_add(1);
-    r.updated_at = now;
-    let mut locked = None;
-    if u32::try_from(r.failures).unwrap_or(u32::MAX) >= policy.threshold {
-        r.lockouts = r.lockouts.saturating_add(1);
-        let until = now + policy.backoff(u32::try_from(r.lockouts).unwrap_or(u32::MAX));
-        r.locked_until = Some(until);
-        r.failures = 0;
-        r.window_start = now;
-        locked = Some(until);
-    }
-    let am = lockouts::ActiveModel {
-        user_id: Set(r.user_id),
-        failures: Set(r.failures),
-        window_start: Set(r.window_start),
-        lockouts: Set(r.lockouts),
-        locked_until: Set(r.locked_until),
-        updated_at: Set(r.updated_at),
-    };
-    if row.is_some() {
-        Lockouts::update(am).exec(&tx).await?;
-    } else {
-        Lockouts::insert(am).exec_without_returning(&tx).await?;
-    }
-    tx.commit().await?;
-    Ok(locked)
+    tracing::warn!(user_id, "failed login not counted toward lockout: too much contention");
+    Ok(None)
 }
 
 /// Forgets failures and lockouts (a successful login or an unlock);

@@ -4,14 +4,13 @@
 //! read, so concurrent writers never lose each other's changes silently.
 
 use super::StoreError;
-use crate::scim::resource::{GroupResource, Meta, MultiValue, UserResource};
+use crate::scim::resource::{Meta, MultiValue, UserResource};
 use chrono::{DateTime, Utc};
 use entity::group_members::{self, Entity as GroupMembers};
-use entity::groups::{self, Entity as Groups};
-use entity::scim_tokens::{self, Entity as ScimTokens};
+use entity::groups::{self as group_rows, Entity as Groups};
 use entity::user_multi_values::{self, Entity as MultiValues};
 use entity::users::{self, Entity as Users};
-use sea_orm::sea_query::{Expr, ExprTrait as _, SimpleExpr};
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _, SqlErr, TransactionTrait as _,
@@ -40,6 +39,35 @@ impl From<sea_orm::DbErr> for ScimStoreError {
             _ => ScimStoreError::Store(StoreError::Db(e)),
         }
     }
+}
+
+pub mod groups;
+pub mod tokens;
+
+/// One page of `q` in the requested order (then creation, then id, so
+/// pages are stable), with the total count.
+async fn page<E>(
+    db: &DatabaseConnection,
+    q: sea_orm::Select<E>,
+    sort: Option<(SimpleExpr, bool)>,
+    tiebreak: [E::Column; 2],
+    offset: u64,
+    limit: u64,
+) -> Result<(u64, Vec<E::Model>), ScimStoreError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    let total = q.clone().count(db).await?;
+    if limit == 0 {
+        return Ok((total, Vec::new()));
+    }
+    let mut q = q;
+    if let Some((expr, asc)) = sort {
+        q = q.order_by(expr, if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
+    }
+    let [a, b] = tiebreak;
+    Ok((total, q.order_by_asc(a).order_by_asc(b).offset(offset).limit(limit).all(db).await?))
 }
 
 /// Calls `$mac!` with every SCIM text column of `users`: one list for
@@ -226,20 +254,8 @@ pub async fn list_users(
     if let Some(c) = cond {
         q = q.filter(c);
     }
-    let total = q.clone().count(db).await?;
-    if limit == 0 {
-        return Ok((total, Vec::new()));
-    }
-    if let Some((expr, asc)) = sort {
-        q = q.order_by(expr, if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
-    }
-    let rows = q
-        .order_by_asc(users::Column::CreatedAt)
-        .order_by_asc(users::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let tiebreak = [users::Column::CreatedAt, users::Column::Id];
+    let (total, rows) = page(db, q, sort, tiebreak, offset, limit).await?;
     Ok((total, assemble_users(db, rows).await?))
 }
 
@@ -294,13 +310,13 @@ async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Res
             .select_only()
             .column(group_members::Column::UserId)
             .column(group_members::Column::GroupId)
-            .column(groups::Column::DisplayName)
+            .column(group_rows::Column::DisplayName)
             .join(
                 sea_orm::JoinType::InnerJoin,
-                GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+                GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(group_rows::Column::Id).into(),
             )
             .filter(group_members::Column::UserId.is_in(chunk.to_vec()))
-            .order_by_asc(groups::Column::DisplayNameNormalized)
+            .order_by_asc(group_rows::Column::DisplayNameNormalized)
             .into_tuple()
             .all(db)
             .await?;
@@ -321,280 +337,4 @@ async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Res
             scim_managed: r.scim_managed,
         })
         .collect())
-}
-
-/// A group's new state.
-pub struct GroupWrite {
-    pub display_name: String,
-    pub external_id: Option<String>,
-}
-
-pub async fn insert_group(
-    db: &DatabaseConnection,
-    id: &str,
-    w: GroupWrite,
-    members: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), ScimStoreError> {
-    let tx = db.begin().await?;
-    Groups::insert(groups::ActiveModel {
-        id: Set(id.to_owned()),
-        display_name_normalized: Set(w.display_name.to_lowercase()),
-        display_name: Set(w.display_name),
-        external_id: Set(w.external_id),
-        scim_managed: Set(true),
-        grants_admin: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    })
-    .exec(&tx)
-    .await?;
-    add_members(&tx, id, members, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Changes a group if it is still at `version`: its attributes (if
-/// `w` is given) and its members (`replace`, else `add` and `remove`).
-pub async fn update_group(
-    db: &DatabaseConnection,
-    id: &str,
-    version: i64,
-    w: Option<GroupWrite>,
-    changes: &crate::scim::patch::MemberChanges,
-    now: DateTime<Utc>,
-) -> Result<(), ScimStoreError> {
-    let tx = db.begin().await?;
-    let mut am = groups::ActiveModel { updated_at: Set(now), version: Set(version + 1), ..Default::default() };
-    if let Some(w) = w {
-        am.display_name_normalized = Set(w.display_name.to_lowercase());
-        am.display_name = Set(w.display_name);
-        am.external_id = Set(w.external_id);
-    }
-    let res = Groups::update_many()
-        .set(am)
-        .filter(groups::Column::Id.eq(id))
-        .filter(groups::Column::Version.eq(version))
-        .exec(&tx)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(ScimStoreError::Conflict);
-    }
-    if let Some(all) = &changes.replace {
-        GroupMembers::delete_many().filter(group_members::Column::GroupId.eq(id)).exec(&tx).await?;
-        add_members(&tx, id, all, now).await?;
-    }
-    add_members(&tx, id, &changes.add, now).await?;
-    for chunk in changes.remove.chunks(CHUNK) {
-        GroupMembers::delete_many()
-            .filter(group_members::Column::GroupId.eq(id))
-            .filter(group_members::Column::UserId.is_in(chunk.to_vec()))
-            .exec(&tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn add_members(
-    db: &impl ConnectionTrait,
-    group: &str,
-    ids: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), ScimStoreError> {
-    for chunk in ids.chunks(CHUNK) {
-        let rows = chunk.iter().map(|u| group_members::ActiveModel {
-            group_id: Set(group.to_owned()),
-            user_id: Set(u.clone()),
-            added_at: Set(now),
-        });
-        GroupMembers::insert_many(rows)
-            .on_conflict_do_nothing_on([group_members::Column::GroupId, group_members::Column::UserId])
-            .exec(db)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Of `ids`, those that are not SCIM-managed users (unknown or local).
-pub async fn foreign_users(db: &DatabaseConnection, ids: &[String]) -> Result<Vec<String>, ScimStoreError> {
-    let mut known = std::collections::HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let found: Vec<String> = Users::find()
-            .select_only()
-            .column(users::Column::Id)
-            .filter(users::Column::Id.is_in(chunk.to_vec()))
-            .filter(users::Column::ScimManaged.eq(true))
-            .into_tuple()
-            .all(db)
-            .await?;
-        known.extend(found);
-    }
-    Ok(ids.iter().filter(|i| !known.contains(*i)).cloned().collect())
-}
-
-pub async fn delete_group(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
-    let res = Groups::delete_by_id(id.to_owned()).exec(db).await?;
-    if res.rows_affected == 0 {
-        return Err(ScimStoreError::NotFound);
-    }
-    Ok(())
-}
-
-pub async fn find_group(
-    db: &DatabaseConnection,
-    id: &str,
-    with_members: bool,
-) -> Result<Option<GroupResource>, ScimStoreError> {
-    let Some(row) = Groups::find_by_id(id.to_owned()).filter(groups::Column::ScimManaged.eq(true)).one(db).await?
-    else {
-        return Ok(None);
-    };
-    Ok(assemble_groups(db, vec![row], with_members).await?.pop())
-}
-
-pub async fn list_groups(
-    db: &DatabaseConnection,
-    cond: Option<SimpleExpr>,
-    sort: Option<(SimpleExpr, bool)>,
-    offset: u64,
-    limit: u64,
-    with_members: bool,
-) -> Result<(u64, Vec<GroupResource>), ScimStoreError> {
-    let mut q = Groups::find().filter(groups::Column::ScimManaged.eq(true));
-    if let Some(c) = cond {
-        q = q.filter(c);
-    }
-    let total = q.clone().count(db).await?;
-    if limit == 0 {
-        return Ok((total, Vec::new()));
-    }
-    if let Some((expr, asc)) = sort {
-        q = q.order_by(expr, if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
-    }
-    let rows = q
-        .order_by_asc(groups::Column::CreatedAt)
-        .order_by_asc(groups::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((total, assemble_groups(db, rows, with_members).await?))
-}
-
-async fn assemble_groups(
-    db: &DatabaseConnection,
-    rows: Vec<groups::Model>,
-    with_members: bool,
-) -> Result<Vec<GroupResource>, ScimStoreError> {
-    let mut members: HashMap<String, Vec<String>> = HashMap::new();
-    if with_members {
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        for chunk in ids.chunks(CHUNK) {
-            let links: Vec<(String, String)> = GroupMembers::find()
-                .select_only()
-                .column(group_members::Column::GroupId)
-                .column(group_members::Column::UserId)
-                .filter(group_members::Column::GroupId.is_in(chunk.to_vec()))
-                .order_by_asc(group_members::Column::UserId)
-                .into_tuple()
-                .all(db)
-                .await?;
-            for (group, user) in links {
-                members.entry(group).or_default().push(user);
-            }
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .map(|r| GroupResource {
-            members: with_members.then(|| members.remove(&r.id).unwrap_or_default()),
-            meta: Meta { id: r.id, created: r.created_at, modified: r.updated_at, version: r.version },
-            display_name: r.display_name,
-            external_id: r.external_id,
-            scim_managed: r.scim_managed,
-            grants_admin: r.grants_admin,
-        })
-        .collect())
-}
-
-/// Display names of the user's groups (the `groups` claim), sorted.
-pub async fn group_names(db: &DatabaseConnection, user_id: &str) -> Result<Vec<String>, ScimStoreError> {
-    Ok(GroupMembers::find()
-        .select_only()
-        .column(groups::Column::DisplayName)
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
-        )
-        .filter(group_members::Column::UserId.eq(user_id))
-        .order_by_asc(groups::Column::DisplayNameNormalized)
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
-/// Whether the user is in a group that grants admin.
-pub async fn in_admin_group(db: &DatabaseConnection, user_id: &str) -> Result<bool, ScimStoreError> {
-    let n = GroupMembers::find()
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
-        )
-        .filter(group_members::Column::UserId.eq(user_id))
-        .filter(groups::Column::GrantsAdmin.eq(true))
-        .count(db)
-        .await?;
-    Ok(n > 0)
-}
-
-pub async fn insert_token(db: &DatabaseConnection, row: scim_tokens::Model) -> Result<(), ScimStoreError> {
-    ScimTokens::insert(scim_tokens::ActiveModel::from(row)).exec(db).await?;
-    Ok(())
-}
-
-pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<scim_tokens::Model>, ScimStoreError> {
-    Ok(ScimTokens::find().order_by_asc(scim_tokens::Column::CreatedAt).all(db).await?)
-}
-
-/// Revokes by id or name; returns the token's name.
-pub async fn revoke_token(
-    db: &DatabaseConnection,
-    id_or_name: &str,
-    now: DateTime<Utc>,
-) -> Result<String, ScimStoreError> {
-    let row = ScimTokens::find()
-        .filter(scim_tokens::Column::Id.eq(id_or_name).or(scim_tokens::Column::Name.eq(id_or_name)))
-        .one(db)
-        .await?
-        .ok_or(ScimStoreError::NotFound)?;
-    ScimTokens::update_many()
-        .col_expr(scim_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(scim_tokens::Column::Id.eq(row.id.clone()))
-        .filter(scim_tokens::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(row.name)
-}
-
-/// The live token with this hash.
-pub async fn find_token(db: &DatabaseConnection, hash: &str) -> Result<Option<scim_tokens::Model>, ScimStoreError> {
-    Ok(ScimTokens::find()
-        .filter(scim_tokens::Column::TokenHash.eq(hash))
-        .filter(scim_tokens::Column::RevokedAt.is_null())
-        .one(db)
-        .await?)
-}
-
-/// Records use, at most once a minute per token (no write per request).
-pub async fn touch_token(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> Result<(), ScimStoreError> {
-    let stale = now - chrono::Duration::minutes(1);
-    ScimTokens::update_many()
-        .col_expr(scim_tokens::Column::LastUsedAt, Expr::value(now))
-        .filter(scim_tokens::Column::Id.eq(id))
-        .filter(scim_tokens::Column::LastUsedAt.is_null().or(scim_tokens::Column::LastUsedAt.lt(stale)))
-        .exec(db)
-        .await?;
-    Ok(())
 }

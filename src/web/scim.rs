@@ -7,7 +7,7 @@ use crate::abuse::FailureClass;
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
 use crate::scim::schema::{self, ERROR_URN, ResourceKind, SEARCH_URN};
-use crate::scim::service::{ListQuery, Provisioning, wants_members};
+use crate::scim::service::{Change, ListQuery, Provisioning, wants_members};
 use crate::store::audit::{AuditEvent, Outcome};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -25,20 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ResourceTypes/{id}", web::get().to(resource_type))
         .route("/Schemas", web::get().to(schemas))
         .route("/Schemas/{id}", web::get().to(schema_by_id))
-        .route("/Users", web::get().to(list_users))
-        .route("/Users", web::post().to(create_user))
-        .route("/Users/.search", web::post().to(search_users))
-        .route("/Users/{id}", web::get().to(get_user))
-        .route("/Users/{id}", web::put().to(put_user))
-        .route("/Users/{id}", web::patch().to(patch_user))
-        .route("/Users/{id}", web::delete().to(delete_user))
-        .route("/Groups", web::get().to(list_groups))
-        .route("/Groups", web::post().to(create_group))
-        .route("/Groups/.search", web::post().to(search_groups))
-        .route("/Groups/{id}", web::get().to(get_group))
-        .route("/Groups/{id}", web::put().to(put_group))
-        .route("/Groups/{id}", web::patch().to(patch_group))
-        .route("/Groups/{id}", web::delete().to(delete_group));
+        .configure(|cfg| resource_routes(cfg, ResourceKind::User))
+        .configure(|cfg| resource_routes(cfg, ResourceKind::Group));
     // Any other method on a known path is 405 with the methods it has.
     let mut scope = scope;
     for (path, allow) in [
@@ -65,6 +53,43 @@ async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpRespon
         res.headers_mut().insert(header::ALLOW, v);
     }
     res
+}
+
+/// The routes of `/Users` or `/Groups`.
+fn resource_routes(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
+    let all = format!("/{}", kind.endpoint());
+    let one = format!("/{}/{{id}}", kind.endpoint());
+    cfg.route(&all, web::get().to(move |r: HttpRequest, s: web::Data<AppState>| list_resources(r, s, kind)))
+        .route(
+            &all,
+            web::post()
+                .to(move |r: HttpRequest, b: web::Payload, s: web::Data<AppState>| change(r, b, s, None, kind, false)),
+        )
+        .route(
+            &format!("/{}/.search", kind.endpoint()),
+            web::post().to(move |r: HttpRequest, b: web::Payload, s: web::Data<AppState>| search(r, b, s, kind)),
+        )
+        .route(
+            &one,
+            web::get().to(move |r: HttpRequest, s: web::Data<AppState>, id: web::Path<String>| get_one(r, s, id, kind)),
+        )
+        .route(
+            &one,
+            web::put().to(move |r: HttpRequest, b: web::Payload, s: web::Data<AppState>, id: web::Path<String>| {
+                change(r, b, s, Some(id.into_inner()), kind, false)
+            }),
+        )
+        .route(
+            &one,
+            web::patch().to(move |r: HttpRequest, b: web::Payload, s: web::Data<AppState>, id: web::Path<String>| {
+                change(r, b, s, Some(id.into_inner()), kind, true)
+            }),
+        )
+        .route(
+            &one,
+            web::delete()
+                .to(move |r: HttpRequest, s: web::Data<AppState>, id: web::Path<String>| delete(r, s, id, kind)),
+        );
 }
 
 /// What went wrong at the edge, before or around the service.
@@ -145,7 +170,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Fai
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty() && t.len() <= 256);
     let found = match token {
-        Some(t) => crate::store::scim::find_token(&state.db, &state.secret_hasher.hash(t))
+        Some(t) => crate::store::scim::tokens::find_token(&state.db, &state.secret_hasher.hash(t))
             .await
             .map_err(|e| Failure::Scim(e.into()))?,
         None => None,
@@ -155,7 +180,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Fai
         state.failures.record_failure(FailureClass::ScimAuth, &ip, "").await;
         return Err(Failure::Unauthorized);
     };
-    if let Err(e) = crate::store::scim::touch_token(&state.db, &row.id, state.clock.now()).await {
+    if let Err(e) = crate::store::scim::tokens::touch_token(&state.db, &row.id, state.clock.now()).await {
         tracing::warn!(error = %e, "SCIM: could not record token use");
     }
     Ok(Caller { name: row.name })
@@ -367,36 +392,24 @@ async fn search_query(req: &HttpRequest, payload: web::Payload, state: &AppState
         .map_err(|e| Failure::Scim(ScimError::bad(ScimType::InvalidSyntax, format!("SearchRequest: {e}"))))
 }
 
-async fn list_users(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+async fn list_resources(req: HttpRequest, state: web::Data<AppState>, kind: ResourceKind) -> HttpResponse {
     let r = async {
         authenticate(&req, &state).await?;
-        list(&state, ResourceKind::User, list_query(&req)?).await
+        list(&state, kind, list_query(&req)?).await
     };
     finish(&req, r.await)
 }
 
-async fn search_users(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+async fn search(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    kind: ResourceKind,
+) -> HttpResponse {
     let r = async {
         authenticate(&req, &state).await?;
         let q = search_query(&req, payload, &state).await?;
-        list(&state, ResourceKind::User, q).await
-    };
-    finish(&req, r.await)
-}
-
-async fn list_groups(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        list(&state, ResourceKind::Group, list_query(&req)?).await
-    };
-    finish(&req, r.await)
-}
-
-async fn search_groups(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        let q = search_query(&req, payload, &state).await?;
-        list(&state, ResourceKind::Group, q).await
+        list(&state, kind, q).await
     };
     finish(&req, r.await)
 }
@@ -405,181 +418,103 @@ fn location(b: &str, kind: ResourceKind, id: &str) -> String {
     format!("{b}/{}/{id}", kind.endpoint())
 }
 
-async fn get_user(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+/// `scim.user.created` and the like.
+fn action(kind: ResourceKind, change: Change<'_>) -> &'static str {
+    match (kind, change) {
+        (ResourceKind::User, Change::Create) => "scim.user.created",
+        (ResourceKind::User, Change::Replace(_)) => "scim.user.replaced",
+        (ResourceKind::User, Change::Patch(_)) => "scim.user.patched",
+        (ResourceKind::Group, Change::Create) => "scim.group.created",
+        (ResourceKind::Group, Change::Replace(_)) => "scim.group.replaced",
+        (ResourceKind::Group, Change::Patch(_)) => "scim.group.patched",
+    }
+}
+
+async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    kind: ResourceKind,
+) -> HttpResponse {
     let r = async {
         authenticate(&req, &state).await?;
         let p = projection(&req)?;
         let b = base(&state);
-        let u = provisioning(&state, &b).get_user(&id).await?;
-        if_none_match(&req, u.meta.version)?;
-        resource_response(ResourceKind::User, StatusCode::OK, resource::render_user(&u, &b), u.meta.version, None, &p)
-    };
-    finish(&req, r.await)
-}
-
-async fn create_user(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let u = provisioning(&state, &b).create_user(&body).await?;
-        audit(&req, &state, &caller, "scim.user.created", &u.meta.id);
-        let loc = location(&b, ResourceKind::User, &u.meta.id);
-        resource_response(
-            ResourceKind::User,
-            StatusCode::CREATED,
-            resource::render_user(&u, &b),
-            u.meta.version,
-            Some(loc),
-            &p,
-        )
-    };
-    finish(&req, r.await)
-}
-
-async fn put_user(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let want = if_match(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let u = provisioning(&state, &b).replace_user(&id, &body, want).await?;
-        audit(&req, &state, &caller, "scim.user.replaced", &u.meta.id);
-        resource_response(ResourceKind::User, StatusCode::OK, resource::render_user(&u, &b), u.meta.version, None, &p)
-    };
-    finish(&req, r.await)
-}
-
-async fn patch_user(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let want = if_match(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let u = provisioning(&state, &b).patch_user(&id, &body, want).await?;
-        audit(&req, &state, &caller, "scim.user.patched", &u.meta.id);
-        resource_response(ResourceKind::User, StatusCode::OK, resource::render_user(&u, &b), u.meta.version, None, &p)
-    };
-    finish(&req, r.await)
-}
-
-async fn delete_user(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let want = if_match(&req)?;
-        let b = base(&state);
-        provisioning(&state, &b).delete_user(&id, want).await?;
-        audit(&req, &state, &caller, "scim.user.deleted", &id);
-        Ok(HttpResponse::NoContent().finish())
-    };
-    finish(&req, r.await)
-}
-
-async fn get_group(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let b = base(&state);
-        let members = wants_members(p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
-        let g = provisioning(&state, &b).get_group(&id, members).await?;
-        if_none_match(&req, g.meta.version)?;
-        resource_response(ResourceKind::Group, StatusCode::OK, resource::render_group(&g, &b), g.meta.version, None, &p)
-    };
-    finish(&req, r.await)
-}
-
-async fn create_group(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let g = provisioning(&state, &b).create_group(&body).await?;
-        audit(&req, &state, &caller, "scim.group.created", &g.meta.id);
-        let loc = location(&b, ResourceKind::Group, &g.meta.id);
-        resource_response(
-            ResourceKind::Group,
-            StatusCode::CREATED,
-            resource::render_group(&g, &b),
-            g.meta.version,
-            Some(loc),
-            &p,
-        )
-    };
-    finish(&req, r.await)
-}
-
-async fn put_group(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let want = if_match(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let g = provisioning(&state, &b).replace_group(&id, &body, want).await?;
-        audit(&req, &state, &caller, "scim.group.replaced", &g.meta.id);
-        resource_response(ResourceKind::Group, StatusCode::OK, resource::render_group(&g, &b), g.meta.version, None, &p)
-    };
-    finish(&req, r.await)
-}
-
-/// PATCH on a group answers 204 (RFC 7644 §3.5.2 allows it), or 200 with
-/// the group when the request names `attributes`: a group of 100 000
-/// members is not read back for every membership change.
-async fn patch_group(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let r = async {
-        let caller = authenticate(&req, &state).await?;
-        let p = projection(&req)?;
-        let want = if_match(&req)?;
-        let body = json_body(&req, payload, &state).await?;
-        let b = base(&state);
-        let asked = p.attributes.as_deref().filter(|a| !a.trim().is_empty());
         let members =
-            asked.map(|a| resource::mentions(ResourceKind::Group, a, "members")).transpose()?.unwrap_or(false);
-        let g = provisioning(&state, &b).patch_group(&id, &body, want, members).await?;
-        audit(&req, &state, &caller, "scim.group.patched", &g.meta.id);
-        if asked.is_none() {
+            kind == ResourceKind::Group && wants_members(p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
+        let got = provisioning(&state, &b).fetch(kind, &id, members).await?;
+        if_none_match(&req, got.version)?;
+        resource_response(kind, StatusCode::OK, got.doc, got.version, None, &p)
+    };
+    finish(&req, r.await)
+}
+
+/// POST (`id` is `None`), PUT and PATCH. PATCH on a group answers 204
+/// (RFC 7644 §3.5.2 allows it), or 200 with the group when the request
+/// names `attributes`: a group of 100 000 members is not read back for
+/// every membership change.
+async fn change(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    id: Option<String>,
+    kind: ResourceKind,
+    patch: bool,
+) -> HttpResponse {
+    let r = async {
+        let caller = authenticate(&req, &state).await?;
+        let p = projection(&req)?;
+        let want = if_match(&req)?;
+        let body = json_body(&req, payload, &state).await?;
+        let b = base(&state);
+        let op = match (&id, patch) {
+            (None, _) => Change::Create,
+            (Some(id), false) => Change::Replace(id),
+            (Some(id), true) => Change::Patch(id),
+        };
+        let asked = p.attributes.as_deref().filter(|a| !a.trim().is_empty());
+        let quiet = kind == ResourceKind::Group && patch && asked.is_none();
+        let members = match kind {
+            ResourceKind::User => false,
+            ResourceKind::Group if patch => {
+                asked.map(|a| resource::mentions(kind, a, "members")).transpose()?.unwrap_or(false)
+            }
+            ResourceKind::Group => true,
+        };
+        let done = provisioning(&state, &b).write(kind, op, &body, want, members).await?;
+        audit(&req, &state, &caller, action(kind, op), &done.id);
+        if quiet {
             let mut res = HttpResponse::NoContent().finish();
-            if let Ok(v) = header::HeaderValue::from_str(&etag(g.meta.version)) {
+            if let Ok(v) = header::HeaderValue::from_str(&etag(done.version)) {
                 res.headers_mut().insert(header::ETAG, v);
             }
             return Ok(res);
         }
-        resource_response(ResourceKind::Group, StatusCode::OK, resource::render_group(&g, &b), g.meta.version, None, &p)
+        let (status, loc) = match op {
+            Change::Create => (StatusCode::CREATED, Some(location(&b, kind, &done.id))),
+            _ => (StatusCode::OK, None),
+        };
+        resource_response(kind, status, done.doc, done.version, loc, &p)
     };
     finish(&req, r.await)
 }
 
-async fn delete_group(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    kind: ResourceKind,
+) -> HttpResponse {
     let r = async {
         let caller = authenticate(&req, &state).await?;
         let want = if_match(&req)?;
         let b = base(&state);
-        provisioning(&state, &b).delete_group(&id, want).await?;
-        audit(&req, &state, &caller, "scim.group.deleted", &id);
+        provisioning(&state, &b).delete(kind, &id, want).await?;
+        let action = match kind {
+            ResourceKind::User => "scim.user.deleted",
+            ResourceKind::Group => "scim.group.deleted",
+        };
+        audit(&req, &state, &caller, action, &id);
         Ok(HttpResponse::NoContent().finish())
     };
     finish(&req, r.await)

@@ -64,7 +64,7 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         }
     };
     let groups = if scopes.contains(&"groups") {
-        match crate::store::scim::group_names(&state.db, &user.id).await {
+        match crate::store::scim::groups::group_names(&state.db, &user.id).await {
             Ok(g) => g,
             Err(e) => {
                 tracing::error!(error = %e, "userinfo: group lookup failed");

@@ -30,7 +30,7 @@ pub async fn add_token(app: &TestApp, name: &str) -> String {
         last_used_at: None,
         revoked_at: None,
     };
-    gatehouse::store::scim::insert_token(&app.db, row).await.unwrap();
+    gatehouse::store::scim::tokens::insert_token(&app.db, row).await.unwrap();
     token
 }
 
@@ -131,7 +131,7 @@ async fn every_scim_request_needs_a_live_token() {
     assert_eq!(res.status(), 401, "only the bearer scheme");
     assert_eq!(s.call(Method::GET, "/Users", None).await.status(), 200);
 
-    gatehouse::store::scim::revoke_token(&s.app.db, "entra", chrono::Utc::now()).await.unwrap();
+    gatehouse::store::scim::tokens::revoke_token(&s.app.db, "entra", chrono::Utc::now()).await.unwrap();
     assert_eq!(s.call(Method::GET, "/Users", None).await.status(), 401, "revocation is immediate");
     for path in ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/Groups"] {
         assert_eq!(s.call(Method::GET, path, None).await.status(), 401, "{path}");
@@ -835,7 +835,7 @@ async fn scim_tokens_are_managed_from_the_cli() {
     assert!(listed[0]["last_used_at"].is_string(), "use is recorded");
     assert!(!listed.to_string().contains(&token), "list never shows the token");
     // Only a keyed hash is stored.
-    let rows = gatehouse::store::scim::list_tokens(&app.db).await.unwrap();
+    let rows = gatehouse::store::scim::tokens::list_tokens(&app.db).await.unwrap();
     assert!(!rows[0].token_hash.contains(&token[8..]));
 
     let out = run(&env, &["scim-token", "revoke", "okta"], None);

@@ -216,7 +216,7 @@ async fn issue(
     if scopes.contains(&"openid") {
         let signer = cx.keys.signer(client.registration.signing_alg).ok_or_else(|| server_error("no signing key"))?;
         let groups = if scopes.contains(&"groups") {
-            crate::store::scim::group_names(cx.db, &user.id).await.map_err(server_error)?
+            crate::store::scim::groups::group_names(cx.db, &user.id).await.map_err(server_error)?
         } else {
             Vec::new()
         };

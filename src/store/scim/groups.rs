@@ -1,0 +1,228 @@
+//! Groups and their members, for SCIM and the `groups` claim.
+
+use super::{CHUNK, ScimStoreError, page};
+use crate::scim::resource::{GroupResource, Meta};
+use chrono::{DateTime, Utc};
+use entity::group_members::{self, Entity as GroupMembers};
+use entity::groups::{self, Entity as Groups};
+use entity::users::{self, Entity as Users};
+use sea_orm::sea_query::SimpleExpr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
+};
+use std::collections::HashMap;
+
+/// A group's new state.
+pub struct GroupWrite {
+    pub display_name: String,
+    pub external_id: Option<String>,
+}
+
+pub async fn insert_group(
+    db: &DatabaseConnection,
+    id: &str,
+    w: GroupWrite,
+    members: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    Groups::insert(groups::ActiveModel {
+        id: Set(id.to_owned()),
+        display_name_normalized: Set(w.display_name.to_lowercase()),
+        display_name: Set(w.display_name),
+        external_id: Set(w.external_id),
+        scim_managed: Set(true),
+        grants_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec(&tx)
+    .await?;
+    add_members(&tx, id, members, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes a group if it is still at `version`: its attributes (if
+/// `w` is given) and its members (`replace`, else `add` and `remove`).
+pub async fn update_group(
+    db: &DatabaseConnection,
+    id: &str,
+    version: i64,
+    w: Option<GroupWrite>,
+    changes: &crate::scim::patch::MemberChanges,
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    let mut am = groups::ActiveModel { updated_at: Set(now), version: Set(version + 1), ..Default::default() };
+    if let Some(w) = w {
+        am.display_name_normalized = Set(w.display_name.to_lowercase());
+        am.display_name = Set(w.display_name);
+        am.external_id = Set(w.external_id);
+    }
+    let res = Groups::update_many()
+        .set(am)
+        .filter(groups::Column::Id.eq(id))
+        .filter(groups::Column::Version.eq(version))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::Conflict);
+    }
+    if let Some(all) = &changes.replace {
+        GroupMembers::delete_many().filter(group_members::Column::GroupId.eq(id)).exec(&tx).await?;
+        add_members(&tx, id, all, now).await?;
+    }
+    add_members(&tx, id, &changes.add, now).await?;
+    for chunk in changes.remove.chunks(CHUNK) {
+        GroupMembers::delete_many()
+            .filter(group_members::Column::GroupId.eq(id))
+            .filter(group_members::Column::UserId.is_in(chunk.to_vec()))
+            .exec(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn add_members(
+    db: &impl ConnectionTrait,
+    group: &str,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), ScimStoreError> {
+    for chunk in ids.chunks(CHUNK) {
+        let rows = chunk.iter().map(|u| group_members::ActiveModel {
+            group_id: Set(group.to_owned()),
+            user_id: Set(u.clone()),
+            added_at: Set(now),
+        });
+        GroupMembers::insert_many(rows)
+            .on_conflict_do_nothing_on([group_members::Column::GroupId, group_members::Column::UserId])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Of `ids`, those that are not SCIM-managed users (unknown or local).
+pub async fn foreign_users(db: &DatabaseConnection, ids: &[String]) -> Result<Vec<String>, ScimStoreError> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let found: Vec<String> = Users::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::Id.is_in(chunk.to_vec()))
+            .filter(users::Column::ScimManaged.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        known.extend(found);
+    }
+    Ok(ids.iter().filter(|i| !known.contains(*i)).cloned().collect())
+}
+
+pub async fn delete_group(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
+    let res = Groups::delete_by_id(id.to_owned()).exec(db).await?;
+    if res.rows_affected == 0 {
+        return Err(ScimStoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn find_group(
+    db: &DatabaseConnection,
+    id: &str,
+    with_members: bool,
+) -> Result<Option<GroupResource>, ScimStoreError> {
+    let Some(row) = Groups::find_by_id(id.to_owned()).filter(groups::Column::ScimManaged.eq(true)).one(db).await?
+    else {
+        return Ok(None);
+    };
+    Ok(assemble_groups(db, vec![row], with_members).await?.pop())
+}
+
+pub async fn list_groups(
+    db: &DatabaseConnection,
+    cond: Option<SimpleExpr>,
+    sort: Option<(SimpleExpr, bool)>,
+    offset: u64,
+    limit: u64,
+    with_members: bool,
+) -> Result<(u64, Vec<GroupResource>), ScimStoreError> {
+    let mut q = Groups::find().filter(groups::Column::ScimManaged.eq(true));
+    if let Some(c) = cond {
+        q = q.filter(c);
+    }
+    let tiebreak = [groups::Column::CreatedAt, groups::Column::Id];
+    let (total, rows) = page(db, q, sort, tiebreak, offset, limit).await?;
+    Ok((total, assemble_groups(db, rows, with_members).await?))
+}
+
+async fn assemble_groups(
+    db: &DatabaseConnection,
+    rows: Vec<groups::Model>,
+    with_members: bool,
+) -> Result<Vec<GroupResource>, ScimStoreError> {
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    if with_members {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        for chunk in ids.chunks(CHUNK) {
+            let links: Vec<(String, String)> = GroupMembers::find()
+                .select_only()
+                .column(group_members::Column::GroupId)
+                .column(group_members::Column::UserId)
+                .filter(group_members::Column::GroupId.is_in(chunk.to_vec()))
+                .order_by_asc(group_members::Column::UserId)
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (group, user) in links {
+                members.entry(group).or_default().push(user);
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| GroupResource {
+            members: with_members.then(|| members.remove(&r.id).unwrap_or_default()),
+            meta: Meta { id: r.id, created: r.created_at, modified: r.updated_at, version: r.version },
+            display_name: r.display_name,
+            external_id: r.external_id,
+            scim_managed: r.scim_managed,
+            grants_admin: r.grants_admin,
+        })
+        .collect())
+}
+
+/// Display names of the user's groups (the `groups` claim), sorted.
+pub async fn group_names(db: &DatabaseConnection, user_id: &str) -> Result<Vec<String>, ScimStoreError> {
+    Ok(GroupMembers::find()
+        .select_only()
+        .column(groups::Column::DisplayName)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+        )
+        .filter(group_members::Column::UserId.eq(user_id))
+        .order_by_asc(groups::Column::DisplayNameNormalized)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Whether the user is in a group that grants admin.
+pub async fn in_admin_group(db: &DatabaseConnection, user_id: &str) -> Result<bool, ScimStoreError> {
+    let n = GroupMembers::find()
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            GroupMembers::belongs_to(Groups).from(group_members::Column::GroupId).to(groups::Column::Id).into(),
+        )
+        .filter(group_members::Column::UserId.eq(user_id))
+        .filter(groups::Column::GrantsAdmin.eq(true))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
