@@ -1,8 +1,8 @@
 //! `gatehouse client create|list|show|update|delete|rotate-secret`.
 
-use super::{CliError, audit, open_db, print_json, require_schema, show};
+use super::{CliError, audit, print_json, show};
 use crate::config::Settings;
-use crate::crypto::{MasterKey, SecretHasher};
+use crate::crypto::SecretHasher;
 use crate::oauth::registry::{self, Client, ClientChange};
 use crate::oauth::{ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
 use chrono::Utc;
@@ -105,11 +105,7 @@ impl CommonArgs {
 }
 
 pub async fn run(action: ClientAction, settings: Settings, json: bool) -> Result<(), CliError> {
-    let db = open_db(&settings).await?;
-    require_schema(&db).await?;
-    let (master, _) =
-        MasterKey::load_or_generate(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
-    let hasher = SecretHasher::new(&master);
+    let (db, hasher) = super::open_with_hasher(&settings).await?;
     let result = dispatch(action, &db, &hasher, json).await;
     db.close_by_ref().await?;
     result

@@ -122,6 +122,16 @@ async fn open_db(settings: &Settings) -> Result<crate::store::Db, CliError> {
     Ok(crate::store::connect(settings.database_url.expose(), 2).await?)
 }
 
+/// The database (schema checked) and the keyed hasher of secrets, for
+/// commands that create or check client secrets and tokens.
+async fn open_with_hasher(settings: &Settings) -> Result<(crate::store::Db, crate::crypto::SecretHasher), CliError> {
+    let db = open_db(settings).await?;
+    require_schema(&db).await?;
+    let master_key = settings.master_key.as_ref().map(|k| k.expose());
+    let (master, _) = crate::crypto::MasterKey::load_or_generate(master_key, &settings.data_dir)?;
+    Ok((db, crate::crypto::SecretHasher::new(&master)))
+}
+
 /// Prints a value as pretty JSON on stdout.
 fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));

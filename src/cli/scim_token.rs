@@ -1,9 +1,9 @@
 //! `gatehouse scim-token`: bearer tokens for SCIM provisioning clients.
 //! A token is shown once at creation and stored as a keyed hash.
 
-use super::{CliError, audit, open_db, print_json, require_schema, show};
+use super::{CliError, audit, print_json, show};
 use crate::config::Settings;
-use crate::crypto::{MasterKey, SecretHasher};
+use crate::crypto::SecretHasher;
 use crate::store::scim::tokens as store;
 use clap::Subcommand;
 use serde_json::json;
@@ -26,11 +26,7 @@ pub enum ScimTokenAction {
 }
 
 pub async fn run(action: ScimTokenAction, settings: Settings, json: bool) -> Result<(), CliError> {
-    let db = open_db(&settings).await?;
-    require_schema(&db).await?;
-    let (master, _) =
-        MasterKey::load_or_generate(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
-    let hasher = SecretHasher::new(&master);
+    let (db, hasher) = super::open_with_hasher(&settings).await?;
     let result = dispatch(action, &db, &hasher, json).await;
     db.close_by_ref().await?;
     result

@@ -2,8 +2,6 @@
 //! PATCH engine, the resource parser and the `/Schemas` endpoint all read
 //! these tables, so what is advertised is what is implemented.
 
-use serde_json::{Value, json};
-
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -393,161 +391,13 @@ impl Attribute {
     pub fn sub_attribute(&self, name: &str) -> Option<&'static Attribute> {
         self.sub.iter().find(|a| a.name.eq_ignore_ascii_case(name))
     }
-
-    fn to_json(&self) -> Value {
-        let mut v = json!({
-            "name": self.name,
-            "type": match self.ty {
-                Type::String => "string",
-                Type::Boolean => "boolean",
-                Type::DateTime => "dateTime",
-                Type::Reference => "reference",
-                Type::Complex => "complex",
-            },
-            "multiValued": self.multi,
-            "description": self.description,
-            "required": self.required,
-            "caseExact": self.case_exact,
-            "mutability": match self.mutability {
-                Mutability::ReadOnly => "readOnly",
-                Mutability::ReadWrite => "readWrite",
-                Mutability::Immutable => "immutable",
-                Mutability::WriteOnly => "writeOnly",
-            },
-            "returned": match self.returned {
-                Returned::Always => "always",
-                Returned::Default => "default",
-                Returned::Never => "never",
-            },
-            "uniqueness": if self.unique { "server" } else { "none" },
-        });
-        if !self.canonical.is_empty() {
-            v["canonicalValues"] = json!(self.canonical);
-        }
-        if !self.reference_types.is_empty() {
-            v["referenceTypes"] = json!(self.reference_types);
-        }
-        if !self.sub.is_empty() {
-            v["subAttributes"] = Value::Array(self.sub.iter().map(Attribute::to_json).collect());
-        }
-        v
-    }
-}
-
-fn schema_json(id: &str, name: &str, description: &str, attrs: &[Attribute], base: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": id,
-        "name": name,
-        "description": description,
-        "attributes": attrs.iter().map(Attribute::to_json).collect::<Vec<_>>(),
-        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")},
-    })
-}
-
-/// The `/Schemas` resources.
-pub fn schemas(base: &str) -> Vec<Value> {
-    vec![
-        schema_json(USER_URN, "User", "User account", USER_ATTRIBUTES, base),
-        schema_json(ENTERPRISE_URN, "EnterpriseUser", "Enterprise User extension", ENTERPRISE_ATTRIBUTES, base),
-        schema_json(GROUP_URN, "Group", "Group of users", GROUP_ATTRIBUTES, base),
-    ]
-}
-
-/// The `/ResourceTypes` resources.
-pub fn resource_types(base: &str) -> Vec<Value> {
-    vec![
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-            "id": "User", "name": "User", "endpoint": "/Users", "description": "User account",
-            "schema": USER_URN,
-            "schemaExtensions": [{"schema": ENTERPRISE_URN, "required": false}],
-            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
-        }),
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-            "id": "Group", "name": "Group", "endpoint": "/Groups", "description": "Group of users",
-            "schema": GROUP_URN,
-            "schemaExtensions": [],
-            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
-        }),
-    ]
 }
 
 /// The most resources one list response returns.
 pub const MAX_PAGE_SIZE: u64 = 1000;
 
-/// `/ServiceProviderConfig`: exactly what is implemented.
-pub fn service_provider_config(base: &str, documentation: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        "documentationUri": documentation,
-        "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": MAX_PAGE_SIZE},
-        "changePassword": {"supported": true},
-        "sort": {"supported": true},
-        "etag": {"supported": true},
-        "authenticationSchemes": [{
-            "type": "oauthbearertoken",
-            "name": "Bearer token",
-            "description": "A token from `gatehouse scim-token create`, sent as `Authorization: Bearer <token>`.",
-            "primary": true,
-        }],
-        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
-    })
-}
+mod documents;
+pub use documents::{resource_types, schemas, service_provider_config};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attributes_resolve_case_insensitively_with_and_without_urn() {
-        let (urn, a) = ResourceKind::User.find(None, "USERNAME").unwrap();
-        assert_eq!((urn, a.name), (Some(USER_URN), "userName"));
-        let (urn, a) = ResourceKind::User.find(None, "department").unwrap();
-        assert_eq!((urn, a.name), (Some(ENTERPRISE_URN), "department"));
-        let (urn, a) = ResourceKind::User.find(Some(&ENTERPRISE_URN.to_lowercase()), "Manager").unwrap();
-        assert_eq!((urn, a.name), (Some(ENTERPRISE_URN), "manager"));
-        assert!(ResourceKind::User.find(Some(USER_URN), "department").is_none());
-        assert!(ResourceKind::Group.find(None, "department").is_none());
-        assert_eq!(ResourceKind::Group.find(None, "externalid").unwrap().1.name, "externalId");
-        assert_eq!(ResourceKind::User.find(None, "emails").unwrap().1.sub_attribute("VALUE").unwrap().name, "value");
-    }
-
-    #[test]
-    fn every_stored_attribute_names_a_column_once() {
-        let mut cols: Vec<&str> = USER_ATTRIBUTES
-            .iter()
-            .chain(ENTERPRISE_ATTRIBUTES)
-            .flat_map(|a| std::iter::once(a).chain(if a.storage == Storage::Nested { a.sub } else { &[] }))
-            .filter_map(|a| match a.storage {
-                Storage::Column(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        let n = cols.len();
-        cols.sort_unstable();
-        cols.dedup();
-        assert_eq!(cols.len(), n);
-    }
-
-    #[test]
-    fn the_store_reads_and_writes_every_text_column_the_schema_names() {
-        let mut from_schema: Vec<&str> = std::iter::once(&EXTERNAL_ID)
-            .chain(USER_ATTRIBUTES)
-            .chain(ENTERPRISE_ATTRIBUTES)
-            .flat_map(|a| std::iter::once(a).chain(if a.storage == Storage::Nested { a.sub } else { &[] }))
-            .filter(|a| a.ty != Type::Boolean)
-            .filter_map(|a| match a.storage {
-                Storage::Column(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        let mut stored = crate::store::scim::user_text_column_names();
-        from_schema.sort_unstable();
-        stored.sort_unstable();
-        assert_eq!(from_schema, stored);
-    }
-}
+mod tests;

@@ -1,39 +1,22 @@
-//! `GET|POST /authorize`, the login form (`/login`), the consent form
-//! (`/consent`). The request is carried
+//! `GET|POST /authorize` and the consent form (`/consent`); the login
+//! form is in `login.rs`. The request is carried
 //! through login and consent as its own query string and re-validated at
 //! every step, so nothing a person posts can widen it.
 
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
-use super::{AppState, peer_ip, read_body_limited, request_id_of};
-use crate::abuse::FailureClass;
-use crate::accounts::login::{self, LoginError};
-use crate::actors::sessions::{Create, End, Session, Which};
+use super::{AppState, read_body_limited, request_id_of};
+use crate::actors::sessions::Session;
 use crate::oauth::authorize::{AuthorizationRequest, AuthorizeError, Params, Reply, ResponseMode, validate};
 use crate::oauth::registry::RegistryError;
-use crate::store::audit::{AuditEvent, Outcome};
+use crate::store::audit::AuditEvent;
 use crate::store::sessions::{self as store, hash_secret};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use entity::users::Model as User;
-use zeroize::Zeroizing;
 
 /// Codes live this long (RFC 6749 §4.1.2 recommends at most ten minutes).
 const CODE_LIFETIME_SECS: i64 = 60;
-/// Acr of a password login (no multi-factor yet).
-pub const ACR_PASSWORD: &str = "urn:gatehouse:acr:password";
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    stylesheet: &'a str,
-    client_name: &'a str,
-    error: &'a str,
-    username: &'a str,
-    csrf: &'a str,
-    request: &'a str,
-}
-
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
@@ -89,7 +72,7 @@ async fn client_of(
     }
 }
 
-async fn validated(
+pub(super) async fn validated(
     req: &HttpRequest,
     state: &AppState,
     raw: &[u8],
@@ -241,30 +224,17 @@ fn login_page(
     status: StatusCode,
 ) -> HttpResponse {
     let actions: Vec<String> = browser::origin_of(&ar.reply.redirect_uri).into_iter().collect();
-    render_login(req, state, session, &ar.client.registration.name, error, username, carried, &actions, status)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn render_login(
-    req: &HttpRequest,
-    state: &AppState,
-    session: Option<&Session>,
-    client_name: &str,
-    error: &str,
-    username: &str,
-    carried: &str,
-    actions: &[String],
-    status: StatusCode,
-) -> HttpResponse {
-    let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
-    let csrf = csrf_token(state, &cookie, session);
-    let page = LoginPage { stylesheet: stylesheet(), client_name, error, username, csrf: &csrf, request: carried };
-    let Ok(body) = page.render() else { return browser::server_error_page(req) };
-    let mut res = html(HttpResponse::build(status), &page_csp(actions, None), body);
-    if let Some(c) = set {
-        let _ = res.add_cookie(&c);
-    }
-    res
+    super::login::render_login(
+        req,
+        state,
+        session,
+        &ar.client.registration.name,
+        error,
+        username,
+        carried,
+        &actions,
+        status,
+    )
 }
 
 fn consent_page(
@@ -304,166 +274,6 @@ fn describe_scope(s: &str) -> String {
         "offline_access" => "Keep access while you are not using it".to_owned(),
         other => format!("Access to “{other}”"),
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: Zeroizing<String>,
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    request: String,
-}
-
-impl std::fmt::Debug for LoginForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginForm").field("username", &self.username).finish_non_exhaustive()
-    }
-}
-
-/// `GET /login`: the sign-in page without an application (to reach the account page).
-pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let session = current_session(&req, &state).await;
-    render_login(&req, &state, session.as_ref(), "", "", "", "", &[], StatusCode::OK)
-}
-
-/// `POST /login`.
-pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web::Data<AppState>) -> HttpResponse {
-    let form = form.into_inner();
-    let old = current_session(&req, &state).await;
-    if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {
-        return browser::error_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "Session expired",
-            "The form expired or did not come from this site. Go back, reload the page and try again.",
-        );
-    }
-    // The carried request, re-validated: only for the client name and the
-    // page's form-action; the login itself does not depend on it.
-    let carried =
-        if form.request.is_empty() { None } else { validated(&req, &state, form.request.as_bytes()).await.ok() };
-    let (client_name, actions) = match &carried {
-        Some((_, ar)) => {
-            (ar.client.registration.name.clone(), browser::origin_of(&ar.reply.redirect_uri).into_iter().collect())
-        }
-        None => (String::new(), Vec::new()),
-    };
-    let ip = peer_ip(&req);
-    let identity = form.username.trim().to_lowercase();
-    if let Some(b) = state.login_failures.blocked(FailureClass::Login, &ip, &identity) {
-        state.metrics.rate_limited.with_label_values(&[FailureClass::Login.as_str()]).inc();
-        state.metrics.login_attempts.with_label_values(&["rate_limited"]).inc();
-        let message = format!("Too many failed attempts. Try again in {} seconds.", b.retry_after);
-        let mut res = render_login(
-            &req,
-            &state,
-            old.as_ref(),
-            &client_name,
-            &message,
-            &form.username,
-            &form.request,
-            &actions,
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
-        return res;
-    }
-    let now = state.clock.now();
-    let policy = state.settings.lockout_policy();
-    let user = match login::authenticate(&state.db, &state.hasher, &policy, &form.username, form.password, now).await {
-        Ok(u) => u,
-        Err(LoginError::Refused(r)) => {
-            state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
-            state.metrics.login_attempts.with_label_values(&[&r.reason.replace(' ', "_")]).inc();
-            let target = r.user.as_ref().map_or_else(|| identity.chars().take(128).collect(), |u| u.id.clone());
-            let mut ev = AuditEvent::new(now, "anonymous", "login.failed", Some(target));
-            ev.outcome = Outcome::Failure;
-            ev.reason = Some(r.reason.to_owned());
-            ev.request_id = Some(request_id_of(&req).to_string());
-            ev.ip = Some(ip.clone()).filter(|i| !i.is_empty());
-            state.actors.audit.record(ev);
-            if let (Some(u), Some(until)) = (&r.user, r.locked_until) {
-                state.metrics.lockouts.inc();
-                let mut ev = AuditEvent::new(now, "system", "account.locked", Some(u.id.clone()));
-                ev.reason = Some(format!("repeated failed logins; until {}", until.to_rfc3339()));
-                ev.request_id = Some(request_id_of(&req).to_string());
-                state.actors.audit.record(ev);
-                state.lockout_notifier.locked(&u.id, &u.username, until);
-            }
-            return render_login(
-                &req,
-                &state,
-                old.as_ref(),
-                &client_name,
-                "Incorrect username or password.",
-                &form.username,
-                &form.request,
-                &actions,
-                StatusCode::OK,
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "login failed");
-            return browser::server_error_page(&req);
-        }
-    };
-    state.metrics.login_attempts.with_label_values(&["success"]).inc();
-    // A new session id at every login: a cookie planted before login is worthless after it.
-    if let Some(s) = &old {
-        let _ =
-            state.actors.sessions.send(End { user_id: s.user_id.clone(), which: Which::IdHash(s.id.clone()) }).await;
-    }
-    let (Ok(secret), Ok(sid)) = (crate::crypto::random_token(32), crate::crypto::random_token(16)) else {
-        return browser::server_error_page(&req);
-    };
-    let max_age =
-        chrono::Duration::seconds(i64::try_from(state.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000));
-    let session = Session {
-        id: hash_secret(&secret),
-        sid,
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: "pwd".into(),
-        acr: ACR_PASSWORD.into(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + max_age,
-        ip: Some(ip.clone()).filter(|i| !i.is_empty()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(256).collect()),
-        ended_at: None,
-    };
-    match state.actors.sessions.send(Create(session)).await {
-        Ok(Ok(())) => {}
-        other => {
-            tracing::error!(outcome = ?other.err().map(|e| e.to_string()), "creating a session failed");
-            return browser::server_error_page(&req);
-        }
-    }
-    let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "login.succeeded", Some(user.id.clone()));
-    ev.request_id = Some(request_id_of(&req).to_string());
-    ev.ip = Some(ip).filter(|i| !i.is_empty());
-    state.actors.audit.record(ev);
-    let target = match carried {
-        Some((params, _)) => format!("/authorize?{}", params.to_query()),
-        None => "/account".to_owned(),
-    };
-    let mut res = HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish();
-    let _ = res.add_cookie(&browser::session_cookie(&state, secret));
-    if let Some(c) = browser::new_csrf_cookie(&state) {
-        let _ = res.add_cookie(&c);
-    }
-    res
 }
 
 #[derive(serde::Deserialize)]

@@ -16,7 +16,7 @@ fn cookie_name(state: &AppState, base: &'static str) -> String {
 }
 
 pub fn https(state: &AppState) -> bool {
-    state.settings.issuer.starts_with("https://")
+    state.settings.issuer_is_https()
 }
 
 pub fn session_cookie_name(state: &AppState) -> String {

@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod csp_report;
 pub mod error;
 pub mod health;
+pub mod login;
 pub mod metrics;
 pub mod middleware;
 pub mod oauth;
@@ -96,8 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/static/{name}", web::get().to(assets::get_asset))
         .route("/authorize", web::get().to(authorize::get_authorize))
         .route("/authorize", web::post().to(authorize::post_authorize))
-        .route("/login", web::get().to(authorize::get_login))
-        .route("/login", web::post().to(authorize::post_login))
+        .route("/login", web::get().to(login::get_login))
+        .route("/login", web::post().to(login::post_login))
         .route("/consent", web::post().to(authorize::post_consent))
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))

@@ -6,7 +6,7 @@ use super::{AppState, peer_ip, read_body_limited, request_id_of};
 use crate::abuse::FailureClass;
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
-use crate::scim::schema::{self, ERROR_URN, ResourceKind, SEARCH_URN};
+use crate::scim::schema::{ERROR_URN, ResourceKind, SEARCH_URN};
 use crate::scim::service::{Change, ListQuery, Provisioning, wants_members};
 use crate::store::audit::{AuditEvent, Outcome};
 use actix_web::http::{StatusCode, header};
@@ -17,6 +17,11 @@ const SCIM_JSON: &str = "application/scim+json";
 
 /// The mount point under the issuer.
 pub const PATH: &str = "/scim/v2";
+
+mod discovery;
+use discovery::{
+    method_not_allowed, not_found, resource_type, resource_types, schema_by_id, schemas, service_provider_config,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let scope = web::scope(PATH)
@@ -45,14 +50,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         scope = scope.route(path, web::route().to(move |req: HttpRequest| method_not_allowed(req, allow)));
     }
     cfg.service(scope.default_service(web::to(not_found)));
-}
-
-async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpResponse {
-    let mut res = respond_error(&req, Failure::Scim(ScimError::MethodNotAllowed(allow)));
-    if let Ok(v) = header::HeaderValue::from_str(allow) {
-        res.headers_mut().insert(header::ALLOW, v);
-    }
-    res
 }
 
 /// The routes of `/Users` or `/Groups`.
@@ -284,74 +281,6 @@ fn resource_response(
 
 fn finish(req: &HttpRequest, r: Result<HttpResponse, Failure>) -> HttpResponse {
     r.unwrap_or_else(|f| respond_error(req, f))
-}
-
-async fn service_provider_config(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        let b = base(&state);
-        Ok(scim_json(StatusCode::OK, &schema::service_provider_config(&b, &format!("{b}/Schemas"))))
-    };
-    finish(&req, r.await)
-}
-
-fn list_of(resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [schema::LIST_URN],
-        "totalResults": resources.len(),
-        "startIndex": 1,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
-}
-
-async fn resource_types(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        Ok(scim_json(StatusCode::OK, &list_of(schema::resource_types(&base(&state)))))
-    };
-    finish(&req, r.await)
-}
-
-async fn resource_type(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        let found = schema::resource_types(&base(&state)).into_iter().find(|t| t["id"] == json!(id.as_str()));
-        found.map(|t| scim_json(StatusCode::OK, &t)).ok_or(Failure::Scim(ScimError::NotFound))
-    };
-    finish(&req, r.await)
-}
-
-async fn schemas(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        Ok(scim_json(StatusCode::OK, &list_of(schema::schemas(&base(&state)))))
-    };
-    finish(&req, r.await)
-}
-
-async fn schema_by_id(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let r = async {
-        authenticate(&req, &state).await?;
-        let found = schema::schemas(&base(&state)).into_iter().find(|s| s["id"] == json!(id.as_str()));
-        found.map(|s| scim_json(StatusCode::OK, &s)).ok_or(Failure::Scim(ScimError::NotFound))
-    };
-    finish(&req, r.await)
-}
-
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    let detail = if req.path().ends_with("/Bulk") {
-        ScimError::NotImplemented("Bulk is not supported (see ServiceProviderConfig)")
-    } else if req.path() == format!("{PATH}/.search") {
-        ScimError::NotImplemented(
-            "searching several resource types at once is not supported; use /Users/.search or /Groups/.search",
-        )
-    } else if req.path().ends_with("/Me") || req.path().contains("/Me/") {
-        ScimError::NotImplemented("/Me is not supported: SCIM tokens belong to provisioning clients, not people")
-    } else {
-        ScimError::NotFound
-    };
-    respond_error(&req, Failure::Scim(detail))
 }
 
 async fn list(state: &AppState, kind: ResourceKind, q: ListQuery) -> Result<HttpResponse, Failure> {
