@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `config check`, `user`,
-//! `client`, `scim-token`, `keys`, `audit`.
+//! `client`, `group`, `scim-token`, `keys`, `audit`.
 //! Admin commands work directly on the configured database, so they work
 //! with or without a running server, and a running server sees their effect
 //! at once (it reads the same rows).
@@ -7,6 +7,7 @@
 mod audit;
 mod client;
 mod config_check;
+mod group;
 mod keys;
 mod migrate;
 mod scim_token;
@@ -49,6 +50,11 @@ enum Command {
     Client {
         #[command(subcommand)]
         action: client::ClientAction,
+    },
+    /// List groups; mark the ones that grant admin.
+    Group {
+        #[command(subcommand)]
+        action: group::GroupAction,
     },
     /// Manage SCIM provisioning tokens.
     ScimToken {
@@ -110,6 +116,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { action } => migrate::run(action, load()?, cli.json).await,
         Command::User { action } => user::run(action, load()?, cli.json).await,
         Command::Client { action } => client::run(action, load()?, cli.json).await,
+        Command::Group { action } => group::run(action, load()?, cli.json).await,
         Command::ScimToken { action } => scim_token::run(action, load()?, cli.json).await,
         Command::Keys { action } => keys::run(action, load()?, cli.json).await,
         Command::Audit { action } => audit::run(action, load()?, cli.json).await,

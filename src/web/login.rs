@@ -124,7 +124,16 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         Err(LoginError::Refused(r)) => {
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
             state.metrics.login_attempts.with_label_values(&[&r.reason.replace(' ', "_")]).inc();
-            let target = r.user.as_ref().map_or_else(|| identity.chars().take(128).collect(), |u| u.id.clone());
+            // An unknown name is not stored as typed: people type passwords
+            // into the username box. A keyed hash still links repeated
+            // attempts on the same name.
+            let target = r.user.as_ref().map_or_else(
+                || {
+                    let h = state.secret_hasher.hash(&format!("login-name|{identity}"));
+                    format!("unknown:{}", h.rsplit('$').next().unwrap_or_default().chars().take(16).collect::<String>())
+                },
+                |u| u.id.clone(),
+            );
             let mut ev = AuditEvent::new(now, "anonymous", "login.failed", Some(target));
             ev.outcome = Outcome::Failure;
             ev.reason = Some(r.reason.to_owned());

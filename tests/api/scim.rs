@@ -732,16 +732,13 @@ async fn a_scim_token_cannot_take_over_accounts_it_did_not_provision() {
         .as_str()
         .unwrap()
         .to_owned();
-    db.execute_raw(sea_orm::Statement::from_sql_and_values(
-        db.get_database_backend(),
-        match db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => "UPDATE groups SET grants_admin = TRUE WHERE id = $1",
-            _ => "UPDATE groups SET grants_admin = 1 WHERE id = ?",
-        },
-        [gid.clone().into()],
-    ))
-    .await
-    .unwrap();
+    // An administrator marks it with the CLI.
+    let env = crate::helpers::base_env(&s.app.database);
+    let out = crate::binary::run(&env, &["group", "grant-admin", "admins", "--json"], None);
+    assert!(out.status.success(), "{}", crate::binary::text(&out.stderr));
+    assert_eq!(crate::binary::json_out(&out)["grants_admin"], true);
+    let listed = crate::binary::json_out(&crate::binary::run(&env, &["group", "list", "--json"], None));
+    assert_eq!(listed[0]["display_name"], "Admins");
     let r =
         s.patch(&format!("/Groups/{gid}"), json!([{"op": "add", "path": "members", "value": [{"value": id}]}])).await;
     assert_eq!(r.status(), 403);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::group_members::{self, Entity as GroupMembers};
 use entity::groups::{self, Entity as Groups};
 use entity::users::{self, Entity as Users};
-use sea_orm::sea_query::SimpleExpr;
+use sea_orm::sea_query::{ExprTrait as _, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
@@ -225,4 +225,35 @@ pub async fn in_admin_group(db: &DatabaseConnection, user_id: &str) -> Result<bo
         .count(db)
         .await?;
     Ok(n > 0)
+}
+
+/// Every group (SCIM-provisioned or not), by name.
+pub async fn all(db: &DatabaseConnection) -> Result<Vec<groups::Model>, ScimStoreError> {
+    Ok(Groups::find().order_by_asc(groups::Column::DisplayNameNormalized).all(db).await?)
+}
+
+/// Marks a group (by id or case-insensitive name) as granting admin or not.
+pub async fn set_grants_admin(
+    db: &DatabaseConnection,
+    id_or_name: &str,
+    grants: bool,
+    now: DateTime<Utc>,
+) -> Result<groups::Model, ScimStoreError> {
+    let row = Groups::find()
+        .filter(
+            groups::Column::Id
+                .eq(id_or_name)
+                .or(groups::Column::DisplayNameNormalized.eq(id_or_name.trim().to_lowercase())),
+        )
+        .one(db)
+        .await?
+        .ok_or(ScimStoreError::NotFound)?;
+    Groups::update_many()
+        .col_expr(groups::Column::GrantsAdmin, sea_orm::sea_query::Expr::value(grants))
+        .col_expr(groups::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(groups::Column::Version, sea_orm::sea_query::Expr::col(groups::Column::Version).add(1))
+        .filter(groups::Column::Id.eq(row.id.clone()))
+        .exec(db)
+        .await?;
+    Groups::find_by_id(row.id).one(db).await?.ok_or(ScimStoreError::NotFound)
 }
