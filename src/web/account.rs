@@ -63,7 +63,7 @@ fn see_other(to: &str) -> HttpResponse {
 
 fn with_cookie(mut res: HttpResponse, c: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
     if let Some(c) = c {
-        let _ = res.add_cookie(&c);
+        browser::set_cookie(&mut res, &c);
     }
     res
 }

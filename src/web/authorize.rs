@@ -259,7 +259,7 @@ fn consent_page(
     let actions: Vec<String> = browser::origin_of(&ar.reply.redirect_uri).into_iter().collect();
     let mut res = html(HttpResponse::Ok(), &page_csp(&actions, None), body);
     if let Some(c) = set {
-        let _ = res.add_cookie(&c);
+        browser::set_cookie(&mut res, &c);
     }
     res
 }

@@ -122,6 +122,14 @@ pub fn origin_of(uri: &str) -> Option<String> {
     }
 }
 
+/// Adds a cookie; ours are base64url values, so encoding cannot fail, but
+/// if it ever did the response would silently lack the cookie: say so.
+pub fn set_cookie(res: &mut HttpResponse, c: &Cookie<'_>) {
+    if let Err(e) = res.add_cookie(c) {
+        tracing::error!(error = %e, cookie = c.name(), "could not set a cookie");
+    }
+}
+
 pub fn html(mut b: HttpResponseBuilder, csp: &str, body: String) -> HttpResponse {
     b.content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, csp.to_owned()))

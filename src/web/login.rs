@@ -46,7 +46,7 @@ pub(super) fn render_login(
     let Ok(body) = page.render() else { return browser::server_error_page(req) };
     let mut res = html(HttpResponse::build(status), &page_csp(actions, None), body);
     if let Some(c) = set {
-        let _ = res.add_cookie(&c);
+        browser::set_cookie(&mut res, &c);
     }
     res
 }
@@ -213,9 +213,9 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         .insert_header((header::LOCATION, target))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish();
-    let _ = res.add_cookie(&browser::session_cookie(&state, secret));
+    browser::set_cookie(&mut res, &browser::session_cookie(&state, secret));
     if let Some(c) = browser::new_csrf_cookie(&state) {
-        let _ = res.add_cookie(&c);
+        browser::set_cookie(&mut res, &c);
     }
     res
 }
