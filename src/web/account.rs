@@ -2,15 +2,15 @@
 //! and RP-Initiated Logout 1.0 (`/end_session`).
 
 use super::authorize::stylesheet;
-use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
-use super::{AppState, read_body_limited, request_id_of};
+use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
+use super::{AppState, read_body_limited};
 use crate::actors::sessions::{End, Session, Which};
 use crate::oauth::authorize::Params;
 use crate::oauth::registry::RegistryError;
 use crate::oidc::logout::{post_logout_allowed, verify_hint};
 use crate::store::audit::AuditEvent;
 use crate::store::sessions as store;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
@@ -52,13 +52,6 @@ struct LogoutPage<'a> {
 #[template(path = "signed_out.html")]
 struct SignedOutPage<'a> {
     stylesheet: &'a str,
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }
 
 fn with_cookie(mut res: HttpResponse, c: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
@@ -130,7 +123,7 @@ pub async fn post_end_sessions(
 ) -> HttpResponse {
     let Some(session) = current_session(&req, &state).await else { return see_other("/login") };
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return forbidden(&req);
+        return browser::csrf_refused(&req);
     }
     let which = if form.sid == "all" { Which::All } else { Which::Sid(form.sid.clone()) };
     let ended = match state.actors.sessions.send(End { user_id: session.user_id.clone(), which }).await {
@@ -161,7 +154,7 @@ pub async fn post_revoke_consent(
 ) -> HttpResponse {
     let Some(session) = current_session(&req, &state).await else { return see_other("/login") };
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return forbidden(&req);
+        return browser::csrf_refused(&req);
     }
     let now = state.clock.now();
     let done = async {
@@ -175,21 +168,9 @@ pub async fn post_revoke_consent(
     see_other("/account")
 }
 
-fn forbidden(req: &HttpRequest) -> HttpResponse {
-    browser::error_page(
-        req,
-        StatusCode::FORBIDDEN,
-        "Session expired",
-        "The form expired or did not come from this site. Go back, reload the page and try again.",
-    )
-}
-
 fn audit(req: &HttpRequest, state: &AppState, session: &Session, action: &'static str, target: &str) {
-    let mut ev =
-        AuditEvent::new(state.clock.now(), format!("user:{}", session.user_id), action, Some(target.to_owned()));
-    ev.request_id = Some(request_id_of(req).to_string());
-    ev.ip = Some(super::peer_ip(req)).filter(|i| !i.is_empty());
-    state.actors.audit.record(ev);
+    let ev = AuditEvent::new(state.clock.now(), format!("user:{}", session.user_id), action, Some(target.to_owned()));
+    state.actors.audit.record(super::with_request(ev, req));
 }
 
 /// Where a logout request may send the person afterwards.
@@ -346,7 +327,7 @@ pub struct LogoutForm {
 pub async fn post_logout(req: HttpRequest, form: web::Form<LogoutForm>, state: web::Data<AppState>) -> HttpResponse {
     let Some(session) = current_session(&req, &state).await else { return see_other("/login") };
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return forbidden(&req);
+        return browser::csrf_refused(&req);
     }
     let params = match Params::parse(form.request.as_bytes()) {
         Ok(p) => p,

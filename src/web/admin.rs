@@ -174,10 +174,8 @@ fn etag(c: &Client) -> String {
 }
 
 fn audit(req: &HttpRequest, state: &AppState, action: &'static str, client_id: &str) {
-    let mut ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(client_id.to_owned()));
-    ev.request_id = Some(request_id_of(req).to_string());
-    ev.ip = Some(super::peer_ip(req)).filter(|ip| !ip.is_empty());
-    state.actors.audit.record(ev);
+    let ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(client_id.to_owned()));
+    state.actors.audit.record(super::with_request(ev, req));
 }
 
 fn client_response(status: StatusCode, c: &Client, secret: Option<&str>) -> HttpResponse {

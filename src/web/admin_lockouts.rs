@@ -45,10 +45,8 @@ pub async fn unlock(req: HttpRequest, state: web::Data<AppState>, user_id: web::
         if !was {
             return Err(AdminError::NotFound);
         }
-        let mut ev = AuditEvent::new(now, "admin_api", "account.unlocked", Some(user_id.to_string()));
-        ev.request_id = Some(super::request_id_of(&req).to_string());
-        ev.ip = Some(super::peer_ip(&req)).filter(|ip| !ip.is_empty());
-        state.actors.audit.record(ev);
+        let ev = AuditEvent::new(now, "admin_api", "account.unlocked", Some(user_id.to_string()));
+        state.actors.audit.record(super::with_request(ev, &req));
         Ok(HttpResponse::NoContent().finish())
     };
     result.await.unwrap_or_else(|e| e.response(&req))

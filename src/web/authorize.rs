@@ -4,13 +4,13 @@
 //! every step, so nothing a person posts can widen it.
 
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
-use super::{AppState, read_body_limited, request_id_of};
+use super::{AppState, read_body_limited};
 use crate::actors::sessions::Session;
 use crate::oauth::authorize::{AuthorizationRequest, AuthorizeError, Params, Reply, ResponseMode, validate};
 use crate::oauth::registry::RegistryError;
 use crate::store::audit::AuditEvent;
 use crate::store::sessions::{self as store, hash_secret};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use entity::users::Model as User;
@@ -166,10 +166,7 @@ fn respond(state: &AppState, reply: &Reply, mut fields: Vec<(&str, String)>) -> 
                 return HttpResponse::InternalServerError().finish();
             };
             url.query_pairs_mut().extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())));
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, url.to_string()))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish()
+            browser::see_other(url.as_str())
         }
         ResponseMode::FormPost => {
             let nonce = crate::crypto::random_token(16).unwrap_or_default();
@@ -300,12 +297,7 @@ pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state:
         );
     };
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return browser::error_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "Session expired",
-            "The form expired or did not come from this site. Go back, reload the page and try again.",
-        );
+        return browser::csrf_refused(&req);
     }
     let (_, ar) = match validated(&req, &state, form.request.as_bytes()).await {
         Ok(v) => v,
@@ -326,7 +318,6 @@ pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state:
     let mut ev =
         AuditEvent::new(now, format!("user:{}", session.user_id), "consent.granted", Some(ar.client.client_id.clone()));
     ev.reason = Some(format!("scope: {}", ar.scope()));
-    ev.request_id = Some(request_id_of(&req).to_string());
-    state.actors.audit.record(ev);
+    state.actors.audit.record(super::with_request(ev, &req));
     issue_code(&req, &state, &ar, &session).await
 }

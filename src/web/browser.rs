@@ -143,6 +143,24 @@ pub fn error_page(req: &HttpRequest, status: StatusCode, title: &str, message: &
     res
 }
 
+/// A form whose CSRF token does not fit this browser and session.
+pub fn csrf_refused(req: &HttpRequest) -> HttpResponse {
+    error_page(
+        req,
+        StatusCode::FORBIDDEN,
+        "Session expired",
+        "The form expired or did not come from this site. Go back, reload the page and try again.",
+    )
+}
+
+/// `303 See Other` to `to`, never cached.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
 pub fn server_error_page(req: &HttpRequest) -> HttpResponse {
     error_page(req, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.")
 }

@@ -3,7 +3,7 @@
 
 use super::authorize::{stylesheet, validated};
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
-use super::{AppState, peer_ip, request_id_of};
+use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
 use crate::accounts::login::{self, LoginError};
 use crate::actors::sessions::{Create, End, Session, Which};
@@ -80,12 +80,7 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
     let form = form.into_inner();
     let old = current_session(&req, &state).await;
     if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {
-        return browser::error_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "Session expired",
-            "The form expired or did not come from this site. Go back, reload the page and try again.",
-        );
+        return browser::csrf_refused(&req);
     }
     // The carried request, re-validated: only for the client name and the
     // page's form-action; the login itself does not depend on it.
@@ -137,15 +132,12 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
             let mut ev = AuditEvent::new(now, "anonymous", "login.failed", Some(target));
             ev.outcome = Outcome::Failure;
             ev.reason = Some(r.reason.to_owned());
-            ev.request_id = Some(request_id_of(&req).to_string());
-            ev.ip = Some(ip.clone()).filter(|i| !i.is_empty());
-            state.actors.audit.record(ev);
+            state.actors.audit.record(super::with_request(ev, &req));
             if let (Some(u), Some(until)) = (&r.user, r.locked_until) {
                 state.metrics.lockouts.inc();
                 let mut ev = AuditEvent::new(now, "system", "account.locked", Some(u.id.clone()));
                 ev.reason = Some(format!("repeated failed logins; until {}", until.to_rfc3339()));
-                ev.request_id = Some(request_id_of(&req).to_string());
-                state.actors.audit.record(ev);
+                state.actors.audit.record(super::with_request(ev, &req));
                 state.lockout_notifier.locked(&u.id, &u.username, until);
             }
             return render_login(
@@ -201,18 +193,13 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
             return browser::server_error_page(&req);
         }
     }
-    let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "login.succeeded", Some(user.id.clone()));
-    ev.request_id = Some(request_id_of(&req).to_string());
-    ev.ip = Some(ip).filter(|i| !i.is_empty());
-    state.actors.audit.record(ev);
+    let ev = AuditEvent::new(now, format!("user:{}", user.id), "login.succeeded", Some(user.id.clone()));
+    state.actors.audit.record(super::with_request(ev, &req));
     let target = match carried {
         Some((params, _)) => format!("/authorize?{}", params.to_query()),
         None => "/account".to_owned(),
     };
-    let mut res = HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish();
+    let mut res = browser::see_other(&target);
     browser::set_cookie(&mut res, &browser::session_cookie(&state, secret));
     if let Some(c) = browser::new_csrf_cookie(&state) {
         browser::set_cookie(&mut res, &c);

@@ -203,6 +203,19 @@ pub fn rate_limit_headers_on(res: &mut actix_web::HttpResponse, limit: u32, retr
     }
 }
 
+/// Fills in an audit event's request context: request id, caller
+/// address and user agent.
+pub fn with_request(mut ev: crate::store::audit::AuditEvent, req: &HttpRequest) -> crate::store::audit::AuditEvent {
+    ev.request_id = Some(request_id_of(req).to_string());
+    ev.ip = Some(peer_ip(req)).filter(|ip| !ip.is_empty());
+    ev.user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect());
+    ev
+}
+
 /// The request id assigned by [`middleware::request_context`].
 pub fn request_id_of(req: &HttpRequest) -> RequestId {
     req.extensions().get::<RequestId>().cloned().unwrap_or_else(RequestId::generate)

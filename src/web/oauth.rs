@@ -99,10 +99,8 @@ async fn token(
         "refresh_token" => authorization_code::exchange_refresh_token(&mut cx, &client, &params).await,
         other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
     };
-    for mut ev in audit {
-        ev.request_id = Some(super::request_id_of(req).to_string());
-        ev.ip = Some(super::peer_ip(req)).filter(|ip| !ip.is_empty());
-        state.actors.audit.record(ev);
+    for ev in audit {
+        state.actors.audit.record(super::with_request(ev, req));
     }
     result
 }

@@ -8,7 +8,7 @@ use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
 use crate::scim::schema::{ERROR_URN, ResourceKind, SEARCH_URN};
 use crate::scim::service::{Change, ListQuery, Provisioning, wants_members};
-use crate::store::audit::{AuditEvent, Outcome};
+use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -177,7 +177,11 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Fai
         state.failures.record_failure(FailureClass::ScimAuth, &ip, "").await;
         return Err(Failure::Unauthorized);
     };
-    if let Err(e) = crate::store::scim::tokens::touch_token(&state.db, &row.id, state.clock.now()).await {
+    // Use is recorded at most once a minute: no write on every request.
+    let now = state.clock.now();
+    if row.last_used_at.is_none_or(|t| now - t >= chrono::Duration::minutes(1))
+        && let Err(e) = crate::store::scim::tokens::touch_token(&state.db, &row.id, now).await
+    {
         tracing::warn!(error = %e, "SCIM: could not record token use");
     }
     Ok(Caller { name: row.name })
@@ -237,13 +241,8 @@ fn if_none_match(req: &HttpRequest, version: i64) -> Result<(), Failure> {
 }
 
 fn audit(req: &HttpRequest, state: &AppState, caller: &Caller, action: &'static str, target: &str) {
-    let mut ev = AuditEvent::new(state.clock.now(), format!("scim:{}", caller.name), action, Some(target.to_owned()));
-    ev.outcome = Outcome::Success;
-    ev.request_id = Some(request_id_of(req).to_string());
-    ev.ip = Some(peer_ip(req)).filter(|ip| !ip.is_empty());
-    ev.user_agent =
-        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
-    state.actors.audit.record(ev);
+    let ev = AuditEvent::new(state.clock.now(), format!("scim:{}", caller.name), action, Some(target.to_owned()));
+    state.actors.audit.record(super::with_request(ev, req));
 }
 
 #[derive(Debug, serde::Deserialize)]

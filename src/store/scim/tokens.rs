@@ -44,7 +44,8 @@ pub async fn find_token(db: &DatabaseConnection, hash: &str) -> Result<Option<sc
         .await?)
 }
 
-/// Records use, at most once a minute per token (no write per request).
+/// Records use. The caller skips it when the recorded use is recent; the
+/// condition keeps instances racing on the same token to one write.
 pub async fn touch_token(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> Result<(), ScimStoreError> {
     let stale = now - chrono::Duration::minutes(1);
     ScimTokens::update_many()
