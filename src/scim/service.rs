@@ -10,14 +10,14 @@
 
 use super::error::{ScimError, ScimType};
 use super::filter::{Limits, parse_attr_path, parse_filter};
-use super::patch::{self, MemberChanges};
+use super::patch;
 use super::query;
 use super::resource::{self, GroupResource, Parsed, UserResource};
 use super::schema::{LIST_URN, MAX_PAGE_SIZE, ResourceKind};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::users::{self as accounts, AccountError, Password, PasswordPolicy, Username};
 use crate::store::Db;
-use crate::store::scim::groups::{self, GroupWrite};
+use crate::store::scim::groups;
 use crate::store::scim::{self as store, ScimStoreError, UserWrite};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -146,10 +146,6 @@ impl Provisioning<'_> {
 
     pub async fn get_user(&self, id: &str) -> Result<UserResource, ScimError> {
         store::find_user(self.db, id).await?.ok_or(ScimError::NotFound)
-    }
-
-    pub async fn get_group(&self, id: &str, with_members: bool) -> Result<GroupResource, ScimError> {
-        groups::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
     }
 
     pub async fn create_user(&self, body: &Value) -> Result<UserResource, ScimError> {
@@ -318,90 +314,6 @@ impl Provisioning<'_> {
         ))
     }
 
-    pub async fn create_group(&self, body: &Value) -> Result<GroupResource, ScimError> {
-        let parsed = resource::parse(ResourceKind::Group, body)?;
-        let members = parsed.members.clone().unwrap_or_default();
-        let write = group_write(parsed)?;
-        self.check_members(&members).await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        groups::insert_group(self.db, &id, write, &members, self.now).await?;
-        self.get_group(&id, true).await
-    }
-
-    pub async fn replace_group(
-        &self,
-        id: &str,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<GroupResource, ScimError> {
-        for attempt in 0.. {
-            let current = self.writable_group(id, if_match).await?;
-            let parsed = resource::parse(ResourceKind::Group, body)?;
-            let changes =
-                MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
-            let write = group_write(parsed)?;
-            self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
-            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
-                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
-                r => r?,
-            }
-            return self.get_group(id, true).await;
-        }
-        Err(ScimError::PreconditionFailed)
-    }
-
-    /// PATCH; returns the group without members unless `with_members`
-    /// (a large group is not read back for every membership change).
-    pub async fn patch_group(
-        &self,
-        id: &str,
-        body: &Value,
-        if_match: Option<i64>,
-        with_members: bool,
-    ) -> Result<GroupResource, ScimError> {
-        let ops = patch::parse_request(body)?;
-        for attempt in 0.. {
-            let current = self.writable_group(id, if_match).await?;
-            let mut doc = resource::render_group(&current, self.base);
-            strip_read_only(&mut doc);
-            let changes = patch::apply(ResourceKind::Group, &mut doc, ops.clone())?;
-            let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
-            let mut added: Vec<String> = changes.add.clone();
-            added.extend(changes.replace.iter().flatten().cloned());
-            self.check_members(&added).await?;
-            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
-                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
-                r => r?,
-            }
-            return self.get_group(id, with_members).await;
-        }
-        Err(ScimError::PreconditionFailed)
-    }
-
-    pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
-        self.writable_group(id, if_match).await?;
-        Ok(groups::delete_group(self.db, id).await?)
-    }
-
-    async fn writable_group(&self, id: &str, if_match: Option<i64>) -> Result<GroupResource, ScimError> {
-        let g = self.get_group(id, false).await?;
-        if g.grants_admin {
-            return Err(ScimError::Forbidden("groups that grant admin cannot be changed over SCIM"));
-        }
-        if if_match.is_some_and(|v| v != g.meta.version) {
-            return Err(ScimError::PreconditionFailed);
-        }
-        Ok(g)
-    }
-
-    async fn check_members(&self, ids: &[String]) -> Result<(), ScimError> {
-        let foreign = groups::foreign_users(self.db, ids).await?;
-        match foreign.first() {
-            None => Ok(()),
-            Some(id) => Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM"))),
-        }
-    }
-
     /// A list or `.search` request: the `ListResponse` body.
     pub async fn list(&self, kind: ResourceKind, q: &ListQuery) -> Result<Value, ScimError> {
         let backend = self.db.get_database_backend();
@@ -457,7 +369,7 @@ impl Provisioning<'_> {
 
 /// A write that lost a race with another writer is re-read and re-applied
 /// a few times, unless the client pinned a version with `If-Match`.
-fn retry(if_match: Option<i64>, attempt: u32) -> bool {
+pub(super) fn retry(if_match: Option<i64>, attempt: u32) -> bool {
     if_match.is_none() && attempt < 10
 }
 
@@ -472,19 +384,13 @@ pub fn wants_members(attributes: Option<&str>, excluded: Option<&str>) -> Result
     }
 }
 
-fn group_write(parsed: Parsed) -> Result<GroupWrite, ScimError> {
-    let name = parsed.name.unwrap_or_default().trim().to_owned();
-    if name.chars().count() > 256 {
-        return Err(ScimError::bad(ScimType::InvalidValue, "displayName is longer than 256 characters"));
-    }
-    Ok(GroupWrite { display_name: name, external_id: parsed.columns.get("external_id").cloned() })
-}
-
 /// Read-only attributes are not part of what PATCH edits.
-fn strip_read_only(doc: &mut Value) {
+pub(super) fn strip_read_only(doc: &mut Value) {
     if let Value::Object(o) = doc {
         for k in ["id", "meta", "groups", "schemas"] {
             o.remove(k);
         }
     }
 }
+
+mod group_ops;

@@ -1,0 +1,109 @@
+//! Group provisioning: create, replace, patch (members row by row) and
+//! delete, with the admin-group guard.
+
+use super::{Provisioning, retry, strip_read_only};
+use crate::scim::error::{ScimError, ScimType};
+use crate::scim::patch::{self, MemberChanges};
+use crate::scim::resource::{self, GroupResource, Parsed};
+use crate::scim::schema::ResourceKind;
+use crate::store::scim::ScimStoreError;
+use crate::store::scim::groups::{self, GroupWrite};
+use serde_json::Value;
+
+impl Provisioning<'_> {
+    pub async fn get_group(&self, id: &str, with_members: bool) -> Result<GroupResource, ScimError> {
+        groups::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
+    }
+
+    pub async fn create_group(&self, body: &Value) -> Result<GroupResource, ScimError> {
+        let parsed = resource::parse(ResourceKind::Group, body)?;
+        let members = parsed.members.clone().unwrap_or_default();
+        let write = group_write(parsed)?;
+        self.check_members(&members).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        groups::insert_group(self.db, &id, write, &members, self.now).await?;
+        self.get_group(&id, true).await
+    }
+
+    pub async fn replace_group(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> Result<GroupResource, ScimError> {
+        for attempt in 0.. {
+            let current = self.writable_group(id, if_match).await?;
+            let parsed = resource::parse(ResourceKind::Group, body)?;
+            let changes =
+                MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
+            let write = group_write(parsed)?;
+            self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
+                r => r?,
+            }
+            return self.get_group(id, true).await;
+        }
+        Err(ScimError::PreconditionFailed)
+    }
+
+    /// PATCH; returns the group without members unless `with_members`
+    /// (a large group is not read back for every membership change).
+    pub async fn patch_group(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<i64>,
+        with_members: bool,
+    ) -> Result<GroupResource, ScimError> {
+        let ops = patch::parse_request(body)?;
+        for attempt in 0.. {
+            let current = self.writable_group(id, if_match).await?;
+            let mut doc = resource::render_group(&current, self.base);
+            strip_read_only(&mut doc);
+            let changes = patch::apply(ResourceKind::Group, &mut doc, ops.clone())?;
+            let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
+            let mut added: Vec<String> = changes.add.clone();
+            added.extend(changes.replace.iter().flatten().cloned());
+            self.check_members(&added).await?;
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+                Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
+                r => r?,
+            }
+            return self.get_group(id, with_members).await;
+        }
+        Err(ScimError::PreconditionFailed)
+    }
+
+    pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
+        self.writable_group(id, if_match).await?;
+        Ok(groups::delete_group(self.db, id).await?)
+    }
+
+    async fn writable_group(&self, id: &str, if_match: Option<i64>) -> Result<GroupResource, ScimError> {
+        let g = self.get_group(id, false).await?;
+        if g.grants_admin {
+            return Err(ScimError::Forbidden("groups that grant admin cannot be changed over SCIM"));
+        }
+        if if_match.is_some_and(|v| v != g.meta.version) {
+            return Err(ScimError::PreconditionFailed);
+        }
+        Ok(g)
+    }
+
+    async fn check_members(&self, ids: &[String]) -> Result<(), ScimError> {
+        let foreign = groups::foreign_users(self.db, ids).await?;
+        match foreign.first() {
+            None => Ok(()),
+            Some(id) => Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM"))),
+        }
+    }
+}
+
+fn group_write(parsed: Parsed) -> Result<GroupWrite, ScimError> {
+    let name = parsed.name.unwrap_or_default().trim().to_owned();
+    if name.chars().count() > 256 {
+        return Err(ScimError::bad(ScimType::InvalidValue, "displayName is longer than 256 characters"));
+    }
+    Ok(GroupWrite { display_name: name, external_id: parsed.columns.get("external_id").cloned() })
+}
