@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod keys;
+pub mod mfa;
 pub mod oauth;
 pub mod oidc;
 pub mod scim;

@@ -113,7 +113,7 @@ impl Application {
         let actors = Actors::start(ActorDeps {
             db: db.clone(),
             clock: clock.clone(),
-            envelope,
+            envelope: envelope.clone(),
             key_policy,
             key_refresh: Duration::from_secs(settings.key_refresh_secs),
             keys: keys.clone(),
@@ -161,6 +161,7 @@ impl Application {
             keys,
             key_policy,
             secret_hasher: crate::crypto::SecretHasher::new(&master_key),
+            envelope,
             metadata: web::oidc::Metadata::new(&settings.issuer, key_policy.jwks_max_age_secs()),
             clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs))),
             verified_tokens: VerifiedTokens::default(),

@@ -17,6 +17,7 @@ mod m20261123_000010_scim;
 mod m20261123_000011_browser_flow;
 mod m20261123_000012_account_lockouts;
 mod m20261123_000013_audit_checkpoints;
+mod m20261123_000014_mfa;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_browser_flow::Migration),
             Box::new(m20261123_000012_account_lockouts::Migration),
             Box::new(m20261123_000013_audit_checkpoints::Migration),
+            Box::new(m20261123_000014_mfa::Migration),
         ]
     }
 }

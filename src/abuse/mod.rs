@@ -24,6 +24,8 @@ pub enum FailureClass {
     AdminAuth,
     ScimAuth,
     Login,
+    /// Wrong TOTP or recovery codes after a correct password.
+    SecondFactor,
 }
 
 impl FailureClass {
@@ -33,6 +35,7 @@ impl FailureClass {
             FailureClass::AdminAuth => "admin_auth",
             FailureClass::ScimAuth => "scim_auth",
             FailureClass::Login => "login",
+            FailureClass::SecondFactor => "second_factor",
         }
     }
 }

@@ -43,7 +43,8 @@ impl Janitor {
             let keys = ops::purge(&db, now).await.map_err(|e| e.to_string())?;
             let browser = sessions::purge_codes(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_refresh(&db, now).await.map_err(|e| e.to_string())?
-                + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?;
+                + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?
+                + crate::store::mfa::purge_challenges(&db, now).await.map_err(|e| e.to_string())?;
             let audit_rows = match retention {
                 Some(r) => audit::purge_before(&db, now - r, now).await.map_err(|e| e.to_string())?,
                 None => 0,

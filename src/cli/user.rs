@@ -1,4 +1,4 @@
-//! `gatehouse user create|list|show|disable|enable|set-password`.
+//! `gatehouse user create|list|show|disable|enable|unlock|lockouts|set-password|mfa list|mfa reset`.
 
 use super::{CliError, audit, open_db, print_json, show};
 use crate::accounts::PasswordHasher;
@@ -47,11 +47,31 @@ pub enum UserAction {
     Unlock { user: String },
     /// List accounts locked now.
     Lockouts,
+    /// Second factors: list a user's, or reset them.
+    Mfa {
+        #[command(subcommand)]
+        action: MfaAction,
+    },
     /// Set a user's password, read from standard input.
     SetPassword {
         user: String,
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaAction {
+    /// What the user has enrolled.
+    List {
+        #[arg(allow_hyphen_values = true)]
+        user: String,
+    },
+    /// Remove all of the user's second factors (for a lost device) and end
+    /// their sessions; where policy requires one, they enrol again at login.
+    Reset {
+        #[arg(allow_hyphen_values = true)]
+        user: String,
     },
 }
 
@@ -162,6 +182,46 @@ async fn dispatch(
                 }
             }
         }
+        UserAction::Mfa { action: MfaAction::List { user } } => {
+            let u = users::find_user(db, &user).await?;
+            let f = crate::store::mfa::factors(db, &u.id).await?;
+            let v = mfa_json(&u, &f);
+            if json {
+                print_json(&v);
+            } else {
+                match &f.totp {
+                    Some(t) => println!(
+                        "totp            enrolled {}{}",
+                        t.confirmed_at.map(|c| c.to_rfc3339()).unwrap_or_default(),
+                        t.last_used_at.map(|l| format!(", last used {}", l.to_rfc3339())).unwrap_or_default()
+                    ),
+                    None => println!("totp            not enrolled"),
+                }
+                println!("recovery codes  {} left", f.recovery_codes_left);
+            }
+        }
+        UserAction::Mfa { action: MfaAction::Reset { user } } => {
+            let u = users::find_user(db, &user).await?;
+            let now = Utc::now();
+            let removed = crate::store::mfa::reset(db, &u.id).await?;
+            let ended =
+                crate::store::sessions::end_sessions(db, &u.id, crate::store::sessions::SessionSelector::All, now)
+                    .await?;
+            audit(db, "mfa.reset", &u.id).await?;
+            let mut v = mfa_json(&u, &removed);
+            v["sessions_ended"] = json!(ended.len());
+            if json {
+                print_json(&v);
+            } else {
+                println!(
+                    "reset {}: removed {} and {} recovery codes; ended {} sessions",
+                    u.username,
+                    if removed.totp.is_some() { "the authenticator app" } else { "no authenticator app" },
+                    removed.recovery_codes_left,
+                    ended.len()
+                );
+            }
+        }
         UserAction::SetPassword { user, .. } => {
             let target = users::find_user(db, &user).await?;
             let password = Password::parse(read_password_stdin()?)?;
@@ -182,6 +242,19 @@ fn read_password_stdin() -> Result<Zeroizing<String>, CliError> {
         .map_err(|e| CliError(format!("cannot read the password from stdin: {e}")))?;
     let trimmed = buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf);
     Ok(Zeroizing::new(trimmed.to_owned()))
+}
+
+/// A user's second factors (never a seed or a code).
+fn mfa_json(u: &User, f: &crate::store::mfa::Factors) -> serde_json::Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "totp": f.totp.as_ref().map(|t| json!({
+            "confirmed_at": t.confirmed_at.map(|c| c.to_rfc3339()),
+            "last_used_at": t.last_used_at.map(|l| l.to_rfc3339()),
+        })),
+        "recovery_codes_left": f.recovery_codes_left,
+    })
 }
 
 /// The public view of a user: never the password hash.

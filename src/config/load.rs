@@ -53,6 +53,7 @@ pub const KEYS: &[&str] = &[
     "audit_mask_ips",
     "audit_mask_emails",
     "audit_retention_days",
+    "mfa",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

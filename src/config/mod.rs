@@ -121,6 +121,8 @@ pub struct Settings {
     pub session_idle_secs: u64,
     /// A browser login session ends this long after login, however active.
     pub session_max_age_secs: u64,
+    /// Who must use a second factor at login.
+    pub mfa: crate::mfa::MfaPolicy,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -222,6 +224,10 @@ impl Settings {
                 ));
             }
         };
+        let mfa = match r.string("mfa")? {
+            None => crate::mfa::MfaPolicy::Optional,
+            Some(v) => v.parse().map_err(|m: String| r.error("mfa", m))?,
+        };
         let redis_key_prefix = r.string("redis_key_prefix")?.unwrap_or_else(|| "gatehouse:".to_owned());
         let password_min_length = r.int("password_min_length", 8, 256)?.map_or(12, |v| v as usize);
         let password_max_bytes = r
@@ -299,6 +305,7 @@ impl Settings {
             cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
             session_idle_secs: r.int("session_idle_secs", 60, 30 * 86_400)?.unwrap_or(8 * 3600),
             session_max_age_secs: r.int("session_max_age_secs", 300, 365 * 86_400)?.unwrap_or(7 * 86_400),
+            mfa,
             origins: r.origins,
         })
     }

@@ -10,7 +10,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 43] = [
+        let entries: [(&'static str, Value); 44] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -60,6 +60,7 @@ impl Settings {
             ("cache_refresh_secs", json!(self.cache_refresh_secs)),
             ("session_idle_secs", json!(self.session_idle_secs)),
             ("session_max_age_secs", json!(self.session_max_age_secs)),
+            ("mfa", json!(self.mfa)),
         ];
         entries
             .into_iter()

@@ -49,6 +49,9 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// Requested authentication context classes, space-separated (may
+    /// ask for a step-up to MFA).
+    pub acr_values: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -247,7 +250,11 @@ pub fn validate(params: &Params, client: Option<Arc<Client>>) -> Result<Authoriz
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_PARAM_LEN) || login_hint.as_ref().is_some_and(|h| h.len() > 256) {
         return Err(fail("invalid_request", "nonce or login_hint is too long"));
     }
-    Ok(AuthorizationRequest { client, reply, scopes, nonce, code_challenge, prompt, max_age, login_hint })
+    let acr_values = params.get("acr_values").map(str::to_owned);
+    if acr_values.as_ref().is_some_and(|a| a.len() > 512) {
+        return Err(fail("invalid_request", "acr_values is too long"));
+    }
+    Ok(AuthorizationRequest { client, reply, scopes, nonce, code_challenge, prompt, max_age, login_hint, acr_values })
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ struct AccountPage<'a> {
     sessions: Vec<SessionRow>,
     consents: Vec<ConsentRow>,
     csrf: &'a str,
+    has_totp: bool,
+    totp_since: String,
+    totp_last_used: String,
+    recovery_left: u64,
+    mfa_required: bool,
 }
 
 #[derive(Template)]
@@ -83,9 +88,21 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         };
         consent_rows.push(ConsentRow { client_id: c.client_id, client_name, scope: c.scope });
     }
+    let (factors, mfa_required) =
+        match (crate::store::mfa::factors(&state.db, &user.id).await, super::mfa::policy_requires(&state, &user).await)
+        {
+            (Ok(f), Ok(r)) => (f, r),
+            _ => return browser::server_error_page(&req),
+        };
+    let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let Some((cookie, set)) = csrf_cookie(&req, &state) else { return browser::server_error_page(&req) };
     let csrf = csrf_token(&state, &cookie, Some(&session));
     let page = AccountPage {
+        has_totp: factors.totp.is_some(),
+        totp_since: factors.totp.as_ref().and_then(|t| t.confirmed_at).map(date).unwrap_or_default(),
+        totp_last_used: factors.totp.as_ref().and_then(|t| t.last_used_at).map(date).unwrap_or_default(),
+        recovery_left: factors.recovery_codes_left,
+        mfa_required,
         stylesheet: stylesheet(),
         username: &user.username,
         email: user.email.as_deref().unwrap_or(""),

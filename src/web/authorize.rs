@@ -131,6 +131,34 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
             );
         }
     };
+    // Step-up: the client asks for MFA (`acr_values`), or the policy now
+    // demands it of this user and the session predates that.
+    if session.acr != crate::mfa::ACR_MFA {
+        let asked = ar.acr_values.as_deref().is_some_and(|a| !crate::mfa::satisfies(&session.acr, a));
+        let required = asked
+            || match super::mfa::policy_requires(state, &user).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "second-factor policy check failed");
+                    return browser::server_error_page(req);
+                }
+            };
+        if required {
+            if ar.prompt.none {
+                return error_to_client(state, &ar.reply, "login_required", "the user must use a second factor");
+            }
+            return super::mfa::continue_login(
+                req,
+                state,
+                &user,
+                &session.amr,
+                Some(&session),
+                &params.to_query(),
+                ar.acr_values.as_deref(),
+            )
+            .await;
+        }
+    }
     if ar.client.registration.consent_required {
         let covered = match store::find_consent(&state.db, &user.id, &ar.client.client_id).await {
             Ok(c) => c.is_some_and(|c| ar.scopes.iter().all(|s| c.scope.split(' ').any(|g| g == s))),

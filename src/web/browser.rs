@@ -44,6 +44,25 @@ pub fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
     build_cookie(state, session_cookie_name(state), String::new(), Some(0))
 }
 
+fn login_cookie_name(state: &AppState) -> String {
+    cookie_name(state, "gh_login")
+}
+
+/// The cookie of a login waiting for its second factor.
+pub fn login_challenge_cookie(state: &AppState, secret: String, max_age_secs: i64) -> Cookie<'static> {
+    build_cookie(state, login_cookie_name(state), secret, Some(max_age_secs))
+}
+
+pub fn expired_login_challenge_cookie(state: &AppState) -> Cookie<'static> {
+    build_cookie(state, login_cookie_name(state), String::new(), Some(0))
+}
+
+/// The hash of the login-challenge cookie, if the request carries one.
+pub fn login_challenge_hash(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let secret = req.cookie(&login_cookie_name(state))?.value().to_owned();
+    (!secret.is_empty() && secret.len() <= 128).then(|| hash_secret(&secret))
+}
+
 /// The session the request's cookie names, if it is live.
 pub async fn current_session(req: &HttpRequest, state: &AppState) -> Option<Session> {
     let secret = req.cookie(&session_cookie_name(state))?.value().to_owned();

@@ -1,21 +1,18 @@
 //! The sign-in form (`GET|POST /login`): CSRF, the per-(IP, username)
-//! failure budget, the account lockout, and a new session at every login.
+//! failure budget, the account lockout; then `mfa::continue_login` decides
+//! between a new session and a second-factor step.
 
 use super::authorize::{stylesheet, validated};
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
 use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
 use crate::accounts::login::{self, LoginError};
-use crate::actors::sessions::{Create, End, Session, Which};
+use crate::actors::sessions::Session;
 use crate::store::audit::{AuditEvent, Outcome};
-use crate::store::sessions::hash_secret;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use zeroize::Zeroizing;
-
-/// Acr of a password login (no multi-factor yet).
-pub const ACR_PASSWORD: &str = "urn:gatehouse:acr:password";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -158,51 +155,11 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         }
     };
     state.metrics.login_attempts.with_label_values(&["success"]).inc();
-    // A new session id at every login: a cookie planted before login is worthless after it.
-    if let Some(s) = &old {
-        let _ =
-            state.actors.sessions.send(End { user_id: s.user_id.clone(), which: Which::IdHash(s.id.clone()) }).await;
-    }
-    let (Ok(secret), Ok(sid)) = (crate::crypto::random_token(32), crate::crypto::random_token(16)) else {
-        return browser::server_error_page(&req);
-    };
-    let max_age =
-        chrono::Duration::seconds(i64::try_from(state.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000));
-    let session = Session {
-        id: hash_secret(&secret),
-        sid,
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: "pwd".into(),
-        acr: ACR_PASSWORD.into(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + max_age,
-        ip: Some(ip.clone()).filter(|i| !i.is_empty()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(256).collect()),
-        ended_at: None,
-    };
-    match state.actors.sessions.send(Create(session)).await {
-        Ok(Ok(())) => {}
-        other => {
-            tracing::error!(outcome = ?other.err().map(|e| e.to_string()), "creating a session failed");
-            return browser::server_error_page(&req);
-        }
-    }
-    let ev = AuditEvent::new(now, format!("user:{}", user.id), "login.succeeded", Some(user.id.clone()));
+    let ev = AuditEvent::new(now, format!("user:{}", user.id), "login.password_verified", Some(user.id.clone()));
     state.actors.audit.record(super::with_request(ev, &req));
-    let target = match carried {
-        Some((params, _)) => format!("/authorize?{}", params.to_query()),
-        None => "/account".to_owned(),
+    let (request, acr_values) = match &carried {
+        Some((params, ar)) => (params.to_query(), ar.acr_values.clone()),
+        None => (String::new(), None),
     };
-    let mut res = browser::see_other(&target);
-    browser::set_cookie(&mut res, &browser::session_cookie(&state, secret));
-    if let Some(c) = browser::new_csrf_cookie(&state) {
-        browser::set_cookie(&mut res, &c);
-    }
-    res
+    super::mfa::continue_login(&req, &state, &user, "pwd", old.as_ref(), &request, acr_values.as_deref()).await
 }

@@ -14,6 +14,8 @@ pub mod error;
 pub mod health;
 pub mod login;
 pub mod metrics;
+pub mod mfa;
+pub mod mfa_account;
 pub mod middleware;
 pub mod oauth;
 pub mod oidc;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub keys: Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
     pub key_policy: crate::keys::KeyPolicy,
     pub secret_hasher: crate::crypto::SecretHasher,
+    /// Seals TOTP seeds at rest.
+    pub envelope: Arc<crate::crypto::envelope::Envelope>,
     /// RFC 8414 metadata, built once at start.
     pub metadata: oidc::Metadata,
     pub clients: Arc<crate::oauth::client_cache::ClientCache>,
@@ -99,6 +103,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/authorize", web::post().to(authorize::post_authorize))
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
+        .route("/login/mfa", web::get().to(mfa::get_challenge))
+        .route("/login/mfa", web::post().to(mfa::post_challenge))
+        .route("/login/mfa/enrol", web::get().to(mfa::get_enrol))
+        .route("/login/mfa/enrol", web::post().to(mfa::post_enrol))
+        .route("/account/mfa/totp", web::get().to(mfa_account::get_totp))
+        .route("/account/mfa/totp", web::post().to(mfa_account::post_totp))
+        .route("/account/mfa/totp/remove", web::post().to(mfa_account::post_remove_totp))
+        .route("/account/mfa/recovery", web::post().to(mfa_account::post_recovery_codes))
         .route("/consent", web::post().to(authorize::post_consent))
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))

@@ -90,6 +90,7 @@ impl Metadata {
             map.insert("userinfo_endpoint".into(), serde_json::json!(format!("{issuer}/userinfo")));
             map.insert("end_session_endpoint".into(), serde_json::json!(format!("{issuer}/end_session")));
             map.insert("prompt_values_supported".into(), serde_json::json!(["none", "login", "consent"]));
+            map.insert("acr_values_supported".into(), serde_json::json!(crate::mfa::ACR_VALUES));
             map.insert(
                 "claims_supported".into(),
                 serde_json::json!([

@@ -13,6 +13,7 @@ mod introspection;
 mod keys;
 mod lockout;
 mod metrics;
+mod mfa;
 mod oidc_attacks;
 mod oidc_flow;
 mod oidc_logout;

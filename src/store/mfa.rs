@@ -1,0 +1,208 @@
+//! Repository for second factors (TOTP, recovery codes) and login
+//! challenges. Every "use once" rule is a single conditional UPDATE or
+//! DELETE whose affected-row count decides: two concurrent requests with
+//! the same code cannot both win.
+
+use super::StoreError;
+use chrono::{DateTime, Utc};
+use entity::login_challenges::{self as challenges, Entity as Challenges};
+use entity::mfa_recovery_codes::{self as recovery, Entity as RecoveryCodes};
+use entity::mfa_totp::{self as totp, Entity as Totp};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
+    PaginatorTrait as _, QueryFilter as _, TransactionTrait as _,
+};
+
+/// What a user has enrolled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Factors {
+    /// A confirmed TOTP authenticator.
+    pub totp: Option<totp::Model>,
+    pub recovery_codes_left: u64,
+}
+
+impl Factors {
+    /// Whether the user has a factor to be asked for (recovery codes alone
+    /// are a way back in, not a factor one enrols).
+    pub fn any(&self) -> bool {
+        self.totp.is_some()
+    }
+}
+
+pub async fn factors(db: &DatabaseConnection, user_id: &str) -> Result<Factors, StoreError> {
+    let totp = Totp::find_by_id(user_id.to_owned()).filter(totp::Column::ConfirmedAt.is_not_null()).one(db).await?;
+    Ok(Factors { totp, recovery_codes_left: recovery_codes_left(db, user_id).await? })
+}
+
+/// The TOTP row, confirmed or still pending.
+pub async fn find_totp(db: &DatabaseConnection, user_id: &str) -> Result<Option<totp::Model>, StoreError> {
+    Ok(Totp::find_by_id(user_id.to_owned()).one(db).await?)
+}
+
+/// Starts (or restarts) a TOTP enrolment with a new sealed seed. `false`
+/// if the user already has a confirmed authenticator (remove it first).
+pub async fn begin_totp(
+    db: &DatabaseConnection,
+    user_id: &str,
+    secret_sealed: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Totp::delete_many()
+        .filter(totp::Column::UserId.eq(user_id))
+        .filter(totp::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    let row = totp::Model {
+        user_id: user_id.to_owned(),
+        secret_sealed: secret_sealed.to_owned(),
+        created_at: now,
+        confirmed_at: None,
+        last_used_step: None,
+        last_used_at: None,
+    };
+    match Totp::insert(row.into_active_model()).exec_without_returning(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Confirms a pending enrolment with the step its first code matched.
+pub async fn confirm_totp(
+    db: &DatabaseConnection,
+    user_id: &str,
+    step: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let res = Totp::update_many()
+        .col_expr(totp::Column::ConfirmedAt, Expr::value(now))
+        .col_expr(totp::Column::LastUsedStep, Expr::value(step))
+        .col_expr(totp::Column::LastUsedAt, Expr::value(now))
+        .filter(totp::Column::UserId.eq(user_id))
+        .filter(totp::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Spends a time step: `false` if this step or a later one was used
+/// already (a replayed or older code).
+pub async fn use_totp_step(
+    db: &DatabaseConnection,
+    user_id: &str,
+    step: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let res = Totp::update_many()
+        .col_expr(totp::Column::LastUsedStep, Expr::value(step))
+        .col_expr(totp::Column::LastUsedAt, Expr::value(now))
+        .filter(totp::Column::UserId.eq(user_id))
+        .filter(totp::Column::ConfirmedAt.is_not_null())
+        .filter(Condition::any().add(totp::Column::LastUsedStep.is_null()).add(totp::Column::LastUsedStep.lt(step)))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn delete_totp(db: &DatabaseConnection, user_id: &str) -> Result<bool, StoreError> {
+    Ok(Totp::delete_by_id(user_id.to_owned()).exec(db).await?.rows_affected > 0)
+}
+
+/// Replaces the user's recovery codes with a new set (hashes).
+pub async fn replace_recovery_codes(
+    db: &DatabaseConnection,
+    user_id: &str,
+    hashes: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    RecoveryCodes::delete_many().filter(recovery::Column::UserId.eq(user_id)).exec(&txn).await?;
+    let rows = hashes.iter().map(|h| recovery::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        code_hash: Set(h.clone()),
+        created_at: Set(now),
+        used_at: Set(None),
+    });
+    RecoveryCodes::insert_many(rows).exec_without_returning(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Spends a recovery code: `true` exactly once per code.
+pub async fn use_recovery_code(
+    db: &DatabaseConnection,
+    user_id: &str,
+    code_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let res = RecoveryCodes::update_many()
+        .col_expr(recovery::Column::UsedAt, Expr::value(now))
+        .filter(recovery::Column::UserId.eq(user_id))
+        .filter(recovery::Column::CodeHash.eq(code_hash))
+        .filter(recovery::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn recovery_codes_left(db: &DatabaseConnection, user_id: &str) -> Result<u64, StoreError> {
+    Ok(RecoveryCodes::find()
+        .filter(recovery::Column::UserId.eq(user_id))
+        .filter(recovery::Column::UsedAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// Removes every factor and pending login of a user (admin reset, or the
+/// user removing their last factor). Returns what was removed.
+pub async fn reset(db: &DatabaseConnection, user_id: &str) -> Result<Factors, StoreError> {
+    let before = factors(db, user_id).await?;
+    Totp::delete_many().filter(totp::Column::UserId.eq(user_id)).exec(db).await?;
+    RecoveryCodes::delete_many().filter(recovery::Column::UserId.eq(user_id)).exec(db).await?;
+    Challenges::delete_many().filter(challenges::Column::UserId.eq(user_id)).exec(db).await?;
+    Ok(before)
+}
+
+pub async fn insert_challenge(db: &DatabaseConnection, row: challenges::Model) -> Result<(), StoreError> {
+    Challenges::insert(row.into_active_model()).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The live challenge with this id hash.
+pub async fn find_challenge(
+    db: &DatabaseConnection,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<challenges::Model>, StoreError> {
+    Ok(Challenges::find_by_id(id_hash.to_owned()).filter(challenges::Column::ExpiresAt.gt(now)).one(db).await?)
+}
+
+/// Counts a wrong answer; past `max_failures` the challenge is gone and
+/// the login starts again from the password. Returns whether it survives.
+pub async fn challenge_failed(db: &DatabaseConnection, id_hash: &str, max_failures: i32) -> Result<bool, StoreError> {
+    Challenges::update_many()
+        .col_expr(challenges::Column::Failures, Expr::col(challenges::Column::Failures).add(1))
+        .filter(challenges::Column::IdHash.eq(id_hash))
+        .exec(db)
+        .await?;
+    let res = Challenges::delete_many()
+        .filter(challenges::Column::IdHash.eq(id_hash))
+        .filter(challenges::Column::Failures.gte(max_failures))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 0)
+}
+
+/// Consumes a challenge: `true` for the one request that completes it.
+pub async fn take_challenge(db: &DatabaseConnection, id_hash: &str) -> Result<bool, StoreError> {
+    Ok(Challenges::delete_by_id(id_hash.to_owned()).exec(db).await?.rows_affected == 1)
+}
+
+pub async fn purge_challenges(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(Challenges::delete_many().filter(challenges::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)
+}
+
+fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

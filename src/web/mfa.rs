@@ -1,0 +1,612 @@
+//! The second step of a login (`/login/mfa`) and the enrolment a policy or
+//! a client's `acr_values` forces (`/login/mfa/enrol`). Between the first
+//! factor and the second the browser holds only a login-challenge cookie,
+//! which is not a session: `/authorize`, `/account` and everything behind
+//! them cannot see it, so a half-finished login cannot be turned into
+//! tokens.
+
+use super::authorize::{stylesheet, validated};
+use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
+use super::{AppState, peer_ip};
+use crate::abuse::FailureClass;
+use crate::actors::sessions::{Create, End, Session, Which};
+use crate::mfa::service::{self, MfaError, Verdict};
+use crate::mfa::{MfaPolicy, acr_of, amr_after, satisfies, totp};
+use crate::store::audit::{AuditEvent, Outcome};
+use crate::store::mfa as store;
+use crate::store::sessions::hash_secret;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use entity::login_challenges::Model as Challenge;
+use entity::users::Model as User;
+use zeroize::Zeroizing;
+
+/// How long a person has for the second step.
+const CHALLENGE_SECS: i64 = 600;
+/// Wrong answers one challenge survives; then the password is asked again.
+const MAX_CHALLENGE_FAILURES: i32 = 5;
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct ChallengePage<'a> {
+    stylesheet: &'a str,
+    error: &'a str,
+    csrf: &'a str,
+    has_totp: bool,
+    recovery_left: u64,
+}
+
+#[derive(Template)]
+#[template(path = "totp_enrol.html")]
+pub(super) struct EnrolPage<'a> {
+    pub stylesheet: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+    pub action: &'a str,
+    pub cancel: &'a str,
+    pub required: bool,
+    pub qr: &'a str,
+    pub secret: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub(super) struct RecoveryCodesPage<'a> {
+    pub stylesheet: &'a str,
+    pub codes: Vec<&'a str>,
+    pub continue_to: &'a str,
+}
+
+/// What a login still needs after the factors in `amr`.
+enum Need {
+    Nothing,
+    Verify,
+    Enrol,
+}
+
+async fn need(state: &AppState, user: &User, amr: &str, acr_values: Option<&str>) -> Result<Need, MfaError> {
+    let acr = acr_of(amr);
+    if acr == crate::mfa::ACR_MFA {
+        return Ok(Need::Nothing);
+    }
+    if store::factors(&state.db, &user.id).await?.any() {
+        return Ok(Need::Verify);
+    }
+    let asked = acr_values.is_some_and(|a| !satisfies(acr, a));
+    let required = asked || policy_requires(state, user).await?;
+    Ok(if required { Need::Enrol } else { Need::Nothing })
+}
+
+/// Whether the `mfa` setting demands a second factor of this user.
+pub(super) async fn policy_requires(state: &AppState, user: &User) -> Result<bool, MfaError> {
+    Ok(match state.settings.mfa {
+        MfaPolicy::Optional => false,
+        MfaPolicy::Required => true,
+        MfaPolicy::RequiredForAdmins => service::is_admin(&state.db, user).await?,
+    })
+}
+
+/// Continues a login whose first factors (`amr`) passed: to a session at
+/// once, or through a second-factor challenge. `request` is the
+/// authorization request to resume (a query string) or empty.
+pub(super) async fn continue_login(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    amr: &str,
+    old: Option<&Session>,
+    request: &str,
+    acr_values: Option<&str>,
+) -> HttpResponse {
+    let purpose = match need(state, user, amr, acr_values).await {
+        Ok(Need::Nothing) => {
+            return match start_session(req, state, &user.id, amr, old).await {
+                Ok(cookies) => with_cookies(see_other(&target(request)), cookies),
+                Err(res) => res,
+            };
+        }
+        Ok(Need::Verify) => "verify",
+        Ok(Need::Enrol) => "enrol",
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor policy check failed");
+            return browser::server_error_page(req);
+        }
+    };
+    let Ok(secret) = crate::crypto::random_token(32) else { return browser::server_error_page(req) };
+    let now = state.clock.now();
+    let ip = peer_ip(req);
+    let row = Challenge {
+        id_hash: hash_secret(&secret),
+        user_id: user.id.clone(),
+        purpose: purpose.to_owned(),
+        amr: amr.to_owned(),
+        auth_time: now,
+        request: request.to_owned(),
+        failures: 0,
+        created_at: now,
+        expires_at: now + chrono::Duration::seconds(CHALLENGE_SECS),
+        ip: Some(ip).filter(|i| !i.is_empty()),
+        user_agent: user_agent(req),
+    };
+    if let Err(e) = store::insert_challenge(&state.db, row).await {
+        tracing::error!(error = %e, "storing a login challenge failed");
+        return browser::server_error_page(req);
+    }
+    let mut ev =
+        AuditEvent::new(now, format!("user:{}", user.id), "login.second_factor_required", Some(user.id.clone()));
+    ev.reason = Some(purpose.to_owned());
+    state.actors.audit.record(super::with_request(ev, req));
+    let mut res = see_other(if purpose == "verify" { "/login/mfa" } else { "/login/mfa/enrol" });
+    browser::set_cookie(&mut res, &browser::login_challenge_cookie(state, secret, CHALLENGE_SECS));
+    res
+}
+
+fn target(request: &str) -> String {
+    if request.is_empty() { "/account".to_owned() } else { format!("/authorize?{request}") }
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect())
+}
+
+fn with_cookies(mut res: HttpResponse, cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+    for c in &cookies {
+        browser::set_cookie(&mut res, c);
+    }
+    res
+}
+
+/// Ends the browser's old session (a cookie planted before login is
+/// worthless after it), stores a new one, and answers the cookies to set:
+/// the session, a fresh CSRF cookie, and the end of any login challenge.
+pub(super) async fn start_session(
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: &str,
+    amr: &str,
+    old: Option<&Session>,
+) -> Result<Vec<actix_web::cookie::Cookie<'static>>, HttpResponse> {
+    if let Some(s) = old {
+        let _ =
+            state.actors.sessions.send(End { user_id: s.user_id.clone(), which: Which::IdHash(s.id.clone()) }).await;
+    }
+    let (Ok(secret), Ok(sid)) = (crate::crypto::random_token(32), crate::crypto::random_token(16)) else {
+        return Err(browser::server_error_page(req));
+    };
+    let now = state.clock.now();
+    let max_age =
+        chrono::Duration::seconds(i64::try_from(state.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000));
+    let session = Session {
+        id: hash_secret(&secret),
+        sid,
+        user_id: user_id.to_owned(),
+        auth_time: now,
+        amr: amr.to_owned(),
+        acr: acr_of(amr).to_owned(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + max_age,
+        ip: Some(peer_ip(req)).filter(|i| !i.is_empty()),
+        user_agent: user_agent(req),
+        ended_at: None,
+    };
+    match state.actors.sessions.send(Create(session)).await {
+        Ok(Ok(())) => {}
+        other => {
+            tracing::error!(outcome = ?other.err().map(|e| e.to_string()), "creating a session failed");
+            return Err(browser::server_error_page(req));
+        }
+    }
+    let mut ev = AuditEvent::new(now, format!("user:{user_id}"), "login.succeeded", Some(user_id.to_owned()));
+    ev.reason = Some(format!("amr: {amr}"));
+    state.actors.audit.record(super::with_request(ev, req));
+    let mut cookies = vec![browser::session_cookie(state, secret), browser::expired_login_challenge_cookie(state)];
+    cookies.extend(browser::new_csrf_cookie(state));
+    Ok(cookies)
+}
+
+/// The request's live login challenge (`Err` for a storage failure).
+async fn challenge_of(req: &HttpRequest, state: &AppState) -> Result<Option<Challenge>, HttpResponse> {
+    let Some(hash) = browser::login_challenge_hash(req, state) else { return Ok(None) };
+    store::find_challenge(&state.db, &hash, state.clock.now()).await.map_err(|e| {
+        tracing::error!(error = %e, "login challenge lookup failed");
+        browser::server_error_page(req)
+    })
+}
+
+/// Where the pages' forms may lead: here, and the client the login resumes.
+async fn form_actions(req: &HttpRequest, state: &AppState, c: &Challenge) -> Vec<String> {
+    if c.request.is_empty() {
+        return Vec::new();
+    }
+    match validated(req, state, c.request.as_bytes()).await {
+        Ok((_, ar)) => browser::origin_of(&ar.reply.redirect_uri).into_iter().collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn expired(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let mut res = browser::error_page(
+        req,
+        StatusCode::FORBIDDEN,
+        "Sign-in expired",
+        "This sign-in is no longer valid. Start again from the sign-in page.",
+    );
+    browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
+    res
+}
+
+fn page(
+    req: &HttpRequest,
+    body: Result<String, askama::Error>,
+    actions: &[String],
+    status: StatusCode,
+    set: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let Ok(body) = body else { return browser::server_error_page(req) };
+    let mut res = html(HttpResponse::build(status), &page_csp(actions, None), body);
+    if let Some(c) = set {
+        browser::set_cookie(&mut res, &c);
+    }
+    res
+}
+
+async fn render_challenge(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Challenge,
+    error: &str,
+    status: StatusCode,
+) -> HttpResponse {
+    let factors = match store::factors(&state.db, &c.user_id).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return browser::server_error_page(req);
+        }
+    };
+    let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
+    let csrf = csrf_token(state, &cookie, None);
+    let body = ChallengePage {
+        stylesheet: stylesheet(),
+        error,
+        csrf: &csrf,
+        has_totp: factors.totp.is_some(),
+        recovery_left: factors.recovery_codes_left,
+    }
+    .render();
+    page(req, body, &form_actions(req, state, c).await, status, set)
+}
+
+/// `GET /login/mfa`.
+pub async fn get_challenge(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match challenge_of(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "verify" => render_challenge(&req, &state, &c, "", StatusCode::OK).await,
+        Ok(Some(_)) => see_other("/login/mfa/enrol"),
+        Ok(None) => see_other("/login"),
+        Err(res) => res,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    code: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for CodeForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeForm").field("method", &self.method).finish_non_exhaustive()
+    }
+}
+
+/// A second factor answered at `/login/mfa`, as audit actions name it.
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    Totp,
+    RecoveryCode,
+}
+
+impl Method {
+    fn used(self) -> &'static str {
+        match self {
+            Method::Totp => "mfa.totp.used",
+            Method::RecoveryCode => "mfa.recovery_code.used",
+        }
+    }
+
+    fn failed(self) -> &'static str {
+        match self {
+            Method::Totp => "mfa.totp.failed",
+            Method::RecoveryCode => "mfa.recovery_code.failed",
+        }
+    }
+}
+
+/// The per-(IP, user) budget for wrong second factors: `Some(response)`
+/// when it is spent.
+fn throttled(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<HttpResponse> {
+    let b = state.login_failures.blocked(FailureClass::SecondFactor, &peer_ip(req), user_id)?;
+    state.metrics.rate_limited.with_label_values(&[FailureClass::SecondFactor.as_str()]).inc();
+    let mut res = browser::error_page(
+        req,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &format!("Too many wrong codes. Try again in {} seconds.", b.retry_after),
+    );
+    super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
+    Some(res)
+}
+
+/// `POST /login/mfa`: a TOTP code or a recovery code.
+pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
+    let form = form.into_inner();
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return browser::csrf_refused(&req);
+    }
+    let c = match challenge_of(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(_) => return expired(&req, &state),
+        Err(res) => return res,
+    };
+    if let Some(res) = throttled(&req, &state, &c.user_id) {
+        return res;
+    }
+    let now = state.clock.now();
+    match crate::store::lockouts::locked_until(&state.db, &c.user_id, now).await {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            let _ = store::take_challenge(&state.db, &c.id_hash).await;
+            let mut res = browser::error_page(
+                &req,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Account locked",
+                "Too many failed attempts. Try again later.",
+            );
+            browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(&state));
+            return res;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "lockout lookup failed");
+            return browser::server_error_page(&req);
+        }
+    }
+    let (method, amr_method) = match form.method.as_str() {
+        "totp" => (Method::Totp, "otp"),
+        "recovery" => (Method::RecoveryCode, "otp"),
+        _ => return render_challenge(&req, &state, &c, "Choose a way to verify.", StatusCode::BAD_REQUEST).await,
+    };
+    let verdict = match method {
+        Method::Totp => service::verify_totp(&state.db, &state.envelope, &c.user_id, &form.code, now).await,
+        Method::RecoveryCode => {
+            service::verify_recovery_code(&state.db, &state.secret_hasher, &c.user_id, &form.code, now).await
+        }
+    };
+    let verdict = match verdict {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor check failed");
+            return browser::server_error_page(&req);
+        }
+    };
+    if verdict != Verdict::Accepted {
+        return second_factor_failed(&req, &state, &c, method, verdict).await;
+    }
+    match store::take_challenge(&state.db, &c.id_hash).await {
+        Ok(true) => {}
+        Ok(false) => return expired(&req, &state),
+        Err(e) => {
+            tracing::error!(error = %e, "completing a login challenge failed");
+            return browser::server_error_page(&req);
+        }
+    }
+    if let Err(e) = crate::store::lockouts::clear(&state.db, &c.user_id, now).await {
+        tracing::warn!(error = %e, "could not clear failed-login count");
+    }
+    let ev = AuditEvent::new(now, format!("user:{}", c.user_id), method.used(), Some(c.user_id.clone()));
+    state.actors.audit.record(super::with_request(ev, &req));
+    let old = current_session(&req, &state).await;
+    let amr = amr_after(&c.amr, amr_method);
+    match start_session(&req, &state, &c.user_id, &amr, old.as_ref()).await {
+        Ok(cookies) => with_cookies(see_other(&target(&c.request)), cookies),
+        Err(res) => res,
+    }
+}
+
+/// A wrong or replayed second factor: it spends the (IP, user) budget,
+/// counts toward the account's lockout and the challenge's own limit.
+async fn second_factor_failed(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Challenge,
+    method: Method,
+    verdict: Verdict,
+) -> HttpResponse {
+    let now = state.clock.now();
+    state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(req), &c.user_id).await;
+    state.metrics.login_attempts.with_label_values(&["wrong_second_factor"]).inc();
+    let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), method.failed(), Some(c.user_id.clone()));
+    ev.outcome = Outcome::Failure;
+    ev.reason = Some(verdict.as_str().to_owned());
+    state.actors.audit.record(super::with_request(ev, req));
+    let policy = state.settings.lockout_policy();
+    let locked = match crate::store::lockouts::record_failure(&state.db, &c.user_id, now, &policy).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "recording a failed second factor failed");
+            return browser::server_error_page(req);
+        }
+    };
+    if let Some(until) = locked {
+        state.metrics.lockouts.inc();
+        let mut ev = AuditEvent::new(now, "system", "account.locked", Some(c.user_id.clone()));
+        ev.reason = Some(format!("repeated failed second factors; until {}", until.to_rfc3339()));
+        state.actors.audit.record(super::with_request(ev, req));
+        if let Ok(Some(u)) = crate::store::users::find_by_id(&state.db, &c.user_id).await {
+            state.lockout_notifier.locked(&u.id, &u.username, until);
+        }
+    }
+    let survives = match store::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
+        Ok(s) => s && locked.is_none(),
+        Err(e) => {
+            tracing::error!(error = %e, "counting a challenge failure failed");
+            return browser::server_error_page(req);
+        }
+    };
+    if !survives {
+        let _ = store::take_challenge(&state.db, &c.id_hash).await;
+        let mut res = browser::error_page(
+            req,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong codes",
+            "This sign-in has ended. Start again from the sign-in page.",
+        );
+        browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
+        return res;
+    }
+    let message = match verdict {
+        Verdict::Replayed => "That code was already used. Wait for the next one.",
+        _ => "That code is not valid.",
+    };
+    render_challenge(req, state, c, message, StatusCode::OK).await
+}
+
+async fn user_of(req: &HttpRequest, state: &AppState, user_id: &str) -> Result<User, HttpResponse> {
+    match crate::store::users::find_by_id(&state.db, user_id).await {
+        Ok(Some(u)) if u.active => Ok(u),
+        Ok(_) => Err(expired(req, state)),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            Err(browser::server_error_page(req))
+        }
+    }
+}
+
+/// The enrolment page for `user`: a pending seed as a QR code and as text.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn render_enrol(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    csrf: &str,
+    action: &str,
+    cancel: &str,
+    required: bool,
+    error: &str,
+    actions: &[String],
+    set: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let now = state.clock.now();
+    let secret = match service::begin_totp(&state.db, &state.envelope, &user.id, now).await {
+        Ok(s) => s,
+        Err(MfaError::AlreadyEnrolled) => return see_other("/account"),
+        Err(e) => {
+            tracing::error!(error = %e, "starting a TOTP enrolment failed");
+            return browser::server_error_page(req);
+        }
+    };
+    let issuer = url::Url::parse(&state.settings.issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "Gatehouse".to_owned());
+    let uri = totp::otpauth_uri(&issuer, &user.username, &secret);
+    let Some(qr) = totp::qr_svg(&uri) else { return browser::server_error_page(req) };
+    let b32 = secret.base32();
+    let grouped: Zeroizing<String> = Zeroizing::new(
+        b32.as_bytes().chunks(4).filter_map(|c| std::str::from_utf8(c).ok()).collect::<Vec<_>>().join(" "),
+    );
+    let body = EnrolPage { stylesheet: stylesheet(), error, csrf, action, cancel, required, qr: &qr, secret: &grouped }
+        .render();
+    page(req, body, actions, StatusCode::OK, set)
+}
+
+/// `GET /login/mfa/enrol`: enrolment during a login that must have a factor.
+pub async fn get_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match challenge_of(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(Some(_)) => return see_other("/login/mfa"),
+        Ok(None) => return see_other("/login"),
+        Err(res) => return res,
+    };
+    enrol_page(&req, &state, &c, "").await
+}
+
+async fn enrol_page(req: &HttpRequest, state: &AppState, c: &Challenge, error: &str) -> HttpResponse {
+    let user = match user_of(req, state, &c.user_id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
+    let csrf = csrf_token(state, &cookie, None);
+    let actions = form_actions(req, state, c).await;
+    render_enrol(req, state, &user, &csrf, "/login/mfa/enrol", "/login", true, error, &actions, set).await
+}
+
+/// `POST /login/mfa/enrol`: the first code confirms the authenticator and
+/// completes the login; the recovery codes are shown once.
+pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
+    let form = form.into_inner();
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return browser::csrf_refused(&req);
+    }
+    let c = match challenge_of(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(_) => return expired(&req, &state),
+        Err(res) => return res,
+    };
+    if let Some(res) = throttled(&req, &state, &c.user_id) {
+        return res;
+    }
+    let now = state.clock.now();
+    match service::confirm_totp(&state.db, &state.envelope, &c.user_id, &form.code, now).await {
+        Ok(Verdict::Accepted) => {}
+        Ok(_) => {
+            state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &c.user_id).await;
+            return match store::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
+                Ok(true) => {
+                    enrol_page(&req, &state, &c, "That code is not valid. Check the time on your device.").await
+                }
+                Ok(false) => expired(&req, &state),
+                Err(_) => browser::server_error_page(&req),
+            };
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "confirming a TOTP enrolment failed");
+            return browser::server_error_page(&req);
+        }
+    }
+    if !matches!(store::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+        return expired(&req, &state);
+    }
+    let ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.totp.enrolled", Some(c.user_id.clone()));
+    state.actors.audit.record(super::with_request(ev, &req));
+    let codes = match service::new_recovery_codes(&state.db, &state.secret_hasher, &c.user_id, now).await {
+        Ok(codes) => codes,
+        Err(e) => {
+            tracing::error!(error = %e, "creating recovery codes failed");
+            return browser::server_error_page(&req);
+        }
+    };
+    let ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.recovery_codes.created", Some(c.user_id.clone()));
+    state.actors.audit.record(super::with_request(ev, &req));
+    let old = current_session(&req, &state).await;
+    let amr = amr_after(&c.amr, "otp");
+    let cookies = match start_session(&req, &state, &c.user_id, &amr, old.as_ref()).await {
+        Ok(cookies) => cookies,
+        Err(res) => return res,
+    };
+    with_cookies(recovery_codes_page(&req, &codes, &target(&c.request)), cookies)
+}
+
+/// The one time recovery codes are shown.
+pub(super) fn recovery_codes_page(req: &HttpRequest, codes: &[Zeroizing<String>], continue_to: &str) -> HttpResponse {
+    let body =
+        RecoveryCodesPage { stylesheet: stylesheet(), codes: codes.iter().map(|c| c.as_str()).collect(), continue_to }
+            .render();
+    page(req, body, &[], StatusCode::OK, None)
+}

@@ -1,0 +1,209 @@
+//! Second factors from the account page: set up an authenticator app,
+//! remove it, and replace the recovery codes. Removing a factor or
+//! replacing the codes asks for a current code, so a borrowed session
+//! alone cannot weaken the account.
+
+use super::AppState;
+use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};
+use super::mfa::{policy_requires, recovery_codes_page, render_enrol};
+use crate::abuse::FailureClass;
+use crate::actors::sessions::Session;
+use crate::mfa::service::{self, Verdict};
+use crate::store::audit::{AuditEvent, Outcome};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use entity::users::Model as User;
+use zeroize::Zeroizing;
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for CodeForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeForm").finish_non_exhaustive()
+    }
+}
+
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(Session, User), HttpResponse> {
+    let Some(session) = current_session(req, state).await else { return Err(see_other("/login")) };
+    match crate::store::users::find_by_id(&state.db, &session.user_id).await {
+        Ok(Some(u)) if u.active => Ok((session, u)),
+        Ok(_) => Err(see_other("/login")),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            Err(browser::server_error_page(req))
+        }
+    }
+}
+
+fn audit(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static str, failure: Option<&str>) {
+    let mut ev = AuditEvent::new(state.clock.now(), format!("user:{user_id}"), action, Some(user_id.to_owned()));
+    if let Some(reason) = failure {
+        ev.outcome = Outcome::Failure;
+        ev.reason = Some(reason.to_owned());
+    }
+    state.actors.audit.record(super::with_request(ev, req));
+}
+
+/// `GET /account/mfa/totp`: the enrolment page.
+pub async fn get_totp(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let (session, user) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    enrol_page(&req, &state, &session, &user, "").await
+}
+
+async fn enrol_page(req: &HttpRequest, state: &AppState, session: &Session, user: &User, error: &str) -> HttpResponse {
+    let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
+    let csrf = csrf_token(state, &cookie, Some(session));
+    render_enrol(req, state, user, &csrf, "/account/mfa/totp", "/account", false, error, &[], set).await
+}
+
+/// The per-(IP, user) budget for wrong codes, shared with the login step.
+fn throttled(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<HttpResponse> {
+    let b = state.login_failures.blocked(FailureClass::SecondFactor, &super::peer_ip(req), user_id)?;
+    state.metrics.rate_limited.with_label_values(&[FailureClass::SecondFactor.as_str()]).inc();
+    let mut res = browser::error_page(
+        req,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &format!("Too many wrong codes. Try again in {} seconds.", b.retry_after),
+    );
+    super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
+    Some(res)
+}
+
+/// `POST /account/mfa/totp`: confirms the authenticator with its first
+/// code; a new set of recovery codes is shown once.
+pub async fn post_totp(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
+    let (session, user) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
+        return browser::csrf_refused(&req);
+    }
+    if let Some(res) = throttled(&req, &state, &user.id) {
+        return res;
+    }
+    let now = state.clock.now();
+    match service::confirm_totp(&state.db, &state.envelope, &user.id, &form.code, now).await {
+        Ok(Verdict::Accepted) => {}
+        Ok(_) => {
+            state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(&req), &user.id).await;
+            return enrol_page(&req, &state, &session, &user, "That code is not valid. Check the time on your device.")
+                .await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "confirming a TOTP enrolment failed");
+            return browser::server_error_page(&req);
+        }
+    }
+    audit(&state, &req, &user.id, "mfa.totp.enrolled", None);
+    new_codes(&req, &state, &user).await
+}
+
+async fn new_codes(req: &HttpRequest, state: &AppState, user: &User) -> HttpResponse {
+    match service::new_recovery_codes(&state.db, &state.secret_hasher, &user.id, state.clock.now()).await {
+        Ok(codes) => {
+            audit(state, req, &user.id, "mfa.recovery_codes.created", None);
+            recovery_codes_page(req, &codes, "/account")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "creating recovery codes failed");
+            browser::server_error_page(req)
+        }
+    }
+}
+
+/// Checks the current TOTP code a sensitive change asks for.
+async fn current_code_ok(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    form: &CodeForm,
+    action: &'static str,
+) -> Result<(), HttpResponse> {
+    if !csrf_ok(req, state, &form.csrf, Some(session)) {
+        return Err(browser::csrf_refused(req));
+    }
+    if let Some(res) = throttled(req, state, &user.id) {
+        return Err(res);
+    }
+    match service::verify_totp(&state.db, &state.envelope, &user.id, &form.code, state.clock.now()).await {
+        Ok(Verdict::Accepted) => Ok(()),
+        Ok(v) => {
+            state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(req), &user.id).await;
+            audit(state, req, &user.id, action, Some(v.as_str()));
+            Err(browser::error_page(
+                req,
+                StatusCode::FORBIDDEN,
+                "Not changed",
+                "That code is not valid (or was already used). Go back and enter the current code from your app.",
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "TOTP check failed");
+            Err(browser::server_error_page(req))
+        }
+    }
+}
+
+/// `POST /account/mfa/totp/remove`: removes the authenticator and the
+/// recovery codes, unless the policy requires a second factor.
+pub async fn post_remove_totp(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
+    let (session, user) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    match policy_requires(&state, &user).await {
+        Ok(false) => {}
+        Ok(true) => {
+            return browser::error_page(
+                &req,
+                StatusCode::FORBIDDEN,
+                "Required",
+                "Your organisation requires a second factor for this account, so it cannot be removed.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor policy check failed");
+            return browser::server_error_page(&req);
+        }
+    }
+    if let Err(res) = current_code_ok(&req, &state, &session, &user, &form, "mfa.totp.remove_failed").await {
+        return res;
+    }
+    if let Err(e) = crate::store::mfa::reset(&state.db, &user.id).await {
+        tracing::error!(error = %e, "removing second factors failed");
+        return browser::server_error_page(&req);
+    }
+    audit(&state, &req, &user.id, "mfa.totp.removed", None);
+    see_other("/account")
+}
+
+/// `POST /account/mfa/recovery`: a new set of recovery codes; the old set
+/// stops working.
+pub async fn post_recovery_codes(
+    req: HttpRequest,
+    form: web::Form<CodeForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (session, user) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if let Err(res) =
+        current_code_ok(&req, &state, &session, &user, &form, "mfa.recovery_codes.regenerate_failed").await
+    {
+        return res;
+    }
+    new_codes(&req, &state, &user).await
+}
