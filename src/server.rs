@@ -40,6 +40,8 @@ pub enum StartupError {
     Bootstrap(#[from] AccountError),
     #[error("envelope encryption: {0}")]
     Envelope(#[from] EnvelopeError),
+    #[error("WebAuthn relying party from the issuer: {0}")]
+    Webauthn(String),
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
     #[error("password hasher: {0}")]
@@ -150,6 +152,11 @@ impl Application {
             actors.audit.record(ev);
         }
 
+        let passkeys = crate::mfa::webauthn::Passkeys::for_issuer(&settings.issuer).map_err(StartupError::Webauthn)?;
+        if passkeys.is_none() {
+            tracing::warn!(issuer = %settings.issuer, "passkeys are off: WebAuthn needs a domain name in the issuer, not an IP address");
+        }
+        let passkeys = passkeys.map(Arc::new);
         let settings = Arc::new(settings);
         let state = actix_web::web::Data::new(AppState {
             settings: settings.clone(),
@@ -162,6 +169,7 @@ impl Application {
             key_policy,
             secret_hasher: crate::crypto::SecretHasher::new(&master_key),
             envelope,
+            passkeys,
             metadata: web::oidc::Metadata::new(&settings.issuer, key_policy.jwks_max_age_secs()),
             clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs))),
             verified_tokens: VerifiedTokens::default(),

@@ -21,3 +21,5 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod user_multi_values;
 pub mod users;
+pub mod webauthn_ceremonies;
+pub mod webauthn_credentials;

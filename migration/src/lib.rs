@@ -18,6 +18,7 @@ mod m20261123_000011_browser_flow;
 mod m20261123_000012_account_lockouts;
 mod m20261123_000013_audit_checkpoints;
 mod m20261123_000014_mfa;
+mod m20261123_000015_webauthn;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_account_lockouts::Migration),
             Box::new(m20261123_000013_audit_checkpoints::Migration),
             Box::new(m20261123_000014_mfa::Migration),
+            Box::new(m20261123_000015_webauthn::Migration),
         ]
     }
 }

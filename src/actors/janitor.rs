@@ -44,7 +44,8 @@ impl Janitor {
             let browser = sessions::purge_codes(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_refresh(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?
-                + crate::store::mfa::purge_challenges(&db, now).await.map_err(|e| e.to_string())?;
+                + crate::store::mfa::purge_challenges(&db, now).await.map_err(|e| e.to_string())?
+                + crate::store::webauthn::purge_ceremonies(&db, now).await.map_err(|e| e.to_string())?;
             let audit_rows = match retention {
                 Some(r) => audit::purge_before(&db, now - r, now).await.map_err(|e| e.to_string())?,
                 None => 0,

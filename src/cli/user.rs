@@ -185,10 +185,30 @@ async fn dispatch(
         UserAction::Mfa { action: MfaAction::List { user } } => {
             let u = users::find_user(db, &user).await?;
             let f = crate::store::mfa::factors(db, &u.id).await?;
-            let v = mfa_json(&u, &f);
+            let keys = crate::store::webauthn::user_credentials(db, &u.id).await?;
+            let mut v = mfa_json(&u, &f);
+            v["passkeys"] = json!(
+                keys.iter()
+                    .map(|k| json!({
+                        "name": k.name,
+                        "created_at": k.created_at.to_rfc3339(),
+                        "last_used_at": k.last_used_at.map(|t| t.to_rfc3339()),
+                        "synced": k.backup_eligible,
+                        "discoverable": k.discoverable,
+                    }))
+                    .collect::<Vec<_>>()
+            );
             if json {
                 print_json(&v);
             } else {
+                for k in &keys {
+                    println!(
+                        "passkey         {} (added {}{})",
+                        k.name,
+                        k.created_at.to_rfc3339(),
+                        k.last_used_at.map(|l| format!(", last used {}", l.to_rfc3339())).unwrap_or_default()
+                    );
+                }
                 match &f.totp {
                     Some(t) => println!(
                         "totp            enrolled {}{}",
@@ -214,9 +234,10 @@ async fn dispatch(
                 print_json(&v);
             } else {
                 println!(
-                    "reset {}: removed {} and {} recovery codes; ended {} sessions",
+                    "reset {}: removed {}, {} passkeys and {} recovery codes; ended {} sessions",
                     u.username,
                     if removed.totp.is_some() { "the authenticator app" } else { "no authenticator app" },
+                    removed.webauthn,
                     removed.recovery_codes_left,
                     ended.len()
                 );
@@ -253,6 +274,7 @@ fn mfa_json(u: &User, f: &crate::store::mfa::Factors) -> serde_json::Value {
             "confirmed_at": t.confirmed_at.map(|c| c.to_rfc3339()),
             "last_used_at": t.last_used_at.map(|l| l.to_rfc3339()),
         })),
+        "webauthn_credentials": f.webauthn,
         "recovery_codes_left": f.recovery_codes_left,
     })
 }

@@ -4,6 +4,7 @@
 pub mod recovery;
 pub mod service;
 pub mod totp;
+pub mod webauthn;
 
 use crate::wire::wire_enum;
 

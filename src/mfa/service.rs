@@ -25,6 +25,18 @@ pub enum MfaError {
     AlreadyEnrolled,
     #[error("group lookup failed: {0}")]
     Groups(String),
+    /// The ceremony is unknown, expired, used, or someone else's.
+    #[error("no such WebAuthn ceremony")]
+    Ceremony,
+    /// The credential is not registered (to this person).
+    #[error("unknown credential")]
+    UnknownCredential,
+    #[error("this credential is registered already")]
+    Duplicate,
+    /// A ceremony that failed verification (bad signature, origin,
+    /// challenge, counter, user verification...).
+    #[error("WebAuthn: {0}")]
+    Webauthn(String),
 }
 
 /// How a second-factor answer fared.

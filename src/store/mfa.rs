@@ -19,6 +19,8 @@ use sea_orm::{
 pub struct Factors {
     /// A confirmed TOTP authenticator.
     pub totp: Option<totp::Model>,
+    /// Passkeys and security keys.
+    pub webauthn: u64,
     pub recovery_codes_left: u64,
 }
 
@@ -26,13 +28,17 @@ impl Factors {
     /// Whether the user has a factor to be asked for (recovery codes alone
     /// are a way back in, not a factor one enrols).
     pub fn any(&self) -> bool {
-        self.totp.is_some()
+        self.totp.is_some() || self.webauthn > 0
     }
 }
 
 pub async fn factors(db: &DatabaseConnection, user_id: &str) -> Result<Factors, StoreError> {
     let totp = Totp::find_by_id(user_id.to_owned()).filter(totp::Column::ConfirmedAt.is_not_null()).one(db).await?;
-    Ok(Factors { totp, recovery_codes_left: recovery_codes_left(db, user_id).await? })
+    Ok(Factors {
+        totp,
+        webauthn: super::webauthn::count_credentials(db, user_id).await?,
+        recovery_codes_left: recovery_codes_left(db, user_id).await?,
+    })
 }
 
 /// The TOTP row, confirmed or still pending.
@@ -105,8 +111,21 @@ pub async fn use_totp_step(
     Ok(res.rows_affected == 1)
 }
 
-pub async fn delete_totp(db: &DatabaseConnection, user_id: &str) -> Result<bool, StoreError> {
-    Ok(Totp::delete_by_id(user_id.to_owned()).exec(db).await?.rows_affected > 0)
+/// Removes the authenticator app; the recovery codes go with it when no
+/// passkey is left for them to back up.
+pub async fn remove_totp(db: &DatabaseConnection, user_id: &str) -> Result<bool, StoreError> {
+    let removed = Totp::delete_by_id(user_id.to_owned()).exec(db).await?.rows_affected > 0;
+    drop_orphaned_recovery_codes(db, user_id).await?;
+    Ok(removed)
+}
+
+/// Recovery codes back up a factor; with none left they would be a
+/// password-equivalent second secret, so they go.
+pub async fn drop_orphaned_recovery_codes(db: &DatabaseConnection, user_id: &str) -> Result<(), StoreError> {
+    if !factors(db, user_id).await?.any() {
+        RecoveryCodes::delete_many().filter(recovery::Column::UserId.eq(user_id)).exec(db).await?;
+    }
+    Ok(())
 }
 
 /// Replaces the user's recovery codes with a new set (hashes).
@@ -161,6 +180,7 @@ pub async fn reset(db: &DatabaseConnection, user_id: &str) -> Result<Factors, St
     Totp::delete_many().filter(totp::Column::UserId.eq(user_id)).exec(db).await?;
     RecoveryCodes::delete_many().filter(recovery::Column::UserId.eq(user_id)).exec(db).await?;
     Challenges::delete_many().filter(challenges::Column::UserId.eq(user_id)).exec(db).await?;
+    super::webauthn::delete_user_credentials(db, user_id).await?;
     Ok(before)
 }
 

@@ -12,6 +12,7 @@ pub mod scim;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;
+pub mod webauthn;
 
 use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait as _};

@@ -21,6 +21,14 @@ struct SessionRow {
     current: bool,
 }
 
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+    synced: bool,
+}
+
 struct ConsentRow {
     client_id: String,
     client_name: String,
@@ -41,6 +49,10 @@ struct AccountPage<'a> {
     totp_last_used: String,
     recovery_left: u64,
     mfa_required: bool,
+    passkeys_enabled: bool,
+    passkeys: Vec<PasskeyRow>,
+    session_mfa: bool,
+    script: &'a str,
 }
 
 #[derive(Template)]
@@ -95,6 +107,9 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
             _ => return browser::server_error_page(&req),
         };
     let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let Ok(creds) = crate::store::webauthn::user_credentials(&state.db, &user.id).await else {
+        return browser::server_error_page(&req);
+    };
     let Some((cookie, set)) = csrf_cookie(&req, &state) else { return browser::server_error_page(&req) };
     let csrf = csrf_token(&state, &cookie, Some(&session));
     let page = AccountPage {
@@ -103,6 +118,19 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         totp_last_used: factors.totp.as_ref().and_then(|t| t.last_used_at).map(date).unwrap_or_default(),
         recovery_left: factors.recovery_codes_left,
         mfa_required,
+        passkeys_enabled: state.passkeys.is_some(),
+        passkeys: creds
+            .into_iter()
+            .map(|c| PasskeyRow {
+                created: date(c.created_at),
+                last_used: c.last_used_at.map(date).unwrap_or_default(),
+                synced: c.backup_eligible,
+                id: c.cred_id,
+                name: c.name,
+            })
+            .collect(),
+        session_mfa: session.acr == crate::mfa::ACR_MFA,
+        script: super::assets::script_path(),
         stylesheet: stylesheet(),
         username: &user.username,
         email: user.email.as_deref().unwrap_or(""),
@@ -119,7 +147,7 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         csrf: &csrf,
     };
     match page.render() {
-        Ok(body) => with_cookie(html(HttpResponse::Ok(), &page_csp(&[], None), body), set),
+        Ok(body) => with_cookie(html(HttpResponse::Ok(), &browser::page_csp_with_script(&[]), body), set),
         Err(_) => browser::server_error_page(&req),
     }
 }

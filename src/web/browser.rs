@@ -131,6 +131,13 @@ pub fn page_csp(form_action: &[String], script_nonce: Option<&str>) -> String {
     csp
 }
 
+/// The CSP of a page that runs the WebAuthn script: scripts and requests
+/// to this origin only, still no inline script.
+pub fn page_csp_with_script(form_action: &[String]) -> String {
+    let csp = page_csp(form_action, None);
+    csp.replace("; report-uri", "; script-src 'self'; connect-src 'self'; report-uri")
+}
+
 /// `https://host:port` of a redirect URI (or `scheme:` for private-use
 /// schemes), for `form-action`.
 pub fn origin_of(uri: &str) -> Option<String> {

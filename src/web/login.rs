@@ -23,6 +23,8 @@ struct LoginPage<'a> {
     username: &'a str,
     csrf: &'a str,
     request: &'a str,
+    passkeys: bool,
+    script: &'a str,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -39,9 +41,20 @@ pub(super) fn render_login(
 ) -> HttpResponse {
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, session);
-    let page = LoginPage { stylesheet: stylesheet(), client_name, error, username, csrf: &csrf, request: carried };
+    let passkeys = state.passkeys.is_some();
+    let page = LoginPage {
+        stylesheet: stylesheet(),
+        client_name,
+        error,
+        username,
+        csrf: &csrf,
+        request: carried,
+        passkeys,
+        script: super::assets::script_path(),
+    };
     let Ok(body) = page.render() else { return browser::server_error_page(req) };
-    let mut res = html(HttpResponse::build(status), &page_csp(actions, None), body);
+    let csp = if passkeys { browser::page_csp_with_script(actions) } else { page_csp(actions, None) };
+    let mut res = html(HttpResponse::build(status), &csp, body);
     if let Some(c) = set {
         browser::set_cookie(&mut res, &c);
     }

@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 /// How long a person has for the second step.
 const CHALLENGE_SECS: i64 = 600;
 /// Wrong answers one challenge survives; then the password is asked again.
-const MAX_CHALLENGE_FAILURES: i32 = 5;
+pub(super) const MAX_CHALLENGE_FAILURES: i32 = 5;
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -34,7 +34,9 @@ struct ChallengePage<'a> {
     error: &'a str,
     csrf: &'a str,
     has_totp: bool,
+    has_passkeys: bool,
     recovery_left: u64,
+    script: &'a str,
 }
 
 #[derive(Template)]
@@ -142,7 +144,7 @@ pub(super) async fn continue_login(
     res
 }
 
-fn target(request: &str) -> String {
+pub(super) fn target(request: &str) -> String {
     if request.is_empty() { "/account".to_owned() } else { format!("/authorize?{request}") }
 }
 
@@ -207,7 +209,10 @@ pub(super) async fn start_session(
 }
 
 /// The request's live login challenge (`Err` for a storage failure).
-async fn challenge_of(req: &HttpRequest, state: &AppState) -> Result<Option<Challenge>, HttpResponse> {
+pub(super) async fn challenge_of_request(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Challenge>, HttpResponse> {
     let Some(hash) = browser::login_challenge_hash(req, state) else { return Ok(None) };
     store::find_challenge(&state.db, &hash, state.clock.now()).await.map_err(|e| {
         tracing::error!(error = %e, "login challenge lookup failed");
@@ -273,15 +278,23 @@ async fn render_challenge(
         error,
         csrf: &csrf,
         has_totp: factors.totp.is_some(),
+        has_passkeys: factors.webauthn > 0 && state.passkeys.is_some(),
         recovery_left: factors.recovery_codes_left,
+        script: super::assets::script_path(),
     }
     .render();
-    page(req, body, &form_actions(req, state, c).await, status, set)
+    let Ok(body) = body else { return browser::server_error_page(req) };
+    let mut res =
+        html(HttpResponse::build(status), &browser::page_csp_with_script(&form_actions(req, state, c).await), body);
+    if let Some(c) = set {
+        browser::set_cookie(&mut res, &c);
+    }
+    res
 }
 
 /// `GET /login/mfa`.
 pub async fn get_challenge(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match challenge_of(&req, &state).await {
+    match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "verify" => render_challenge(&req, &state, &c, "", StatusCode::OK).await,
         Ok(Some(_)) => see_other("/login/mfa/enrol"),
         Ok(None) => see_other("/login"),
@@ -349,7 +362,7 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
     if !csrf_ok(&req, &state, &form.csrf, None) {
         return browser::csrf_refused(&req);
     }
-    let c = match challenge_of(&req, &state).await {
+    let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "verify" => c,
         Ok(_) => return expired(&req, &state),
         Err(res) => return res,
@@ -527,7 +540,7 @@ pub(super) async fn render_enrol(
 
 /// `GET /login/mfa/enrol`: enrolment during a login that must have a factor.
 pub async fn get_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let c = match challenge_of(&req, &state).await {
+    let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "enrol" => c,
         Ok(Some(_)) => return see_other("/login/mfa"),
         Ok(None) => return see_other("/login"),
@@ -554,7 +567,7 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
     if !csrf_ok(&req, &state, &form.csrf, None) {
         return browser::csrf_refused(&req);
     }
-    let c = match challenge_of(&req, &state).await {
+    let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "enrol" => c,
         Ok(_) => return expired(&req, &state),
         Err(res) => return res,

@@ -122,7 +122,42 @@ async fn new_codes(req: &HttpRequest, state: &AppState, user: &User) -> HttpResp
     }
 }
 
-/// Checks the current TOTP code a sensitive change asks for.
+/// Changes that weaken the account (removing a factor, new recovery
+/// codes) need proof of a second factor now: a session that passed one,
+/// or a current TOTP code.
+pub(super) async fn second_factor_present(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    code: &str,
+    action: &'static str,
+) -> Result<(), HttpResponse> {
+    if session.acr == crate::mfa::ACR_MFA {
+        return Ok(());
+    }
+    if let Some(res) = throttled(req, state, &user.id) {
+        return Err(res);
+    }
+    match service::verify_totp(&state.db, &state.envelope, &user.id, code, state.clock.now()).await {
+        Ok(Verdict::Accepted) => Ok(()),
+        Ok(v) => {
+            state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(req), &user.id).await;
+            audit(state, req, &user.id, action, Some(v.as_str()));
+            Err(browser::error_page(
+                req,
+                StatusCode::FORBIDDEN,
+                "Not changed",
+                "This needs your second factor: enter the current code from your app, or sign in again with a passkey.",
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "TOTP check failed");
+            Err(browser::server_error_page(req))
+        }
+    }
+}
+
 async fn current_code_ok(
     req: &HttpRequest,
     state: &AppState,
@@ -134,26 +169,7 @@ async fn current_code_ok(
     if !csrf_ok(req, state, &form.csrf, Some(session)) {
         return Err(browser::csrf_refused(req));
     }
-    if let Some(res) = throttled(req, state, &user.id) {
-        return Err(res);
-    }
-    match service::verify_totp(&state.db, &state.envelope, &user.id, &form.code, state.clock.now()).await {
-        Ok(Verdict::Accepted) => Ok(()),
-        Ok(v) => {
-            state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(req), &user.id).await;
-            audit(state, req, &user.id, action, Some(v.as_str()));
-            Err(browser::error_page(
-                req,
-                StatusCode::FORBIDDEN,
-                "Not changed",
-                "That code is not valid (or was already used). Go back and enter the current code from your app.",
-            ))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "TOTP check failed");
-            Err(browser::server_error_page(req))
-        }
-    }
+    second_factor_present(req, state, session, user, &form.code, action).await
 }
 
 /// `POST /account/mfa/totp/remove`: removes the authenticator and the
@@ -163,16 +179,20 @@ pub async fn post_remove_totp(req: HttpRequest, form: web::Form<CodeForm>, state
         Ok(v) => v,
         Err(res) => return res,
     };
+    let others = match crate::store::mfa::factors(&state.db, &user.id).await {
+        Ok(f) => f.webauthn,
+        Err(_) => return browser::server_error_page(&req),
+    };
     match policy_requires(&state, &user).await {
-        Ok(false) => {}
-        Ok(true) => {
+        Ok(true) if others == 0 => {
             return browser::error_page(
                 &req,
                 StatusCode::FORBIDDEN,
                 "Required",
-                "Your organisation requires a second factor for this account, so it cannot be removed.",
+                "This account must keep a second factor: add a passkey before removing the authenticator app.",
             );
         }
+        Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "second-factor policy check failed");
             return browser::server_error_page(&req);
@@ -181,8 +201,8 @@ pub async fn post_remove_totp(req: HttpRequest, form: web::Form<CodeForm>, state
     if let Err(res) = current_code_ok(&req, &state, &session, &user, &form, "mfa.totp.remove_failed").await {
         return res;
     }
-    if let Err(e) = crate::store::mfa::reset(&state.db, &user.id).await {
-        tracing::error!(error = %e, "removing second factors failed");
+    if let Err(e) = crate::store::mfa::remove_totp(&state.db, &user.id).await {
+        tracing::error!(error = %e, "removing the authenticator app failed");
         return browser::server_error_page(&req);
     }
     audit(&state, &req, &user.id, "mfa.totp.removed", None);

@@ -19,6 +19,7 @@ pub mod mfa_account;
 pub mod middleware;
 pub mod oauth;
 pub mod oidc;
+pub mod passkeys;
 pub mod request_id;
 pub mod scim;
 pub mod userinfo;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub secret_hasher: crate::crypto::SecretHasher,
     /// Seals TOTP seeds at rest.
     pub envelope: Arc<crate::crypto::envelope::Envelope>,
+    /// The WebAuthn relying party; `None` when the issuer is an IP address.
+    pub passkeys: Option<Arc<crate::mfa::webauthn::Passkeys>>,
     /// RFC 8414 metadata, built once at start.
     pub metadata: oidc::Metadata,
     pub clients: Arc<crate::oauth::client_cache::ClientCache>,
@@ -111,6 +114,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/account/mfa/totp", web::post().to(mfa_account::post_totp))
         .route("/account/mfa/totp/remove", web::post().to(mfa_account::post_remove_totp))
         .route("/account/mfa/recovery", web::post().to(mfa_account::post_recovery_codes))
+        .route("/account/passkeys/begin", web::post().to(passkeys::begin_registration))
+        .route("/account/passkeys/finish", web::post().to(passkeys::finish_registration))
+        .route("/account/passkeys/remove", web::post().to(passkeys::post_remove))
+        .route("/login/mfa/passkey/begin", web::post().to(passkeys::begin_second_factor))
+        .route("/login/mfa/passkey/finish", web::post().to(passkeys::finish_second_factor))
+        .route("/login/passkey/begin", web::post().to(passkeys::begin_passwordless))
+        .route("/login/passkey/finish", web::post().to(passkeys::finish_passwordless))
         .route("/consent", web::post().to(authorize::post_consent))
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))

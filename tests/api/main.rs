@@ -28,3 +28,4 @@ mod scim_groups;
 mod secrets;
 mod storage;
 mod token;
+mod webauthn_browser;
