@@ -23,10 +23,10 @@ struct Rp {
 }
 
 /// The key an enrolment page shows, as an independent TOTP generator.
-struct Authenticator(totp_rs::Totp);
+pub struct Authenticator(pub totp_rs::Totp);
 
 impl Authenticator {
-    fn from_page(page: &str) -> Self {
+    pub fn from_page(page: &str) -> Self {
         let start = page.find("id=\"totp-secret\">").expect("key on the page") + "id=\"totp-secret\">".len();
         let end = start + page[start..].find('<').unwrap();
         let b32: String = unescape(&page[start..end]).chars().filter(|c| !c.is_whitespace()).collect();
@@ -34,11 +34,11 @@ impl Authenticator {
         Self(totp_rs::Builder::new().with_secret(secret).with_digits(6).with_step_duration(30).build().unwrap())
     }
 
-    fn step_now() -> u64 {
+    pub fn step_now() -> u64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30
     }
 
-    fn code(&self, step: u64) -> String {
+    pub fn code(&self, step: u64) -> String {
         self.0.generate(step * 30).to_string()
     }
 }
@@ -114,7 +114,7 @@ async fn enrol_from_account(app: &TestApp, b: &reqwest::Client) -> (Authenticato
     (auth, step, codes)
 }
 
-fn recovery_codes(page: &str) -> Vec<String> {
+pub fn recovery_codes(page: &str) -> Vec<String> {
     let list = &page[page.find("id=\"recovery-codes\"").expect("codes shown")..];
     let list = &list[..list.find("</ul>").unwrap()];
     let codes: Vec<String> = list.split("<code>").skip(1).map(|c| c[..c.find("</code>").unwrap()].to_owned()).collect();

@@ -135,6 +135,42 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+    // Second factors: the TOTP key, the recovery codes, the login challenge.
+    let page = b.get(format!("{base}/account/mfa/totp")).send().await.unwrap().text().await.unwrap();
+    let auth = crate::mfa::Authenticator::from_page(&page);
+    let totp_key = auth.0.secret().to_base32();
+    let res = b
+        .post(format!("{base}/account/mfa/totp"))
+        .form(&[("csrf", field(&page, "csrf")), ("code", auth.code(crate::mfa::Authenticator::step_now()))])
+        .send()
+        .await
+        .unwrap();
+    let recovery = crate::mfa::recovery_codes(&res.text().await.unwrap());
+    let b2 = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = b2.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let res = b2
+        .post(format!("{base}/login"))
+        .form(&[("csrf", field(&page, "csrf")), ("username", "frank".into()), ("password", user_pw.into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/login/mfa");
+    let challenge_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gh_login="))
+        .unwrap();
+    let challenge_cookie = challenge_cookie["gh_login=".len()..].split(';').next().unwrap().to_owned();
+    let page = b2.get(format!("{base}/login/mfa")).send().await.unwrap().text().await.unwrap();
+    let res = b2
+        .post(format!("{base}/login/mfa"))
+        .form(&[("csrf", field(&page, "csrf").as_str()), ("method", "recovery"), ("code", &recovery[0])])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
     http.get(format!("{base}/admin/api/v1/audit"))
         .bearer_auth("admin-secret-token-0123456789abcdef")
         .send()
@@ -175,8 +211,12 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
         ("session cookie", session),
         ("CSRF token", csrf),
         ("admin token", "admin-secret-token-0123456789abcdef".to_owned()),
+        ("TOTP key", totp_key),
+        ("login challenge cookie", challenge_cookie),
     ];
-    for (what, secret) in &secrets {
+    // As shown (`abcde-fghij`) and as stored before hashing (no dash).
+    let recovery = recovery.into_iter().flat_map(|c| [("recovery code", c.replace('-', "")), ("recovery code", c)]);
+    for (what, secret) in secrets.into_iter().chain(recovery) {
         assert!(!logs.contains(secret.as_str()), "the {what} appeared in a log line");
         assert!(!audit.contains(secret.as_str()), "the {what} appeared in an audit row");
     }
