@@ -1,7 +1,8 @@
-// Gatehouse WebAuthn ceremonies: add a passkey (account page), use one as
-// the second step of a login, or sign in with one alone. No inline script
-// and no framework: buttons carry data-webauthn="register", "second-factor"
-// or "passwordless" and stay hidden where WebAuthn is unavailable. The
+// Gatehouse WebAuthn ceremonies: add a passkey (account page, or during a
+// login that must enrol a factor), use one as the second step of a login,
+// or sign in with one alone. No inline script and no framework: buttons
+// carry data-webauthn="register", "enrol", "second-factor" or
+// "passwordless" and stay hidden where WebAuthn is unavailable. The
 // server keeps each ceremony's state; this only converts between the JSON
 // it sends (base64url) and the browser's ArrayBuffers.
 (() => {
@@ -85,6 +86,11 @@
       const begun = await post("/account/passkeys/begin", { csrf });
       const cred = await navigator.credentials.create(creation(begun.options));
       return post("/account/passkeys/finish", { csrf, ceremony: begun.ceremony, name, credential: attestation(cred) });
+    },
+    async enrol(csrf) {
+      const begun = await post("/login/mfa/enrol/passkey/begin", { csrf });
+      const cred = await navigator.credentials.create(creation(begun.options));
+      return post("/login/mfa/enrol/passkey/finish", { csrf, ceremony: begun.ceremony, credential: attestation(cred) });
     },
     async "second-factor"(csrf) {
       const begun = await post("/login/mfa/passkey/begin", { csrf });

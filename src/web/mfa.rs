@@ -50,6 +50,9 @@ pub(super) struct EnrolPage<'a> {
     pub required: bool,
     pub qr: &'a str,
     pub secret: &'a str,
+    /// Offer a passkey instead (during a login that must enrol).
+    pub passkeys: bool,
+    pub script: &'a str,
 }
 
 #[derive(Template)]
@@ -533,9 +536,27 @@ pub(super) async fn render_enrol(
     let grouped: Zeroizing<String> = Zeroizing::new(
         b32.as_bytes().chunks(4).filter_map(|c| std::str::from_utf8(c).ok()).collect::<Vec<_>>().join(" "),
     );
-    let body = EnrolPage { stylesheet: stylesheet(), error, csrf, action, cancel, required, qr: &qr, secret: &grouped }
-        .render();
-    page(req, body, actions, StatusCode::OK, set)
+    let passkeys = required && state.passkeys.is_some();
+    let body = EnrolPage {
+        stylesheet: stylesheet(),
+        error,
+        csrf,
+        action,
+        cancel,
+        required,
+        qr: &qr,
+        secret: &grouped,
+        passkeys,
+        script: super::assets::script_path(),
+    }
+    .render();
+    let Ok(body) = body else { return browser::server_error_page(req) };
+    let csp = if passkeys { browser::page_csp_with_script(actions) } else { page_csp(actions, None) };
+    let mut res = html(HttpResponse::Ok(), &csp, body);
+    if let Some(c) = set {
+        browser::set_cookie(&mut res, &c);
+    }
+    res
 }
 
 /// `GET /login/mfa/enrol`: enrolment during a login that must have a factor.

@@ -117,6 +117,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/account/passkeys/begin", web::post().to(passkeys::begin_registration))
         .route("/account/passkeys/finish", web::post().to(passkeys::finish_registration))
         .route("/account/passkeys/remove", web::post().to(passkeys::post_remove))
+        .route("/login/mfa/enrol/passkey/begin", web::post().to(passkeys::begin_enrolment))
+        .route("/login/mfa/enrol/passkey/finish", web::post().to(passkeys::finish_enrolment))
         .route("/login/mfa/passkey/begin", web::post().to(passkeys::begin_second_factor))
         .route("/login/mfa/passkey/finish", web::post().to(passkeys::finish_second_factor))
         .route("/login/passkey/begin", web::post().to(passkeys::begin_passwordless))

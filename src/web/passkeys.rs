@@ -383,3 +383,85 @@ pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: w
     state.actors.audit.record(super::with_request(ev, &req));
     browser::see_other("/account")
 }
+
+/// The login challenge of a sign-in that must enrol a factor, and its user.
+async fn enrolling(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(entity::login_challenges::Model, entity::users::Model), HttpResponse> {
+    let c = match challenge_of_request(req, state).await {
+        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(_) => return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
+        Err(_) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")),
+    };
+    match crate::store::users::find_by_id(&state.db, &c.user_id).await {
+        Ok(Some(u)) if u.active => Ok((c, u)),
+        Ok(_) => Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"))
+        }
+    }
+}
+
+/// `POST /login/mfa/enrol/passkey/begin`: a passkey as the factor a policy
+/// (or the client) demands, registered before any session exists.
+pub async fn begin_enrolment(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: Begin = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    let (_, user) = match enrolling(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    match pk.begin_registration(&state.db, &user, state.clock.now()).await {
+        Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// `POST /login/mfa/enrol/passkey/finish`: the new passkey completes the
+/// login (its registration proved possession, with user verification).
+pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: FinishRegistration = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    let (c, user) = match enrolling(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    let now = state.clock.now();
+    let stored = match pk.finish_registration(&state.db, &user, &form.ceremony, &form.credential, &form.name, now).await
+    {
+        Ok(s) => s,
+        Err(e) if is_refusal(&e) => {
+            state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &user.id).await;
+            audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
+            let _ = crate::store::mfa::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
+            return refuse(StatusCode::BAD_REQUEST, "the passkey could not be registered");
+        }
+        Err(e) => return server_error(&e),
+    };
+    let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.registered", Some(user.id.clone()));
+    ev.reason = Some(format!("credential {} ({}), at a sign-in that required it", stored.cred_id, stored.name));
+    state.actors.audit.record(super::with_request(ev, &req));
+    if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+        return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again");
+    }
+    let old = current_session(&req, &state).await;
+    let amr = amr_after(&c.amr, if stored.backup_eligible { "swk" } else { "hwk" });
+    match start_session(&req, &state, &user.id, &amr, old.as_ref()).await {
+        Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request) })), cookies),
+        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+    }
+}

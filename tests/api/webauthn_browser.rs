@@ -12,11 +12,17 @@ use std::process::Command;
 
 /// WebAuthn accepts only domain names as relying-party ids: the issuer is
 /// `localhost`, the listener loopback.
+/// Admins must have a second factor (the others may).
 async fn spawn_at_localhost() -> TestApp {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let bind = format!("127.0.0.1:{port}");
     let issuer = format!("http://localhost:{port}");
-    spawn_app_with(&[("GATEHOUSE_BIND", &bind), ("GATEHOUSE_ISSUER", &issuer)]).await
+    spawn_app_with(&[
+        ("GATEHOUSE_BIND", &bind),
+        ("GATEHOUSE_ISSUER", &issuer),
+        ("GATEHOUSE_MFA", "required_for_admins"),
+    ])
+    .await
 }
 
 #[actix_web::test]
@@ -44,6 +50,7 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
             .env("GH_SCREENSHOTS", shots_env)
             .env("GH_PASSWORD", PASSWORD)
             .env("GH_BOB_ID", bob)
+            .env("GH_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
             .output()
             .unwrap()
     })
@@ -56,8 +63,9 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
     assert_eq!(v["second_factor"], true, "{v}");
     assert_eq!(v["foreign_assertion_status"], 400, "{v}");
     assert_eq!(v["removed"], true, "{v}");
+    assert_eq!(v["forced_enrolment"], true, "{v}");
     assert_eq!(v["csp_violations"], serde_json::json!([]), "{v}");
-    for name in ["account-with-passkey", "totp-enrolment", "second-factor-challenge", "login"] {
+    for name in ["account-with-passkey", "totp-enrolment", "second-factor-challenge", "login", "forced-enrolment"] {
         assert!(shots.join(format!("{name}.png")).metadata().unwrap().len() > 1000, "{name} screenshot");
     }
     println!("screenshots in {}", shots.display());

@@ -1,7 +1,8 @@
 // WebAuthn end to end in headless Chromium with a CDP virtual authenticator:
 // register a passkey from the account page, sign out, sign in with the
 // passkey alone, use it as the second step after a password, try an
-// assertion made with another person's credential (refused), and remove it.
+// assertion made with another person's credential (refused), remove it, and
+// enrol a passkey at a sign-in whose policy demands a factor.
 // Screenshots of the enrolment and challenge pages go to GH_SCREENSHOTS.
 // Prints one JSON line of findings; any failed expectation exits non-zero.
 import { chromium } from "playwright-core";
@@ -120,6 +121,18 @@ out.second_factor = (await page.textContent("main")).includes("Signed in as alic
 // 5. Remove it (the session passed a second factor, so no code is asked).
 await Promise.all([page.waitForURL(`${base}/account`), page.click('#passkeys li:has-text("Alice laptop") button')]);
 out.removed = !(await page.textContent("#passkeys")).includes("Alice laptop");
+
+// 6. An admin under mfa=required_for_admins with no factor: the password
+//    leads to enrolment, where a passkey completes the sign-in.
+await context.clearCookies();
+await page.goto(`${base}/login`);
+await page.fill("#username", "admin");
+await page.fill("#password", process.env.GH_ADMIN_PASSWORD);
+await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+expect(new URL(page.url()).pathname === "/login/mfa/enrol", `the admin is sent to enrolment (at ${page.url()})`);
+await shot("forced-enrolment");
+await Promise.all([page.waitForURL(`${base}/account`), page.click("#passkey-enrol")]);
+out.forced_enrolment = (await page.textContent("main")).includes("Signed in as admin");
 
 out.csp_violations = cspViolations;
 await browser.close();
