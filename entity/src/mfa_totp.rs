@@ -12,6 +12,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Unset while enrolment waits for the first code.
     pub confirmed_at: Option<DateTimeUtc>,
+    /// While pending: the login challenge or session (id hash) that asked
+    /// for it; the seed is shown again to that requester only.
+    pub pending_for: Option<String>,
     /// The last time step accepted: a code is good once, and never one
     /// older than it (RFC 6238 §5.2).
     pub last_used_step: Option<i64>,

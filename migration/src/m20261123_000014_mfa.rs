@@ -17,6 +17,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(MfaTotp::SecretSealed).text().not_null())
                     .col(ColumnDef::new(MfaTotp::CreatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(MfaTotp::ConfirmedAt).timestamp_with_time_zone().null())
+                    .col(ColumnDef::new(MfaTotp::PendingFor).string_len(64).null())
                     .col(ColumnDef::new(MfaTotp::LastUsedStep).big_integer().null())
                     .col(ColumnDef::new(MfaTotp::LastUsedAt).timestamp_with_time_zone().null())
                     .foreign_key(
@@ -101,6 +102,7 @@ enum MfaTotp {
     SecretSealed,
     CreatedAt,
     ConfirmedAt,
+    PendingFor,
     LastUsedStep,
     LastUsedAt,
 }

@@ -26,6 +26,9 @@ pub enum FailureClass {
     Login,
     /// Wrong TOTP or recovery codes after a correct password.
     SecondFactor,
+    /// Passwordless sign-ins started: each stores a ceremony before anyone
+    /// is known, so each spends budget (success or not).
+    PasskeyStart,
 }
 
 impl FailureClass {
@@ -36,6 +39,7 @@ impl FailureClass {
             FailureClass::ScimAuth => "scim_auth",
             FailureClass::Login => "login",
             FailureClass::SecondFactor => "second_factor",
+            FailureClass::PasskeyStart => "passkey_start",
         }
     }
 }

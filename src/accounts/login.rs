@@ -1,6 +1,7 @@
 //! Password login: the same answer, in about the same time, for a wrong
 //! password, an unknown account, a disabled one and a locked one (no user
-//! enumeration). Wrong passwords count toward the account's lockout.
+//! enumeration). Wrong passwords count toward the account's lockout; a
+//! right one does not reset it (that waits for the whole login).
 
 use super::lockout::LockoutPolicy;
 use super::password::{PasswordError, PasswordHasher, Verification};
@@ -60,10 +61,10 @@ pub async fn authenticate(
         return Err(refused("account locked", Some(user)));
     }
     match hasher.verify(password, phc).await? {
-        Verification::Valid { .. } if user.active => {
-            lockouts::clear(db, &user.id, now).await.map_err(store)?;
-            Ok(user)
-        }
+        // The failure count is not cleared here: a second factor may
+        // follow, and its wrong answers must keep counting. It is cleared
+        // when the login completes (a session starts).
+        Verification::Valid { .. } if user.active => Ok(user),
         Verification::Valid { .. } => Err(refused("account disabled", Some(user))),
         Verification::Invalid => {
             let locked_until = lockouts::record_failure(db, &user.id, now, lockout).await.map_err(store)?;

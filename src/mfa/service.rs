@@ -69,43 +69,58 @@ fn unix(now: DateTime<Utc>) -> i64 {
     now.timestamp()
 }
 
-/// The seed of a pending enrolment, started now or reused if recent.
+/// The seed of a pending enrolment for `requester` (the id hash of the
+/// login challenge or session asking): started now, or the one this same
+/// requester was shown recently. Another requester gets a new seed, so a
+/// seed is never shown to two parties (someone with only the password
+/// cannot plant one for the owner to scan).
 pub async fn begin_totp(
     db: &Db,
     envelope: &Envelope,
     user_id: &str,
+    requester: &str,
     now: DateTime<Utc>,
 ) -> Result<totp::Secret, MfaError> {
     if let Some(row) = store::find_totp(db, user_id).await? {
         if row.confirmed_at.is_some() {
             return Err(MfaError::AlreadyEnrolled);
         }
-        if now - row.created_at < Duration::minutes(PENDING_REUSE_MINUTES) {
+        if row.pending_for.as_deref() == Some(requester)
+            && now - row.created_at < Duration::minutes(PENDING_REUSE_MINUTES)
+        {
             return Ok(totp::Secret::from_bytes(envelope.open(&record(user_id), &row.secret_sealed)?));
         }
     }
     let secret = totp::Secret::generate().map_err(|_| MfaError::Random)?;
     let sealed = envelope.seal(&record(user_id), secret.as_bytes())?;
-    if !store::begin_totp(db, user_id, &sealed, now).await? {
+    if !store::begin_totp(db, user_id, &sealed, requester, now).await? {
         return Err(MfaError::AlreadyEnrolled);
     }
     Ok(secret)
 }
 
-/// Confirms a pending enrolment with its first code.
+/// Confirms `requester`'s pending enrolment with its first code.
 pub async fn confirm_totp(
     db: &Db,
     envelope: &Envelope,
     user_id: &str,
+    requester: &str,
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Verdict, MfaError> {
-    let Some(row) = store::find_totp(db, user_id).await?.filter(|r| r.confirmed_at.is_none()) else {
+    let Some(row) = store::find_totp(db, user_id)
+        .await?
+        .filter(|r| r.confirmed_at.is_none() && r.pending_for.as_deref() == Some(requester))
+    else {
         return Ok(Verdict::Wrong);
     };
     let secret = totp::Secret::from_bytes(envelope.open(&record(user_id), &row.secret_sealed)?);
     let Some(step) = totp::matching_step(&secret, code, unix(now)) else { return Ok(Verdict::Wrong) };
-    Ok(if store::confirm_totp(db, user_id, step, now).await? { Verdict::Accepted } else { Verdict::Replayed })
+    Ok(if store::confirm_totp(db, user_id, &row.secret_sealed, step, now).await? {
+        Verdict::Accepted
+    } else {
+        Verdict::Wrong
+    })
 }
 
 /// Checks a code against the user's confirmed authenticator and spends

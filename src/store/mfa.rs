@@ -52,6 +52,7 @@ pub async fn begin_totp(
     db: &DatabaseConnection,
     user_id: &str,
     secret_sealed: &str,
+    pending_for: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     Totp::delete_many()
@@ -64,6 +65,7 @@ pub async fn begin_totp(
         secret_sealed: secret_sealed.to_owned(),
         created_at: now,
         confirmed_at: None,
+        pending_for: Some(pending_for.to_owned()),
         last_used_step: None,
         last_used_at: None,
     };
@@ -74,19 +76,24 @@ pub async fn begin_totp(
     }
 }
 
-/// Confirms a pending enrolment with the step its first code matched.
+/// Confirms a pending enrolment with the step its first code matched;
+/// only the seed that code was checked against (a restarted enrolment
+/// replaces it).
 pub async fn confirm_totp(
     db: &DatabaseConnection,
     user_id: &str,
+    secret_sealed: &str,
     step: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let res = Totp::update_many()
         .col_expr(totp::Column::ConfirmedAt, Expr::value(now))
+        .col_expr(totp::Column::PendingFor, Expr::value(Option::<String>::None))
         .col_expr(totp::Column::LastUsedStep, Expr::value(step))
         .col_expr(totp::Column::LastUsedAt, Expr::value(now))
         .filter(totp::Column::UserId.eq(user_id))
         .filter(totp::Column::ConfirmedAt.is_null())
+        .filter(totp::Column::SecretSealed.eq(secret_sealed))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -198,17 +205,31 @@ pub async fn find_challenge(
     Ok(Challenges::find_by_id(id_hash.to_owned()).filter(challenges::Column::ExpiresAt.gt(now)).one(db).await?)
 }
 
-/// Counts a wrong answer; past `max_failures` the challenge is gone and
-/// the login starts again from the password. Returns whether it survives.
-pub async fn challenge_failed(db: &DatabaseConnection, id_hash: &str, max_failures: i32) -> Result<bool, StoreError> {
-    Challenges::update_many()
+/// Reserves one attempt at a challenge before the answer is checked, so
+/// that concurrent requests cannot exceed `max_attempts` between them.
+/// `false` if the challenge is gone, expired or used up.
+pub async fn reserve_attempt(
+    db: &DatabaseConnection,
+    id_hash: &str,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let res = Challenges::update_many()
         .col_expr(challenges::Column::Failures, Expr::col(challenges::Column::Failures).add(1))
         .filter(challenges::Column::IdHash.eq(id_hash))
+        .filter(challenges::Column::Failures.lt(max_attempts))
+        .filter(challenges::Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// After a wrong answer: ends the challenge if its attempts are used up
+/// (the password is then asked again). Returns whether it survives.
+pub async fn survives_failure(db: &DatabaseConnection, id_hash: &str, max_attempts: i32) -> Result<bool, StoreError> {
     let res = Challenges::delete_many()
         .filter(challenges::Column::IdHash.eq(id_hash))
-        .filter(challenges::Column::Failures.gte(max_failures))
+        .filter(challenges::Column::Failures.gte(max_attempts))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 0)

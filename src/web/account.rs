@@ -52,6 +52,7 @@ struct AccountPage<'a> {
     passkeys_enabled: bool,
     passkeys: Vec<PasskeyRow>,
     session_mfa: bool,
+    can_add: bool,
     script: &'a str,
 }
 
@@ -100,12 +101,14 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         };
         consent_rows.push(ConsentRow { client_id: c.client_id, client_name, scope: c.scope });
     }
-    let (factors, mfa_required) =
-        match (crate::store::mfa::factors(&state.db, &user.id).await, super::mfa::policy_requires(&state, &user).await)
-        {
-            (Ok(f), Ok(r)) => (f, r),
-            _ => return browser::server_error_page(&req),
-        };
+    let (factors, mfa_required, can_add) = match (
+        crate::store::mfa::factors(&state.db, &user.id).await,
+        super::mfa::policy_requires(&state, &user).await,
+        super::mfa_account::may_add_factor(&state, &session).await,
+    ) {
+        (Ok(f), Ok(r), Ok(a)) => (f, r, a),
+        _ => return browser::server_error_page(&req),
+    };
     let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let Ok(creds) = crate::store::webauthn::user_credentials(&state.db, &user.id).await else {
         return browser::server_error_page(&req);
@@ -129,7 +132,8 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
                 name: c.name,
             })
             .collect(),
-        session_mfa: session.acr == crate::mfa::ACR_MFA,
+        session_mfa: super::mfa_account::fresh_mfa(&session, now),
+        can_add,
         script: super::assets::script_path(),
         stylesheet: stylesheet(),
         username: &user.username,

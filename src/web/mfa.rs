@@ -24,7 +24,8 @@ use zeroize::Zeroizing;
 
 /// How long a person has for the second step.
 const CHALLENGE_SECS: i64 = 600;
-/// Wrong answers one challenge survives; then the password is asked again.
+/// Answers one challenge takes (reserved before each is checked); then
+/// the password is asked again.
 pub(super) const MAX_CHALLENGE_FAILURES: i32 = 5;
 
 #[derive(Template)]
@@ -203,6 +204,10 @@ pub(super) async fn start_session(
             return Err(browser::server_error_page(req));
         }
     }
+    // Only a complete login resets the failed-attempt count.
+    if let Err(e) = crate::store::lockouts::clear(&state.db, user_id, now).await {
+        tracing::warn!(error = %e, "could not clear the failed-login count");
+    }
     let mut ev = AuditEvent::new(now, format!("user:{user_id}"), "login.succeeded", Some(user_id.to_owned()));
     ev.reason = Some(format!("amr: {amr}"));
     state.actors.audit.record(super::with_request(ev, req));
@@ -231,6 +236,31 @@ async fn form_actions(req: &HttpRequest, state: &AppState, c: &Challenge) -> Vec
     match validated(req, state, c.request.as_bytes()).await {
         Ok((_, ar)) => browser::origin_of(&ar.reply.redirect_uri).into_iter().collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// A challenge whose attempts are used up.
+fn exhausted(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let mut res = browser::error_page(
+        req,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many wrong codes",
+        "This sign-in has ended. Start again from the sign-in page.",
+    );
+    browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
+    res
+}
+
+/// Reserves an attempt at the challenge before an answer is checked;
+/// `Err` with the response to send when none is left.
+pub(super) async fn reserve(req: &HttpRequest, state: &AppState, c: &Challenge) -> Result<(), HttpResponse> {
+    match store::reserve_attempt(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES, state.clock.now()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(exhausted(req, state)),
+        Err(e) => {
+            tracing::error!(error = %e, "reserving a challenge attempt failed");
+            Err(browser::server_error_page(req))
+        }
     }
 }
 
@@ -397,6 +427,9 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
         "recovery" => (Method::RecoveryCode, "otp"),
         _ => return render_challenge(&req, &state, &c, "Choose a way to verify.", StatusCode::BAD_REQUEST).await,
     };
+    if let Err(res) = reserve(&req, &state, &c).await {
+        return res;
+    }
     let verdict = match method {
         Method::Totp => service::verify_totp(&state.db, &state.envelope, &c.user_id, &form.code, now).await,
         Method::RecoveryCode => {
@@ -420,9 +453,6 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
             tracing::error!(error = %e, "completing a login challenge failed");
             return browser::server_error_page(&req);
         }
-    }
-    if let Err(e) = crate::store::lockouts::clear(&state.db, &c.user_id, now).await {
-        tracing::warn!(error = %e, "could not clear failed-login count");
     }
     let ev = AuditEvent::new(now, format!("user:{}", c.user_id), method.used(), Some(c.user_id.clone()));
     state.actors.audit.record(super::with_request(ev, &req));
@@ -467,7 +497,7 @@ async fn second_factor_failed(
             state.lockout_notifier.locked(&u.id, &u.username, until);
         }
     }
-    let survives = match store::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
+    let survives = match store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
         Ok(s) => s && locked.is_none(),
         Err(e) => {
             tracing::error!(error = %e, "counting a challenge failure failed");
@@ -476,14 +506,7 @@ async fn second_factor_failed(
     };
     if !survives {
         let _ = store::take_challenge(&state.db, &c.id_hash).await;
-        let mut res = browser::error_page(
-            req,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong codes",
-            "This sign-in has ended. Start again from the sign-in page.",
-        );
-        browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
-        return res;
+        return exhausted(req, state);
     }
     let message = match verdict {
         Verdict::Replayed => "That code was already used. Wait for the next one.",
@@ -509,6 +532,7 @@ pub(super) async fn render_enrol(
     req: &HttpRequest,
     state: &AppState,
     user: &User,
+    requester: &str,
     csrf: &str,
     action: &str,
     cancel: &str,
@@ -518,7 +542,7 @@ pub(super) async fn render_enrol(
     set: Option<actix_web::cookie::Cookie<'static>>,
 ) -> HttpResponse {
     let now = state.clock.now();
-    let secret = match service::begin_totp(&state.db, &state.envelope, &user.id, now).await {
+    let secret = match service::begin_totp(&state.db, &state.envelope, &user.id, requester, now).await {
         Ok(s) => s,
         Err(MfaError::AlreadyEnrolled) => return see_other("/account"),
         Err(e) => {
@@ -578,7 +602,7 @@ async fn enrol_page(req: &HttpRequest, state: &AppState, c: &Challenge, error: &
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, None);
     let actions = form_actions(req, state, c).await;
-    render_enrol(req, state, &user, &csrf, "/login/mfa/enrol", "/login", true, error, &actions, set).await
+    render_enrol(req, state, &user, &c.id_hash, &csrf, "/login/mfa/enrol", "/login", true, error, &actions, set).await
 }
 
 /// `POST /login/mfa/enrol`: the first code confirms the authenticator and
@@ -596,16 +620,27 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
     if let Some(res) = throttled(&req, &state, &c.user_id) {
         return res;
     }
+    if let Err(res) = still_without_factor(&req, &state, &c).await {
+        return res;
+    }
+    if let Err(res) = reserve(&req, &state, &c).await {
+        return res;
+    }
     let now = state.clock.now();
-    match service::confirm_totp(&state.db, &state.envelope, &c.user_id, &form.code, now).await {
+    match service::confirm_totp(&state.db, &state.envelope, &c.user_id, &c.id_hash, &form.code, now).await {
         Ok(Verdict::Accepted) => {}
-        Ok(_) => {
+        Ok(v) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &c.user_id).await;
-            return match store::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
+            let mut ev =
+                AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.totp.enrol_failed", Some(c.user_id.clone()));
+            ev.outcome = Outcome::Failure;
+            ev.reason = Some(v.as_str().to_owned());
+            state.actors.audit.record(super::with_request(ev, &req));
+            return match store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
                 Ok(true) => {
                     enrol_page(&req, &state, &c, "That code is not valid. Check the time on your device.").await
                 }
-                Ok(false) => expired(&req, &state),
+                Ok(false) => exhausted(&req, &state),
                 Err(_) => browser::server_error_page(&req),
             };
         }
@@ -635,6 +670,27 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
         Err(res) => return res,
     };
     with_cookies(recovery_codes_page(&req, &codes, &target(&c.request)), cookies)
+}
+
+/// An enrolment challenge is for someone without a factor: if one was
+/// enrolled since (in another browser), the challenge ends and the next
+/// sign-in asks for that factor — an old challenge must not add another.
+pub(super) async fn still_without_factor(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Challenge,
+) -> Result<(), HttpResponse> {
+    match store::factors(&state.db, &c.user_id).await {
+        Ok(f) if !f.any() => Ok(()),
+        Ok(_) => {
+            let _ = store::take_challenge(&state.db, &c.id_hash).await;
+            Err(expired(req, state))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            Err(browser::server_error_page(req))
+        }
+    }
 }
 
 /// The one time recovery codes are shown.

@@ -1,7 +1,9 @@
 //! Second factors from the account page: set up an authenticator app,
-//! remove it, and replace the recovery codes. Removing a factor or
-//! replacing the codes asks for a current code, so a borrowed session
-//! alone cannot weaken the account.
+//! remove it, and replace the recovery codes. A borrowed session must not
+//! be enough to take the account over, so: adding a factor needs a sign-in
+//! from the last 15 minutes (with a second factor, if the account has
+//! one); removing one or replacing the recovery codes needs such a recent
+//! second factor, or a current TOTP code.
 
 use super::AppState;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};
@@ -50,19 +52,68 @@ fn audit(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static st
     state.actors.audit.record(super::with_request(ev, req));
 }
 
+/// How recent a sign-in must be to change the account's factors.
+const RECENT_MINUTES: i64 = 15;
+
+fn recent(session: &Session, now: chrono::DateTime<chrono::Utc>) -> bool {
+    now - session.auth_time <= chrono::Duration::minutes(RECENT_MINUTES)
+}
+
+/// A second factor passed within the last few minutes.
+pub(super) fn fresh_mfa(session: &Session, now: chrono::DateTime<chrono::Utc>) -> bool {
+    session.acr == crate::mfa::ACR_MFA && recent(session, now)
+}
+
+/// Whether this session may add a factor: a recent sign-in, and one with
+/// a second factor when the account already has one (else someone with a
+/// borrowed session could add their own and keep access).
+pub(super) async fn may_add_factor(state: &AppState, session: &Session) -> Result<bool, crate::store::StoreError> {
+    let now = state.clock.now();
+    if !recent(session, now) {
+        return Ok(false);
+    }
+    if session.acr == crate::mfa::ACR_MFA {
+        return Ok(true);
+    }
+    Ok(!crate::store::mfa::factors(&state.db, &session.user_id).await?.any())
+}
+
+fn sign_in_again(req: &HttpRequest) -> HttpResponse {
+    browser::error_page(
+        req,
+        StatusCode::FORBIDDEN,
+        "Sign in again",
+        "Adding a way to sign in needs a recent sign-in (with your second factor, if you have one). Sign out, sign in again and retry.",
+    )
+}
+
+async fn allowed_to_add(req: &HttpRequest, state: &AppState, session: &Session) -> Result<(), HttpResponse> {
+    match may_add_factor(state, session).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(sign_in_again(req)),
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            Err(browser::server_error_page(req))
+        }
+    }
+}
+
 /// `GET /account/mfa/totp`: the enrolment page.
 pub async fn get_totp(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let (session, user) = match signed_in(&req, &state).await {
         Ok(v) => v,
         Err(res) => return res,
     };
+    if let Err(res) = allowed_to_add(&req, &state, &session).await {
+        return res;
+    }
     enrol_page(&req, &state, &session, &user, "").await
 }
 
 async fn enrol_page(req: &HttpRequest, state: &AppState, session: &Session, user: &User, error: &str) -> HttpResponse {
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, Some(session));
-    render_enrol(req, state, user, &csrf, "/account/mfa/totp", "/account", false, error, &[], set).await
+    render_enrol(req, state, user, &session.id, &csrf, "/account/mfa/totp", "/account", false, error, &[], set).await
 }
 
 /// The per-(IP, user) budget for wrong codes, shared with the login step.
@@ -89,14 +140,18 @@ pub async fn post_totp(req: HttpRequest, form: web::Form<CodeForm>, state: web::
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return browser::csrf_refused(&req);
     }
+    if let Err(res) = allowed_to_add(&req, &state, &session).await {
+        return res;
+    }
     if let Some(res) = throttled(&req, &state, &user.id) {
         return res;
     }
     let now = state.clock.now();
-    match service::confirm_totp(&state.db, &state.envelope, &user.id, &form.code, now).await {
+    match service::confirm_totp(&state.db, &state.envelope, &user.id, &session.id, &form.code, now).await {
         Ok(Verdict::Accepted) => {}
-        Ok(_) => {
+        Ok(v) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(&req), &user.id).await;
+            audit(&state, &req, &user.id, "mfa.totp.enrol_failed", Some(v.as_str()));
             return enrol_page(&req, &state, &session, &user, "That code is not valid. Check the time on your device.")
                 .await;
         }
@@ -133,7 +188,7 @@ pub(super) async fn second_factor_present(
     code: &str,
     action: &'static str,
 ) -> Result<(), HttpResponse> {
-    if session.acr == crate::mfa::ACR_MFA {
+    if fresh_mfa(session, state.clock.now()) {
         return Ok(());
     }
     if let Some(res) = throttled(req, state, &user.id) {
@@ -148,7 +203,7 @@ pub(super) async fn second_factor_present(
                 req,
                 StatusCode::FORBIDDEN,
                 "Not changed",
-                "This needs your second factor: enter the current code from your app, or sign in again with a passkey.",
+                "This needs your second factor: enter the current code from your app, or sign in again with your second factor and retry within 15 minutes.",
             ))
         }
         Err(e) => {

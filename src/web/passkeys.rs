@@ -43,6 +43,19 @@ fn unavailable() -> HttpResponse {
     refuse(StatusCode::NOT_FOUND, "passkeys need the issuer to be a domain name, not an IP address")
 }
 
+/// Reserves an attempt at the login challenge before the assertion is
+/// checked (concurrent requests share the same five).
+async fn reserve(state: &AppState, c: &entity::login_challenges::Model) -> Result<(), HttpResponse> {
+    match crate::store::mfa::reserve_attempt(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES, state.clock.now()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; sign in again")),
+        Err(e) => {
+            tracing::error!(error = %e, "reserving a challenge attempt failed");
+            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"))
+        }
+    }
+}
+
 fn server_error(e: &MfaError) -> HttpResponse {
     tracing::error!(error = %e, "WebAuthn ceremony failed");
     refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
@@ -119,6 +132,19 @@ pub async fn begin_registration(req: HttpRequest, payload: web::Payload, state: 
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
+    match super::mfa_account::may_add_factor(&state, &session).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "adding a passkey needs a recent sign-in with your second factor; sign in again",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+        }
+    }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_registration(&state.db, &user, state.clock.now()).await {
         Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
@@ -138,6 +164,19 @@ pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state:
     };
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    match super::mfa_account::may_add_factor(&state, &session).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "adding a passkey needs a recent sign-in with your second factor; sign in again",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+        }
     }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     let now = state.clock.now();
@@ -201,6 +240,9 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         let _ = crate::store::mfa::take_challenge(&state.db, &c.id_hash).await;
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later");
     }
+    if let Err(res) = reserve(&state, &c).await {
+        return res;
+    }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     let assertion = match pk.finish_second_factor(&state.db, &c.user_id, &form.ceremony, &form.credential, now).await {
         Ok(a) => a,
@@ -215,7 +257,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
                 ev.reason = Some(format!("repeated failed second factors; until {}", until.to_rfc3339()));
                 state.actors.audit.record(super::with_request(ev, &req));
             }
-            let _ = crate::store::mfa::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
+            let _ = crate::store::mfa::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
             return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted");
         }
         Err(e) => return server_error(&e),
@@ -223,7 +265,6 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
     if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
         return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again");
     }
-    let _ = crate::store::lockouts::clear(&state.db, &c.user_id, now).await;
     let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.webauthn.used", Some(c.user_id.clone()));
     ev.reason = Some(format!("credential {}", assertion.cred_id));
     state.actors.audit.record(super::with_request(ev, &req));
@@ -245,6 +286,15 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
     if !csrf_ok(&req, &state, &form.csrf, session.as_ref()) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
+    // Each start stores a ceremony for nobody yet: budget them per source.
+    let ip = peer_ip(&req);
+    if let Some(b) = state.failures.blocked(FailureClass::PasskeyStart, &ip, "") {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::PasskeyStart.as_str()]).inc();
+        let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
+        super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
+        return res;
+    }
+    state.failures.record_failure(FailureClass::PasskeyStart, &ip, "").await;
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_passwordless(&state.db, state.clock.now()).await {
         Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
@@ -394,6 +444,9 @@ async fn enrolling(
         Ok(_) => return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
         Err(_) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")),
     };
+    if super::mfa::still_without_factor(req, state, &c).await.is_err() {
+        return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"));
+    }
     match crate::store::users::find_by_id(&state.db, &c.user_id).await {
         Ok(Some(u)) if u.active => Ok((c, u)),
         Ok(_) => Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
@@ -439,6 +492,12 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
         Ok(v) => v,
         Err(res) => return res,
     };
+    if state.login_failures.blocked(FailureClass::SecondFactor, &peer_ip(&req), &user.id).is_some() {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
+    }
+    if let Err(res) = reserve(&state, &c).await {
+        return res;
+    }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     let now = state.clock.now();
     let stored = match pk.finish_registration(&state.db, &user, &form.ceremony, &form.credential, &form.name, now).await
@@ -447,7 +506,7 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
         Err(e) if is_refusal(&e) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &user.id).await;
             audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
-            let _ = crate::store::mfa::challenge_failed(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
+            let _ = crate::store::mfa::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
             return refuse(StatusCode::BAD_REQUEST, "the passkey could not be registered");
         }
         Err(e) => return server_error(&e),

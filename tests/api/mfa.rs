@@ -78,7 +78,7 @@ async fn text(res: reqwest::Response) -> String {
 }
 
 /// Signs in without a client; answers where the password step led.
-async fn password_step(app: &TestApp, b: &reqwest::Client) -> String {
+pub async fn password_step(app: &TestApp, b: &reqwest::Client) -> String {
     let page = text(b.get(app.url("/login")).send().await.unwrap()).await;
     let res = sign_in(app, b, &page, "alice", PASSWORD).await;
     assert_eq!(res.status(), 303);
@@ -87,7 +87,7 @@ async fn password_step(app: &TestApp, b: &reqwest::Client) -> String {
 
 /// Enrols TOTP from the account page of a signed-in browser; returns the
 /// authenticator, the step its confirming code used, and the recovery codes.
-async fn enrol_from_account(app: &TestApp, b: &reqwest::Client) -> (Authenticator, u64, Vec<String>) {
+pub async fn enrol_from_account(app: &TestApp, b: &reqwest::Client) -> (Authenticator, u64, Vec<String>) {
     let account = text(b.get(app.url("/account")).send().await.unwrap()).await;
     assert!(account.contains("id=\"setup-totp\""), "{account}");
     let page = text(b.get(app.url("/account/mfa/totp")).send().await.unwrap()).await;
@@ -247,9 +247,14 @@ async fn wrong_second_factors_count_toward_the_account_lockout() {
     let b = browser();
     password_step(&app, &b).await;
     let mut statuses = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..2 {
         statuses.push(second_step(&app, &b, "totp", "999999").await.status().as_u16());
     }
+    // The right password again does not reset the count: the third wrong
+    // code, in a new challenge, locks the account.
+    let b = browser();
+    assert_eq!(password_step(&app, &b).await, "/login/mfa");
+    statuses.push(second_step(&app, &b, "totp", "999999").await.status().as_u16());
     assert_eq!(statuses, [200, 200, 429], "the third failure locks the account");
     // Locked: the password step now fails like any wrong password.
     let b = browser();
@@ -257,6 +262,65 @@ async fn wrong_second_factors_count_toward_the_account_lockout() {
     let res = sign_in(&app, &b, &page, "alice", PASSWORD).await;
     assert_eq!(res.status(), 200);
     assert!(text(res).await.contains("Incorrect username or password"));
+}
+
+#[actix_web::test]
+async fn concurrent_guesses_share_the_challenges_five_attempts() {
+    let (app, _rp) =
+        setup(&[("GATEHOUSE_LOCKOUT_THRESHOLD", "0"), ("GATEHOUSE_LOGIN_FAILURES_PER_MINUTE", "1000")]).await;
+    let b = browser();
+    password_step(&app, &b).await;
+    enrol_from_account(&app, &b).await;
+    let b = browser();
+    password_step(&app, &b).await;
+    let page = text(b.get(app.url("/login/mfa")).send().await.unwrap()).await;
+    let csrf = field(&page, "csrf");
+    let guesses = (0..12).map(|i| {
+        let (b, url, csrf) = (b.clone(), app.url("/login/mfa"), csrf.clone());
+        async move {
+            let code = format!("{:06}", 100_000 + i);
+            let form = [("csrf", csrf.as_str()), ("method", "totp"), ("code", code.as_str())];
+            b.post(url).form(&form).send().await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    let audit = audit_actions(&app).await;
+    let checked = audit.iter().filter(|a| *a == "mfa.totp.failed").count();
+    assert!(checked <= 5, "at most five answers checked, not {checked}: {statuses:?}");
+}
+
+#[actix_web::test]
+async fn a_pending_seed_is_shown_to_one_sign_in_only() {
+    let (app, _rp) = setup(&[("GATEHOUSE_MFA", "required")]).await;
+    // Someone with the password starts an enrolment and keeps its page...
+    let attacker = browser();
+    assert_eq!(password_step(&app, &attacker).await, "/login/mfa/enrol");
+    let theirs = text(attacker.get(app.url("/login/mfa/enrol")).send().await.unwrap()).await;
+    // ...the owner signs in and gets a seed of their own.
+    let owner = browser();
+    assert_eq!(password_step(&app, &owner).await, "/login/mfa/enrol");
+    let mine = text(owner.get(app.url("/login/mfa/enrol")).send().await.unwrap()).await;
+    let (a, o) = (Authenticator::from_page(&theirs), Authenticator::from_page(&mine));
+    assert_ne!(a.0.secret(), o.0.secret(), "never the same seed for two sign-ins");
+    // The owner's seed confirms; whoever opens the page last holds the only
+    // live seed, so an attacker can delay an enrolment but never share it.
+    let res = owner
+        .post(app.url("/login/mfa/enrol"))
+        .form(&[("csrf", field(&mine, "csrf")), ("code", o.code(Authenticator::step_now()))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    recovery_codes(&text(res).await);
+    // And the attacker's old enrolment challenge cannot add a second factor now.
+    let res = attacker
+        .post(app.url("/login/mfa/enrol"))
+        .form(&[("csrf", field(&theirs, "csrf")), ("code", a.code(Authenticator::step_now()))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
 }
 
 #[actix_web::test]

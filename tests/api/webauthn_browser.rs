@@ -127,9 +127,30 @@ async fn passkey_endpoints_refuse_what_they_cannot_verify() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    // Registration needs a session.
+    // Registration needs a session...
     let res = b.post(format!("{base}/account/passkeys/begin")).json(&serde_json::json!({"csrf": csrf})).send().await;
     assert_eq!(res.unwrap().status(), 401);
+    // ...and, once the account has a factor, one that passed it.
+    person(&app, "alice", "alice@example.com").await;
+    let b = crate::oidc_flow::browser();
+    crate::mfa::password_step(&app, &b).await;
+    crate::mfa::enrol_from_account(&app, &b).await;
+    let account = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(account.contains("id=\"sign-in-again\""), "{account}");
+    let csrf = crate::oidc_flow::field(&account, "csrf");
+    let res = b.post(app.url("/account/passkeys/begin")).json(&serde_json::json!({ "csrf": csrf })).send().await;
+    assert_eq!(res.unwrap().status(), 403, "a password-only session cannot add a passkey beside the app");
+
+    // Starting passwordless sign-ins is budgeted per source address.
+    let b = crate::oidc_flow::browser();
+    let page = b.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = crate::oidc_flow::field(&page, "csrf");
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        let res = b.post(format!("{base}/login/passkey/begin")).json(&serde_json::json!({ "csrf": csrf })).send().await;
+        statuses.push(res.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
 
     let ip = crate::helpers::spawn_app_at_issuer(&[]).await;
     let b = crate::oidc_flow::browser();
