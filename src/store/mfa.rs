@@ -240,8 +240,18 @@ pub async fn take_challenge(db: &DatabaseConnection, id_hash: &str) -> Result<bo
     Ok(Challenges::delete_by_id(id_hash.to_owned()).exec(db).await?.rows_affected == 1)
 }
 
+/// Expired login challenges, and TOTP enrolments abandoned for a day
+/// (their seeds were shown but never confirmed).
 pub async fn purge_challenges(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(Challenges::delete_many().filter(challenges::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)
+    let challenges =
+        Challenges::delete_many().filter(challenges::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected;
+    let pending = Totp::delete_many()
+        .filter(totp::Column::ConfirmedAt.is_null())
+        .filter(totp::Column::CreatedAt.lt(now - chrono::Duration::days(1)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(challenges + pending)
 }
 
 fn is_unique_violation(e: &sea_orm::DbErr) -> bool {

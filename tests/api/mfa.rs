@@ -471,3 +471,18 @@ async fn removing_the_factor_needs_a_current_code_and_admins_can_reset() {
         assert!(audit.iter().any(|a| a == action), "{action} audited: {audit:?}");
     }
 }
+
+#[actix_web::test]
+async fn expired_challenges_and_abandoned_enrolments_are_purged() {
+    let (app, _rp) = setup(&[("GATEHOUSE_MFA", "required")]).await;
+    let b = browser();
+    assert_eq!(password_step(&app, &b).await, "/login/mfa/enrol");
+    text(b.get(app.url("/login/mfa/enrol")).send().await.unwrap()).await;
+    let now = chrono::Utc::now();
+    assert_eq!(gatehouse::store::mfa::purge_challenges(&app.db, now).await.unwrap(), 0, "both still live");
+    let later = now + chrono::Duration::days(2);
+    assert_eq!(gatehouse::store::mfa::purge_challenges(&app.db, later).await.unwrap(), 2, "challenge and seed");
+    // The browser's challenge is gone with it.
+    let res = b.get(app.url("/login/mfa/enrol")).send().await.unwrap();
+    assert_eq!(location(&res), "/login");
+}
