@@ -147,6 +147,20 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
             if ar.prompt.none {
                 return error_to_client(state, &ar.reply, "login_required", "the user must use a second factor");
             }
+            // Without a factor the step-up is an enrolment, and adding a
+            // factor takes the password again: a borrowed session must not
+            // be able to enrol its own.
+            match crate::store::mfa::factors(&state.db, &user.id).await {
+                Ok(f) if f.any() => {}
+                Ok(_) => {
+                    let carried = params.without_prompt("login").without("max_age").to_query();
+                    return login_page(req, state, Some(&session), &ar, "", &user.username, &carried, StatusCode::OK);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "factor lookup failed");
+                    return browser::server_error_page(req);
+                }
+            }
             return super::mfa::continue_login(
                 req,
                 state,

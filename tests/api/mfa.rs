@@ -430,6 +430,21 @@ async fn acr_values_step_a_password_session_up_to_mfa() {
 }
 
 #[actix_web::test]
+async fn a_session_without_a_factor_steps_up_through_the_password_first() {
+    let (app, rp) = setup(&[]).await;
+    let b = browser();
+    password_step(&app, &b).await;
+    // A client asks for MFA; alice has no factor: enrolling one needs her
+    // password again, not just the session.
+    let res = b.get(authorize_url(&app, &rp, &[("acr_values", ACR_MFA)])).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = text(res).await;
+    assert!(page.contains("name=\"password\""), "{page}");
+    let res = sign_in(&app, &b, &page, "alice", PASSWORD).await;
+    assert_eq!(location(&res), "/login/mfa/enrol");
+}
+
+#[actix_web::test]
 async fn removing_the_factor_needs_a_current_code_and_admins_can_reset() {
     let (app, _rp) = setup(&[]).await;
     let b = browser();
