@@ -83,7 +83,8 @@
   const flows = {
     async register(csrf) {
       const name = document.getElementById("passkey-name")?.value || "";
-      const begun = await post("/account/passkeys/begin", { csrf });
+      const password = document.getElementById("passkey-password")?.value || "";
+      const begun = await post("/account/passkeys/begin", { csrf, password });
       const cred = await navigator.credentials.create(creation(begun.options));
       return post("/account/passkeys/finish", { csrf, ceremony: begun.ceremony, name, credential: attestation(cred) });
     },

@@ -93,6 +93,15 @@ pub async fn take_ceremony(
     Ok(gone.then_some(row))
 }
 
+/// Unexpired ceremonies of one purpose.
+pub async fn live_ceremonies(db: &DatabaseConnection, purpose: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(Ceremonies::find()
+        .filter(ceremonies::Column::Purpose.eq(purpose))
+        .filter(ceremonies::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?)
+}
+
 pub async fn purge_ceremonies(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     Ok(Ceremonies::delete_many().filter(ceremonies::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)
 }

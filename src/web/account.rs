@@ -53,6 +53,7 @@ struct AccountPage<'a> {
     passkeys: Vec<PasskeyRow>,
     session_mfa: bool,
     can_add: bool,
+    needs_password: bool,
     script: &'a str,
 }
 
@@ -104,7 +105,7 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     let (factors, mfa_required, can_add) = match (
         crate::store::mfa::factors(&state.db, &user.id).await,
         super::mfa::policy_requires(&state, &user).await,
-        super::mfa_account::may_add_factor(&state, &session).await,
+        super::mfa_account::add_rule(&state, &session).await,
     ) {
         (Ok(f), Ok(r), Ok(a)) => (f, r, a),
         _ => return browser::server_error_page(&req),
@@ -133,7 +134,8 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
             })
             .collect(),
         session_mfa: super::mfa_account::fresh_mfa(&session, now),
-        can_add,
+        can_add: can_add != super::mfa_account::AddRule::SignInAgain,
+        needs_password: can_add == super::mfa_account::AddRule::NeedsPassword,
         script: super::assets::script_path(),
         stylesheet: stylesheet(),
         username: &user.username,

@@ -49,6 +49,7 @@ pub(super) struct EnrolPage<'a> {
     pub action: &'a str,
     pub cancel: &'a str,
     pub required: bool,
+    pub ask_password: bool,
     pub qr: &'a str,
     pub secret: &'a str,
     /// Offer a passkey instead (during a login that must enrol).
@@ -526,23 +527,31 @@ async fn user_of(req: &HttpRequest, state: &AppState, user_id: &str) -> Result<U
     }
 }
 
+/// Where and for whom an enrolment page is shown.
+pub(super) struct Enrolment<'a> {
+    /// The login challenge or session (id hash) the seed is shown to.
+    pub requester: &'a str,
+    pub csrf: &'a str,
+    pub action: &'a str,
+    pub cancel: &'a str,
+    /// During a sign-in that must enrol (a passkey is offered too).
+    pub required: bool,
+    /// The account has no factor yet: the form asks for the password.
+    pub ask_password: bool,
+}
+
 /// The enrolment page for `user`: a pending seed as a QR code and as text.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn render_enrol(
     req: &HttpRequest,
     state: &AppState,
     user: &User,
-    requester: &str,
-    csrf: &str,
-    action: &str,
-    cancel: &str,
-    required: bool,
+    enrol: &Enrolment<'_>,
     error: &str,
     actions: &[String],
     set: Option<actix_web::cookie::Cookie<'static>>,
 ) -> HttpResponse {
     let now = state.clock.now();
-    let secret = match service::begin_totp(&state.db, &state.envelope, &user.id, requester, now).await {
+    let secret = match service::begin_totp(&state.db, &state.envelope, &user.id, enrol.requester, now).await {
         Ok(s) => s,
         Err(MfaError::AlreadyEnrolled) => return see_other("/account"),
         Err(e) => {
@@ -560,14 +569,15 @@ pub(super) async fn render_enrol(
     let grouped: Zeroizing<String> = Zeroizing::new(
         b32.as_bytes().chunks(4).filter_map(|c| std::str::from_utf8(c).ok()).collect::<Vec<_>>().join(" "),
     );
-    let passkeys = required && state.passkeys.is_some();
+    let passkeys = enrol.required && state.passkeys.is_some();
     let body = EnrolPage {
         stylesheet: stylesheet(),
         error,
-        csrf,
-        action,
-        cancel,
-        required,
+        csrf: enrol.csrf,
+        action: enrol.action,
+        cancel: enrol.cancel,
+        required: enrol.required,
+        ask_password: enrol.ask_password,
         qr: &qr,
         secret: &grouped,
         passkeys,
@@ -602,7 +612,15 @@ async fn enrol_page(req: &HttpRequest, state: &AppState, c: &Challenge, error: &
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, None);
     let actions = form_actions(req, state, c).await;
-    render_enrol(req, state, &user, &c.id_hash, &csrf, "/login/mfa/enrol", "/login", true, error, &actions, set).await
+    let enrol = Enrolment {
+        requester: &c.id_hash,
+        csrf: &csrf,
+        action: "/login/mfa/enrol",
+        cancel: "/login",
+        required: true,
+        ask_password: false,
+    };
+    render_enrol(req, state, &user, &enrol, error, &actions, set).await
 }
 
 /// `POST /login/mfa/enrol`: the first code confirms the authenticator and

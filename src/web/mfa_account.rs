@@ -23,6 +23,9 @@ pub struct CodeForm {
     csrf: String,
     #[serde(default)]
     code: Zeroizing<String>,
+    /// Asked for when an account without any factor adds its first.
+    #[serde(default)]
+    password: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for CodeForm {
@@ -64,18 +67,26 @@ pub(super) fn fresh_mfa(session: &Session, now: chrono::DateTime<chrono::Utc>) -
     session.acr == crate::mfa::ACR_MFA && recent(session, now)
 }
 
-/// Whether this session may add a factor: a recent sign-in, and one with
-/// a second factor when the account already has one (else someone with a
-/// borrowed session could add their own and keep access).
-pub(super) async fn may_add_factor(state: &AppState, session: &Session) -> Result<bool, crate::store::StoreError> {
-    let now = state.clock.now();
-    if !recent(session, now) {
-        return Ok(false);
+/// What adding a factor takes from this session. A borrowed session must
+/// not be able to add its own factor and keep access, so: a second factor
+/// passed in the last 15 minutes; or, for an account without any factor,
+/// the password again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AddRule {
+    Allowed,
+    NeedsPassword,
+    SignInAgain,
+}
+
+pub(super) async fn add_rule(state: &AppState, session: &Session) -> Result<AddRule, crate::store::StoreError> {
+    if fresh_mfa(session, state.clock.now()) {
+        return Ok(AddRule::Allowed);
     }
-    if session.acr == crate::mfa::ACR_MFA {
-        return Ok(true);
-    }
-    Ok(!crate::store::mfa::factors(&state.db, &session.user_id).await?.any())
+    Ok(if crate::store::mfa::factors(&state.db, &session.user_id).await?.any() {
+        AddRule::SignInAgain
+    } else {
+        AddRule::NeedsPassword
+    })
 }
 
 fn sign_in_again(req: &HttpRequest) -> HttpResponse {
@@ -83,18 +94,65 @@ fn sign_in_again(req: &HttpRequest) -> HttpResponse {
         req,
         StatusCode::FORBIDDEN,
         "Sign in again",
-        "Adding a way to sign in needs a recent sign-in (with your second factor, if you have one). Sign out, sign in again and retry.",
+        "Changing how you sign in needs your second factor from the last 15 minutes. Sign out, sign in again and retry.",
     )
 }
 
-async fn allowed_to_add(req: &HttpRequest, state: &AppState, session: &Session) -> Result<(), HttpResponse> {
-    match may_add_factor(state, session).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(sign_in_again(req)),
-        Err(e) => {
-            tracing::error!(error = %e, "factor lookup failed");
-            Err(browser::server_error_page(req))
+async fn rule_of(req: &HttpRequest, state: &AppState, session: &Session) -> Result<AddRule, HttpResponse> {
+    add_rule(state, session).await.map_err(|e| {
+        tracing::error!(error = %e, "factor lookup failed");
+        browser::server_error_page(req)
+    })
+}
+
+/// Checks the password an account without factors gives to add its first;
+/// a wrong one counts like a failed login (budget and lockout).
+pub(super) async fn password_confirms(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    password: Zeroizing<String>,
+) -> Result<(), PasswordRefused> {
+    let ip = super::peer_ip(req);
+    let identity = user.username.to_lowercase();
+    if state.login_failures.blocked(FailureClass::Login, &ip, &identity).is_some() {
+        return Err(PasswordRefused::Throttled);
+    }
+    let now = state.clock.now();
+    let policy = state.settings.lockout_policy();
+    match crate::accounts::login::authenticate(&state.db, &state.hasher, &policy, &user.username, password, now).await {
+        Ok(u) if u.id == user.id => Ok(()),
+        Ok(_) | Err(crate::accounts::login::LoginError::Refused(_)) => {
+            state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
+            audit(state, req, &user.id, "mfa.add_refused", Some("wrong password"));
+            Err(PasswordRefused::Wrong)
         }
+        Err(e) => {
+            tracing::error!(error = %e, "password check failed");
+            Err(PasswordRefused::Failed)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PasswordRefused {
+    Wrong,
+    Throttled,
+    Failed,
+}
+
+fn password_refused(req: &HttpRequest, r: PasswordRefused) -> HttpResponse {
+    match r {
+        PasswordRefused::Wrong => browser::error_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "Not changed",
+            "That password is not right. Go back and try again.",
+        ),
+        PasswordRefused::Throttled => {
+            browser::error_page(req, StatusCode::TOO_MANY_REQUESTS, "Too many attempts", "Try again in a minute.")
+        }
+        PasswordRefused::Failed => browser::server_error_page(req),
     }
 }
 
@@ -104,16 +162,32 @@ pub async fn get_totp(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Err(res) = allowed_to_add(&req, &state, &session).await {
-        return res;
+    match rule_of(&req, &state, &session).await {
+        Ok(AddRule::SignInAgain) => sign_in_again(&req),
+        Ok(rule) => enrol_page(&req, &state, &session, &user, rule, "").await,
+        Err(res) => res,
     }
-    enrol_page(&req, &state, &session, &user, "").await
 }
 
-async fn enrol_page(req: &HttpRequest, state: &AppState, session: &Session, user: &User, error: &str) -> HttpResponse {
+async fn enrol_page(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    rule: AddRule,
+    error: &str,
+) -> HttpResponse {
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, Some(session));
-    render_enrol(req, state, user, &session.id, &csrf, "/account/mfa/totp", "/account", false, error, &[], set).await
+    let enrol = super::mfa::Enrolment {
+        requester: &session.id,
+        csrf: &csrf,
+        action: "/account/mfa/totp",
+        cancel: "/account",
+        required: false,
+        ask_password: rule == AddRule::NeedsPassword,
+    };
+    render_enrol(req, state, user, &enrol, error, &[], set).await
 }
 
 /// The per-(IP, user) budget for wrong codes, shared with the login step.
@@ -140,11 +214,19 @@ pub async fn post_totp(req: HttpRequest, form: web::Form<CodeForm>, state: web::
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return browser::csrf_refused(&req);
     }
-    if let Err(res) = allowed_to_add(&req, &state, &session).await {
-        return res;
-    }
+    let form = form.into_inner();
+    let rule = match rule_of(&req, &state, &session).await {
+        Ok(AddRule::SignInAgain) => return sign_in_again(&req),
+        Ok(rule) => rule,
+        Err(res) => return res,
+    };
     if let Some(res) = throttled(&req, &state, &user.id) {
         return res;
+    }
+    if rule == AddRule::NeedsPassword
+        && let Err(r) = password_confirms(&req, &state, &user, form.password).await
+    {
+        return password_refused(&req, r);
     }
     let now = state.clock.now();
     match service::confirm_totp(&state.db, &state.envelope, &user.id, &session.id, &form.code, now).await {
@@ -152,8 +234,15 @@ pub async fn post_totp(req: HttpRequest, form: web::Form<CodeForm>, state: web::
         Ok(v) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &super::peer_ip(&req), &user.id).await;
             audit(&state, &req, &user.id, "mfa.totp.enrol_failed", Some(v.as_str()));
-            return enrol_page(&req, &state, &session, &user, "That code is not valid. Check the time on your device.")
-                .await;
+            return enrol_page(
+                &req,
+                &state,
+                &session,
+                &user,
+                rule,
+                "That code is not valid. Check the time on your device.",
+            )
+            .await;
         }
         Err(e) => {
             tracing::error!(error = %e, "confirming a TOTP enrolment failed");
@@ -190,6 +279,18 @@ pub(super) async fn second_factor_present(
 ) -> Result<(), HttpResponse> {
     if fresh_mfa(session, state.clock.now()) {
         return Ok(());
+    }
+    // Nothing to check (no code typed, or no authenticator app): say so
+    // without counting a failure.
+    let has_totp = match crate::store::mfa::factors(&state.db, &user.id).await {
+        Ok(f) => f.totp.is_some(),
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return Err(browser::server_error_page(req));
+        }
+    };
+    if code.trim().is_empty() || !has_totp {
+        return Err(sign_in_again(req));
     }
     if let Some(res) = throttled(req, state, &user.id) {
         return Err(res);

@@ -9,12 +9,17 @@ use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
 use crate::actors::sessions::Session;
 use crate::mfa::service::MfaError;
+use crate::mfa::webauthn::Purpose;
 use crate::mfa::{ACR_MFA, amr_after};
 use crate::store::audit::{AuditEvent, Outcome};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+/// Passwordless ceremonies pending at once (each lives 5 minutes), so the
+/// table stays bounded whatever the rate budgets say.
+const MAX_PENDING_PASSWORDLESS: u64 = 10_000;
 
 fn reply(status: StatusCode, body: serde_json::Value) -> HttpResponse {
     HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(body)
@@ -37,6 +42,10 @@ async fn body<T: serde::de::DeserializeOwned>(payload: web::Payload, state: &App
         .await
         .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, "request too large"))?;
     serde_json::from_slice(&bytes).map_err(|_| refuse(StatusCode::BAD_REQUEST, "malformed request"))
+}
+
+fn sign_in_again() -> HttpResponse {
+    refuse(StatusCode::FORBIDDEN, "adding a passkey needs your second factor from the last 15 minutes; sign in again")
 }
 
 fn unavailable() -> HttpResponse {
@@ -80,6 +89,9 @@ fn audit(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static st
 pub struct Begin {
     #[serde(default)]
     csrf: String,
+    /// Registration from an account without any factor asks for it.
+    #[serde(default)]
+    password: zeroize::Zeroizing<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -132,14 +144,16 @@ pub async fn begin_registration(req: HttpRequest, payload: web::Payload, state: 
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
-    match super::mfa_account::may_add_factor(&state, &session).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "adding a passkey needs a recent sign-in with your second factor; sign in again",
-            );
-        }
+    use super::mfa_account::{AddRule, PasswordRefused, add_rule, password_confirms};
+    match add_rule(&state, &session).await {
+        Ok(AddRule::Allowed) => {}
+        Ok(AddRule::NeedsPassword) => match password_confirms(&req, &state, &user, form.password).await {
+            Ok(()) => {}
+            Err(PasswordRefused::Wrong) => return refuse(StatusCode::FORBIDDEN, "that password is not right"),
+            Err(PasswordRefused::Throttled) => return refuse(StatusCode::TOO_MANY_REQUESTS, "try again in a minute"),
+            Err(PasswordRefused::Failed) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        },
+        Ok(AddRule::SignInAgain) => return sign_in_again(),
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
@@ -165,14 +179,11 @@ pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state:
     if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
-    match super::mfa_account::may_add_factor(&state, &session).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "adding a passkey needs a recent sign-in with your second factor; sign in again",
-            );
-        }
+    // The password (when one was needed) was checked when the ceremony
+    // began; only a change since then (a factor added) can refuse it now.
+    match super::mfa_account::add_rule(&state, &session).await {
+        Ok(super::mfa_account::AddRule::SignInAgain) => return sign_in_again(),
+        Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
@@ -286,15 +297,25 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
     if !csrf_ok(&req, &state, &form.csrf, session.as_ref()) {
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
-    // Each start stores a ceremony for nobody yet: budget them per source.
+    // Each start stores a ceremony for nobody yet: budget them per browser
+    // (its CSRF token) and address, and bound how many may be pending.
     let ip = peer_ip(&req);
-    if let Some(b) = state.failures.blocked(FailureClass::PasskeyStart, &ip, "") {
+    let browser_id: String = form.csrf.chars().take(64).collect();
+    if let Some(b) = state.failures.blocked(FailureClass::PasskeyStart, &ip, &browser_id) {
         state.metrics.rate_limited.with_label_values(&[FailureClass::PasskeyStart.as_str()]).inc();
         let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
         super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
         return res;
     }
-    state.failures.record_failure(FailureClass::PasskeyStart, &ip, "").await;
+    state.failures.record_failure(FailureClass::PasskeyStart, &ip, &browser_id).await;
+    match crate::store::webauthn::live_ceremonies(&state.db, Purpose::Passwordless.as_str(), state.clock.now()).await {
+        Ok(n) if n < MAX_PENDING_PASSWORDLESS => {}
+        Ok(_) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins in progress; try again shortly"),
+        Err(e) => {
+            tracing::error!(error = %e, "ceremony count failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+        }
+    }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_passwordless(&state.db, state.clock.now()).await {
         Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
@@ -444,8 +465,17 @@ async fn enrolling(
         Ok(_) => return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
         Err(_) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")),
     };
-    if super::mfa::still_without_factor(req, state, &c).await.is_err() {
-        return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"));
+    match crate::store::mfa::factors(&state.db, &c.user_id).await {
+        Ok(f) if !f.any() => {}
+        Ok(_) => {
+            // A factor was enrolled since: this challenge may not add another.
+            let _ = crate::store::mfa::take_challenge(&state.db, &c.id_hash).await;
+            return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"));
+        }
     }
     match crate::store::users::find_by_id(&state.db, &c.user_id).await {
         Ok(Some(u)) if u.active => Ok((c, u)),

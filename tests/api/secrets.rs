@@ -141,7 +141,11 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
     let totp_key = auth.0.secret().to_base32();
     let res = b
         .post(format!("{base}/account/mfa/totp"))
-        .form(&[("csrf", field(&page, "csrf")), ("code", auth.code(crate::mfa::Authenticator::step_now()))])
+        .form(&[
+            ("csrf", field(&page, "csrf")),
+            ("code", auth.code(crate::mfa::Authenticator::step_now())),
+            ("password", user_pw.into()),
+        ])
         .send()
         .await
         .unwrap();

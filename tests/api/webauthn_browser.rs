@@ -138,8 +138,11 @@ async fn passkey_endpoints_refuse_what_they_cannot_verify() {
     let account = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(account.contains("id=\"sign-in-again\""), "{account}");
     let csrf = crate::oidc_flow::field(&account, "csrf");
-    let res = b.post(app.url("/account/passkeys/begin")).json(&serde_json::json!({ "csrf": csrf })).send().await;
-    assert_eq!(res.unwrap().status(), 403, "a password-only session cannot add a passkey beside the app");
+    let res =
+        b.post(app.url("/account/passkeys/begin")).json(&serde_json::json!({ "csrf": csrf })).send().await.unwrap();
+    assert_eq!(res.status(), 403, "a password-only session cannot add a passkey beside the app");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("second factor"), "{body}");
 
     // Starting passwordless sign-ins is budgeted per source address.
     let b = crate::oidc_flow::browser();

@@ -56,6 +56,8 @@ async function passwordLogin(user) {
 async function registerPasskey(name) {
   await page.goto(`${base}/account`);
   await page.fill("#passkey-name", name);
+  // An account's first factor takes the password again.
+  if (await page.$("#passkey-password")) await page.fill("#passkey-password", password);
   await Promise.all([page.waitForURL(`${base}/account`), page.click("#passkey-register")]);
   await page.waitForSelector(`#passkeys li:has-text("${name}")`);
 }
@@ -64,10 +66,11 @@ const out = {};
 
 // 1. Register alice's passkey after a password login.
 expect((await passwordLogin("alice")) === "/account", "a password login without factors lands on the account page");
+await page.goto(`${base}/account/mfa/totp`);
+expect(await page.$("#totp-secret"), "the TOTP enrolment page shows the key");
+await shot("totp-enrolment");
 await registerPasskey("Alice laptop");
 await shot("account-with-passkey");
-await page.goto(`${base}/account/mfa/totp`);
-await shot("totp-enrolment");
 out.credentials = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials.length;
 
 // 2. Sign out; sign in with the passkey alone.
