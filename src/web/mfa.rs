@@ -174,6 +174,15 @@ pub(super) async fn start_session(
     amr: &str,
     old: Option<&Session>,
 ) -> Result<Vec<actix_web::cookie::Cookie<'static>>, HttpResponse> {
+    // Disabled between the first factor and the second: no session.
+    match crate::store::users::find_by_id(&state.db, user_id).await {
+        Ok(Some(u)) if u.active => {}
+        Ok(_) => return Err(expired(req, state)),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            return Err(browser::server_error_page(req));
+        }
+    }
     if let Some(s) = old {
         let _ =
             state.actors.sessions.send(End { user_id: s.user_id.clone(), which: Which::IdHash(s.id.clone()) }).await;

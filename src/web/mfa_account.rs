@@ -1,9 +1,9 @@
 //! Second factors from the account page: set up an authenticator app,
 //! remove it, and replace the recovery codes. A borrowed session must not
-//! be enough to take the account over, so: adding a factor needs a sign-in
-//! from the last 15 minutes (with a second factor, if the account has
-//! one); removing one or replacing the recovery codes needs such a recent
-//! second factor, or a current TOTP code.
+//! be enough to take the account over, so: adding a factor needs a second
+//! factor passed in the last 15 minutes (or, for an account without any,
+//! the password again); removing one or replacing the recovery codes
+//! needs such a recent second factor, or a current TOTP code.
 
 use super::AppState;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};

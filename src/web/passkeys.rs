@@ -267,6 +267,9 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
                 let mut ev = AuditEvent::new(now, "system", "account.locked", Some(c.user_id.clone()));
                 ev.reason = Some(format!("repeated failed second factors; until {}", until.to_rfc3339()));
                 state.actors.audit.record(super::with_request(ev, &req));
+                if let Ok(Some(u)) = crate::store::users::find_by_id(&state.db, &c.user_id).await {
+                    state.lockout_notifier.locked(&u.id, &u.username, until);
+                }
             }
             let _ = crate::store::mfa::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
             return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted");

@@ -503,6 +503,21 @@ async fn removing_the_factor_needs_a_current_code_and_admins_can_reset() {
 }
 
 #[actix_web::test]
+async fn an_account_disabled_during_the_second_step_gets_no_session() {
+    let (app, _rp) = setup(&[]).await;
+    let b = browser();
+    password_step(&app, &b).await;
+    let (auth, step, _) = enrol_from_account(&app, &b).await;
+    let b = browser();
+    assert_eq!(password_step(&app, &b).await, "/login/mfa");
+    let alice = gatehouse::store::users::find_by_username(&app.db, "alice").await.unwrap().unwrap();
+    gatehouse::accounts::users::set_active(&app.db, &alice, false, chrono::Utc::now()).await.unwrap();
+    let res = second_step(&app, &b, "totp", &auth.code(step + 1)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(location(&b.get(app.url("/account")).send().await.unwrap()), "/login");
+}
+
+#[actix_web::test]
 async fn expired_challenges_and_abandoned_enrolments_are_purged() {
     let (app, _rp) = setup(&[("GATEHOUSE_MFA", "required")]).await;
     let b = browser();
