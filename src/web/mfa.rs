@@ -386,7 +386,7 @@ impl Method {
 
 /// The per-(IP, user) budget for wrong second factors: `Some(response)`
 /// when it is spent.
-fn throttled(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<HttpResponse> {
+pub(super) fn throttled(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<HttpResponse> {
     let b = state.login_failures.blocked(FailureClass::SecondFactor, &peer_ip(req), user_id)?;
     state.metrics.rate_limited.with_label_values(&[FailureClass::SecondFactor.as_str()]).inc();
     let mut res = browser::error_page(

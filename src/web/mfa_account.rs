@@ -7,7 +7,7 @@
 
 use super::AppState;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};
-use super::mfa::{policy_requires, recovery_codes_page, render_enrol};
+use super::mfa::{policy_requires, recovery_codes_page, render_enrol, throttled};
 use crate::abuse::FailureClass;
 use crate::actors::sessions::Session;
 use crate::mfa::service::{self, Verdict};
@@ -188,20 +188,6 @@ async fn enrol_page(
         ask_password: rule == AddRule::NeedsPassword,
     };
     render_enrol(req, state, user, &enrol, error, &[], set).await
-}
-
-/// The per-(IP, user) budget for wrong codes, shared with the login step.
-fn throttled(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<HttpResponse> {
-    let b = state.login_failures.blocked(FailureClass::SecondFactor, &super::peer_ip(req), user_id)?;
-    state.metrics.rate_limited.with_label_values(&[FailureClass::SecondFactor.as_str()]).inc();
-    let mut res = browser::error_page(
-        req,
-        StatusCode::TOO_MANY_REQUESTS,
-        "Too many attempts",
-        &format!("Too many wrong codes. Try again in {} seconds.", b.retry_after),
-    );
-    super::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
-    Some(res)
 }
 
 /// `POST /account/mfa/totp`: confirms the authenticator with its first

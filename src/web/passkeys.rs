@@ -29,6 +29,35 @@ fn refuse(status: StatusCode, message: &str) -> HttpResponse {
     reply(status, json!({ "error": message }))
 }
 
+/// Our failure (logged where it happened); the browser learns nothing more.
+fn internal() -> HttpResponse {
+    refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
+}
+
+/// The account `user_id` if it may still sign in; else `gone` answers.
+async fn active_user(
+    state: &AppState,
+    user_id: &str,
+    gone: fn() -> HttpResponse,
+) -> Result<entity::users::Model, HttpResponse> {
+    match crate::store::users::find_by_id(&state.db, user_id).await {
+        Ok(Some(u)) if u.active => Ok(u),
+        Ok(_) => Err(gone()),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            Err(internal())
+        }
+    }
+}
+
+fn signed_out() -> HttpResponse {
+    refuse(StatusCode::UNAUTHORIZED, "signed out")
+}
+
+fn no_longer_valid() -> HttpResponse {
+    refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")
+}
+
 fn with_cookies(mut res: HttpResponse, cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
     for c in &cookies {
         browser::set_cookie(&mut res, c);
@@ -60,14 +89,14 @@ async fn reserve(state: &AppState, c: &entity::login_challenges::Model) -> Resul
         Ok(false) => Err(refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; sign in again")),
         Err(e) => {
             tracing::error!(error = %e, "reserving a challenge attempt failed");
-            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"))
+            Err(internal())
         }
     }
 }
 
 fn server_error(e: &MfaError) -> HttpResponse {
     tracing::error!(error = %e, "WebAuthn ceremony failed");
-    refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
+    internal()
 }
 
 /// Failures a person can cause (a bad or foreign assertion, an expired
@@ -118,17 +147,9 @@ pub struct FinishAssertion {
 }
 
 async fn account_user(req: &HttpRequest, state: &AppState) -> Result<(Session, entity::users::Model), HttpResponse> {
-    let Some(session) = current_session(req, state).await else {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "signed out"));
-    };
-    match crate::store::users::find_by_id(&state.db, &session.user_id).await {
-        Ok(Some(u)) if u.active => Ok((session, u)),
-        Ok(_) => Err(refuse(StatusCode::UNAUTHORIZED, "signed out")),
-        Err(e) => {
-            tracing::error!(error = %e, "user lookup failed");
-            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"))
-        }
-    }
+    let Some(session) = current_session(req, state).await else { return Err(signed_out()) };
+    let user = active_user(state, &session.user_id, signed_out).await?;
+    Ok((session, user))
 }
 
 /// `POST /account/passkeys/begin`.
@@ -151,12 +172,12 @@ pub async fn begin_registration(req: HttpRequest, payload: web::Payload, state: 
             Ok(()) => {}
             Err(PasswordRefused::Wrong) => return refuse(StatusCode::FORBIDDEN, "that password is not right"),
             Err(PasswordRefused::Throttled) => return refuse(StatusCode::TOO_MANY_REQUESTS, "try again in a minute"),
-            Err(PasswordRefused::Failed) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+            Err(PasswordRefused::Failed) => return internal(),
         },
         Ok(AddRule::SignInAgain) => return sign_in_again(),
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+            return internal();
         }
     }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
@@ -186,7 +207,7 @@ pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state:
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+            return internal();
         }
     }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
@@ -217,8 +238,8 @@ pub async fn begin_second_factor(req: HttpRequest, payload: web::Payload, state:
     }
     let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "verify" => c,
-        Ok(_) => return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"),
-        Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        Ok(_) => return no_longer_valid(),
+        Err(_) => return internal(),
     };
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_second_factor(&state.db, &c.user_id, state.clock.now()).await {
@@ -239,8 +260,8 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
     }
     let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if c.purpose == "verify" => c,
-        Ok(_) => return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"),
-        Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        Ok(_) => return no_longer_valid(),
+        Err(_) => return internal(),
     };
     let ip = peer_ip(&req);
     if state.login_failures.blocked(FailureClass::SecondFactor, &ip, &c.user_id).is_some() {
@@ -277,7 +298,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         Err(e) => return server_error(&e),
     };
     if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
-        return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again");
+        return no_longer_valid();
     }
     let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.webauthn.used", Some(c.user_id.clone()));
     ev.reason = Some(format!("credential {}", assertion.cred_id));
@@ -286,7 +307,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
     let amr = amr_after(&c.amr, assertion.method);
     match start_session(&req, &state, &c.user_id, &amr, old.as_ref()).await {
         Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request) })), cookies),
-        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        Err(_) => internal(),
     }
 }
 
@@ -316,7 +337,7 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
         Ok(_) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins in progress; try again shortly"),
         Err(e) => {
             tracing::error!(error = %e, "ceremony count failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+            return internal();
         }
     }
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
@@ -360,7 +381,7 @@ pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state:
         Ok(None) => return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted"),
         Err(e) => {
             tracing::error!(error = %e, "user lookup failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong");
+            return internal();
         }
     };
     let locked = !matches!(crate::store::lockouts::locked_until(&state.db, &user.id, now).await, Ok(None));
@@ -389,7 +410,7 @@ pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state:
     debug_assert_eq!(crate::mfa::acr_of(&amr), ACR_MFA);
     match start_session(&req, &state, &user.id, &amr, old.as_ref()).await {
         Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&request) })), cookies),
-        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        Err(_) => internal(),
     }
 }
 
@@ -465,29 +486,23 @@ async fn enrolling(
 ) -> Result<(entity::login_challenges::Model, entity::users::Model), HttpResponse> {
     let c = match challenge_of_request(req, state).await {
         Ok(Some(c)) if c.purpose == "enrol" => c,
-        Ok(_) => return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
-        Err(_) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")),
+        Ok(_) => return Err(no_longer_valid()),
+        Err(_) => return Err(internal()),
     };
     match crate::store::mfa::factors(&state.db, &c.user_id).await {
         Ok(f) if !f.any() => {}
         Ok(_) => {
             // A factor was enrolled since: this challenge may not add another.
             let _ = crate::store::mfa::take_challenge(&state.db, &c.id_hash).await;
-            return Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again"));
+            return Err(no_longer_valid());
         }
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
-            return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"));
+            return Err(internal());
         }
     }
-    match crate::store::users::find_by_id(&state.db, &c.user_id).await {
-        Ok(Some(u)) if u.active => Ok((c, u)),
-        Ok(_) => Err(refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")),
-        Err(e) => {
-            tracing::error!(error = %e, "user lookup failed");
-            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"))
-        }
-    }
+    let user = active_user(state, &c.user_id, no_longer_valid).await?;
+    Ok((c, user))
 }
 
 /// `POST /login/mfa/enrol/passkey/begin`: a passkey as the factor a policy
@@ -548,12 +563,12 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
     ev.reason = Some(format!("credential {} ({}), at a sign-in that required it", stored.cred_id, stored.name));
     state.actors.audit.record(super::with_request(ev, &req));
     if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
-        return refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again");
+        return no_longer_valid();
     }
     let old = current_session(&req, &state).await;
     let amr = amr_after(&c.amr, if stored.backup_eligible { "swk" } else { "hwk" });
     match start_session(&req, &state, &user.id, &amr, old.as_ref()).await {
         Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request) })), cookies),
-        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong"),
+        Err(_) => internal(),
     }
 }
