@@ -110,6 +110,24 @@
     },
   };
 
+  // A first factor comes with recovery codes, shown once on this page.
+  function showCodes(done) {
+    const section = document.getElementById("webauthn-codes");
+    if (!section || !done.recovery_codes || done.recovery_codes.length === 0) return false;
+    const list = section.querySelector("ul");
+    for (const code of done.recovery_codes) {
+      const item = document.createElement("li");
+      const text = document.createElement("code");
+      text.textContent = code;
+      item.append(text);
+      list.append(item);
+    }
+    section.querySelector("a").href = done.next;
+    section.hidden = false;
+    section.scrollIntoView();
+    return true;
+  }
+
   for (const button of document.querySelectorAll("[data-webauthn]")) {
     const flow = flows[button.dataset.webauthn];
     if (!flow || !window.PublicKeyCredential) continue;
@@ -119,7 +137,7 @@
       button.disabled = true;
       try {
         const done = await flow(field("csrf"));
-        window.location.assign(done.next);
+        if (!showCodes(done)) window.location.assign(done.next);
       } catch (e) {
         if (status) {
           status.textContent = e.name === "NotAllowedError" ? "Cancelled or timed out. Try again." : e.message;

@@ -217,7 +217,10 @@ pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state:
             let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.registered", Some(user.id));
             ev.reason = Some(format!("credential {} ({})", stored.cred_id, stored.name));
             state.actors.audit.record(super::with_request(ev, &req));
-            reply(StatusCode::OK, json!({ "next": "/account" }))
+            match first_recovery_codes(&req, &state, &stored.user_id).await {
+                Ok(codes) => reply(StatusCode::OK, json!({ "next": "/account", "recovery_codes": codes })),
+                Err(res) => res,
+            }
         }
         Err(e) if is_refusal(&e) => {
             audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
@@ -565,10 +568,37 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
     if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
         return no_longer_valid();
     }
+    let codes = match first_recovery_codes(&req, &state, &user.id).await {
+        Ok(codes) => codes,
+        Err(res) => return res,
+    };
     let old = current_session(&req, &state).await;
     let amr = amr_after(&c.amr, if stored.backup_eligible { "swk" } else { "hwk" });
     match start_session(&req, &state, &user.id, &amr, old.as_ref()).await {
-        Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request) })), cookies),
+        Ok(cookies) => {
+            with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request), "recovery_codes": codes })), cookies)
+        }
         Err(_) => internal(),
+    }
+}
+
+/// Recovery codes for an account that has none (its first factor was just
+/// added), for the page to show once; empty if it has some already.
+async fn first_recovery_codes(req: &HttpRequest, state: &AppState, user_id: &str) -> Result<Vec<String>, HttpResponse> {
+    match crate::store::mfa::recovery_codes_left(&state.db, user_id).await {
+        Ok(0) => {}
+        Ok(_) => return Ok(Vec::new()),
+        Err(e) => {
+            tracing::error!(error = %e, "recovery code count failed");
+            return Err(internal());
+        }
+    }
+    let now = state.clock.now();
+    match crate::mfa::service::new_recovery_codes(&state.db, &state.secret_hasher, user_id, now).await {
+        Ok(codes) => {
+            audit(state, req, user_id, "mfa.recovery_codes.created", None);
+            Ok(codes.iter().map(|c| c.as_str().to_owned()).collect())
+        }
+        Err(e) => Err(server_error(&e)),
     }
 }

@@ -64,6 +64,7 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
     assert_eq!(v["foreign_assertion_status"], 400, "{v}");
     assert_eq!(v["removed"], true, "{v}");
     assert_eq!(v["forced_enrolment"], true, "{v}");
+    assert_eq!(v["recovery_codes"], 10, "{v}");
     assert_eq!(v["csp_violations"], serde_json::json!([]), "{v}");
     for name in ["account-with-passkey", "totp-enrolment", "second-factor-challenge", "login", "forced-enrolment"] {
         assert!(shots.join(format!("{name}.png")).metadata().unwrap().len() > 1000, "{name} screenshot");
@@ -73,7 +74,13 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let actions: Vec<String> =
         gatehouse::store::audit::recent(&app.db, 500).await.unwrap().into_iter().map(|e| e.action).collect();
-    for a in ["mfa.webauthn.registered", "mfa.webauthn.used", "mfa.webauthn.failed", "mfa.webauthn.removed"] {
+    for a in [
+        "mfa.webauthn.registered",
+        "mfa.webauthn.used",
+        "mfa.webauthn.failed",
+        "mfa.webauthn.removed",
+        "mfa.recovery_codes.created",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
     }
 }

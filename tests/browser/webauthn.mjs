@@ -53,13 +53,18 @@ async function passwordLogin(user) {
   return new URL(page.url()).pathname;
 }
 
-async function registerPasskey(name) {
+// A first factor: the password again, and the recovery codes shown once.
+async function registerFirstPasskey(name) {
   await page.goto(`${base}/account`);
   await page.fill("#passkey-name", name);
-  // An account's first factor takes the password again.
-  if (await page.$("#passkey-password")) await page.fill("#passkey-password", password);
-  await Promise.all([page.waitForURL(`${base}/account`), page.click("#passkey-register")]);
+  await page.fill("#passkey-password", password);
+  await page.click("#passkey-register");
+  await page.waitForSelector("#webauthn-codes:not([hidden])");
+  const codes = await page.$$eval("#webauthn-codes li code", (els) => els.map((e) => e.textContent));
+  expect(codes.length === 10, `ten recovery codes shown (got ${codes.length})`);
+  await Promise.all([page.waitForURL(`${base}/account`), page.click("#codes-continue")]);
   await page.waitForSelector(`#passkeys li:has-text("${name}")`);
+  return codes;
 }
 
 const out = {};
@@ -69,7 +74,7 @@ expect((await passwordLogin("alice")) === "/account", "a password login without 
 await page.goto(`${base}/account/mfa/totp`);
 expect(await page.$("#totp-secret"), "the TOTP enrolment page shows the key");
 await shot("totp-enrolment");
-await registerPasskey("Alice laptop");
+out.recovery_codes = (await registerFirstPasskey("Alice laptop")).length;
 await shot("account-with-passkey");
 out.credentials = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials.length;
 
@@ -82,7 +87,7 @@ out.passwordless = (await page.textContent("main")).includes("Signed in as alice
 
 // 3. A second person's passkey on the same authenticator.
 expect((await passwordLogin("bob")) === "/account", "bob has no factor yet");
-await registerPasskey("Bob key");
+await registerFirstPasskey("Bob key");
 const creds = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
 expect(creds.length === 2, "two credentials in the authenticator");
 
@@ -134,7 +139,10 @@ await page.fill("#password", process.env.GH_ADMIN_PASSWORD);
 await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
 expect(new URL(page.url()).pathname === "/login/mfa/enrol", `the admin is sent to enrolment (at ${page.url()})`);
 await shot("forced-enrolment");
-await Promise.all([page.waitForURL(`${base}/account`), page.click("#passkey-enrol")]);
+await page.click("#passkey-enrol");
+await page.waitForSelector("#webauthn-codes:not([hidden])");
+await shot("forced-enrolment-recovery-codes");
+await Promise.all([page.waitForURL(`${base}/account`), page.click("#codes-continue")]);
 out.forced_enrolment = (await page.textContent("main")).includes("Signed in as admin");
 
 out.csp_violations = cspViolations;
