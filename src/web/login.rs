@@ -79,6 +79,22 @@ impl std::fmt::Debug for LoginForm {
     }
 }
 
+/// An account was just locked: counted, audited, and told to the notifier.
+pub(super) fn announce_lockout(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: &str,
+    username: &str,
+    until: chrono::DateTime<chrono::Utc>,
+    cause: &str,
+) {
+    state.metrics.lockouts.inc();
+    let mut ev = AuditEvent::new(state.clock.now(), "system", "account.locked", Some(user_id.to_owned()));
+    ev.reason = Some(format!("{cause}; until {}", until.to_rfc3339()));
+    state.actors.audit.record(super::with_request(ev, req));
+    state.lockout_notifier.locked(user_id, username, until);
+}
+
 /// `GET /login`: the sign-in page without an application (to reach the account page).
 pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let session = current_session(&req, &state).await;
@@ -144,11 +160,7 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
             ev.reason = Some(r.reason.to_owned());
             state.actors.audit.record(super::with_request(ev, &req));
             if let (Some(u), Some(until)) = (&r.user, r.locked_until) {
-                state.metrics.lockouts.inc();
-                let mut ev = AuditEvent::new(now, "system", "account.locked", Some(u.id.clone()));
-                ev.reason = Some(format!("repeated failed logins; until {}", until.to_rfc3339()));
-                state.actors.audit.record(super::with_request(ev, &req));
-                state.lockout_notifier.locked(&u.id, &u.username, until);
+                announce_lockout(&state, &req, &u.id, &u.username, until, "repeated failed logins");
             }
             return render_login(
                 &req,

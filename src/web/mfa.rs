@@ -157,7 +157,7 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect())
 }
 
-fn with_cookies(mut res: HttpResponse, cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+pub(super) fn with_cookies(mut res: HttpResponse, cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
     for c in &cookies {
         browser::set_cookie(&mut res, c);
     }
@@ -414,10 +414,9 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
         return res;
     }
     let now = state.clock.now();
-    match crate::store::lockouts::locked_until(&state.db, &c.user_id, now).await {
-        Ok(None) => {}
-        Ok(Some(_)) => {
-            let _ = store::take_challenge(&state.db, &c.id_hash).await;
+    match locked_out(&state, &c).await {
+        Ok(false) => {}
+        Ok(true) => {
             let mut res = browser::error_page(
                 &req,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -476,6 +475,48 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
 
 /// A wrong or replayed second factor: it spends the (IP, user) budget,
 /// counts toward the account's lockout and the challenge's own limit.
+/// Counts a wrong second factor (any kind): the per-(IP, user) budget, an
+/// audit event, the account lockout, and the challenge's attempts. `true`
+/// if the challenge survives it.
+pub(super) async fn count_failure(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Challenge,
+    action: &'static str,
+    reason: String,
+) -> Result<bool, crate::store::StoreError> {
+    let now = state.clock.now();
+    state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(req), &c.user_id).await;
+    state.metrics.login_attempts.with_label_values(&["wrong_second_factor"]).inc();
+    let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), action, Some(c.user_id.clone()));
+    ev.outcome = Outcome::Failure;
+    ev.reason = Some(reason);
+    state.actors.audit.record(super::with_request(ev, req));
+    let policy = state.settings.lockout_policy();
+    let locked = crate::store::lockouts::record_failure(&state.db, &c.user_id, now, &policy).await?;
+    if let Some(until) = locked {
+        let name = crate::store::users::find_by_id(&state.db, &c.user_id).await.ok().flatten().map(|u| u.username);
+        let name = name.unwrap_or_default();
+        super::login::announce_lockout(state, req, &c.user_id, &name, until, "repeated failed second factors");
+    }
+    let survives = store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await?;
+    if !survives || locked.is_some() {
+        store::take_challenge(&state.db, &c.id_hash).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Whether the challenge's account is locked now; a locked account's
+/// challenge ends (the lock outlives it).
+pub(super) async fn locked_out(state: &AppState, c: &Challenge) -> Result<bool, crate::store::StoreError> {
+    if crate::store::lockouts::locked_until(&state.db, &c.user_id, state.clock.now()).await?.is_none() {
+        return Ok(false);
+    }
+    store::take_challenge(&state.db, &c.id_hash).await?;
+    Ok(true)
+}
+
 async fn second_factor_failed(
     req: &HttpRequest,
     state: &AppState,
@@ -483,39 +524,14 @@ async fn second_factor_failed(
     method: Method,
     verdict: Verdict,
 ) -> HttpResponse {
-    let now = state.clock.now();
-    state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(req), &c.user_id).await;
-    state.metrics.login_attempts.with_label_values(&["wrong_second_factor"]).inc();
-    let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), method.failed(), Some(c.user_id.clone()));
-    ev.outcome = Outcome::Failure;
-    ev.reason = Some(verdict.as_str().to_owned());
-    state.actors.audit.record(super::with_request(ev, req));
-    let policy = state.settings.lockout_policy();
-    let locked = match crate::store::lockouts::record_failure(&state.db, &c.user_id, now, &policy).await {
-        Ok(l) => l,
+    let survives = match count_failure(req, state, c, method.failed(), verdict.as_str().to_owned()).await {
+        Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "recording a failed second factor failed");
             return browser::server_error_page(req);
         }
     };
-    if let Some(until) = locked {
-        state.metrics.lockouts.inc();
-        let mut ev = AuditEvent::new(now, "system", "account.locked", Some(c.user_id.clone()));
-        ev.reason = Some(format!("repeated failed second factors; until {}", until.to_rfc3339()));
-        state.actors.audit.record(super::with_request(ev, req));
-        if let Ok(Some(u)) = crate::store::users::find_by_id(&state.db, &c.user_id).await {
-            state.lockout_notifier.locked(&u.id, &u.username, until);
-        }
-    }
-    let survives = match store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
-        Ok(s) => s && locked.is_none(),
-        Err(e) => {
-            tracing::error!(error = %e, "counting a challenge failure failed");
-            return browser::server_error_page(req);
-        }
-    };
     if !survives {
-        let _ = store::take_challenge(&state.db, &c.id_hash).await;
         return exhausted(req, state);
     }
     let message = match verdict {

@@ -122,7 +122,15 @@ pub(super) async fn password_confirms(
     let policy = state.settings.lockout_policy();
     match crate::accounts::login::authenticate(&state.db, &state.hasher, &policy, &user.username, password, now).await {
         Ok(u) if u.id == user.id => Ok(()),
-        Ok(_) | Err(crate::accounts::login::LoginError::Refused(_)) => {
+        Err(crate::accounts::login::LoginError::Refused(r)) => {
+            if let (Some(u), Some(until)) = (&r.user, r.locked_until) {
+                super::login::announce_lockout(state, req, &u.id, &u.username, until, "repeated failed logins");
+            }
+            state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
+            audit(state, req, &user.id, "mfa.add_refused", Some("wrong password"));
+            Err(PasswordRefused::Wrong)
+        }
+        Ok(_) => {
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
             audit(state, req, &user.id, "mfa.add_refused", Some("wrong password"));
             Err(PasswordRefused::Wrong)

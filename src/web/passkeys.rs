@@ -4,7 +4,7 @@
 //! CSRF token; the ceremony state stays on the server.
 
 use super::browser::{self, csrf_ok, current_session};
-use super::mfa::{MAX_CHALLENGE_FAILURES, challenge_of_request, policy_requires, start_session, target};
+use super::mfa::{MAX_CHALLENGE_FAILURES, challenge_of_request, policy_requires, start_session, target, with_cookies};
 use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
 use crate::actors::sessions::Session;
@@ -56,13 +56,6 @@ fn signed_out() -> HttpResponse {
 
 fn no_longer_valid() -> HttpResponse {
     refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")
-}
-
-fn with_cookies(mut res: HttpResponse, cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
-    for c in &cookies {
-        browser::set_cookie(&mut res, c);
-    }
-    res
 }
 
 /// Reads a JSON body within the body limit.
@@ -271,9 +264,13 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
     }
     let now = state.clock.now();
-    if !matches!(crate::store::lockouts::locked_until(&state.db, &c.user_id, now).await, Ok(None)) {
-        let _ = crate::store::mfa::take_challenge(&state.db, &c.id_hash).await;
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later");
+    match super::mfa::locked_out(&state, &c).await {
+        Ok(false) => {}
+        Ok(true) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later"),
+        Err(e) => {
+            tracing::error!(error = %e, "lockout lookup failed");
+            return internal();
+        }
     }
     if let Err(res) = reserve(&state, &c).await {
         return res;
@@ -282,20 +279,10 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
     let assertion = match pk.finish_second_factor(&state.db, &c.user_id, &form.ceremony, &form.credential, now).await {
         Ok(a) => a,
         Err(e) if is_refusal(&e) => {
-            state.login_failures.record_failure(FailureClass::SecondFactor, &ip, &c.user_id).await;
-            audit(&state, &req, &c.user_id, "mfa.webauthn.failed", Some(e.to_string()));
-            let policy = state.settings.lockout_policy();
-            let locked = crate::store::lockouts::record_failure(&state.db, &c.user_id, now, &policy).await;
-            if let Ok(Some(until)) = locked {
-                state.metrics.lockouts.inc();
-                let mut ev = AuditEvent::new(now, "system", "account.locked", Some(c.user_id.clone()));
-                ev.reason = Some(format!("repeated failed second factors; until {}", until.to_rfc3339()));
-                state.actors.audit.record(super::with_request(ev, &req));
-                if let Ok(Some(u)) = crate::store::users::find_by_id(&state.db, &c.user_id).await {
-                    state.lockout_notifier.locked(&u.id, &u.username, until);
-                }
+            if let Err(e) = super::mfa::count_failure(&req, &state, &c, "mfa.webauthn.failed", e.to_string()).await {
+                tracing::error!(error = %e, "recording a failed second factor failed");
+                return internal();
             }
-            let _ = crate::store::mfa::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
             return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted");
         }
         Err(e) => return server_error(&e),
