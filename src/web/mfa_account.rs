@@ -7,7 +7,8 @@
 
 use super::AppState;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};
-use super::mfa::{policy_requires, recovery_codes_page, render_enrol, throttled};
+use super::mfa::{policy_requires, throttled};
+use super::mfa_enrol::{recovery_codes_page, render_enrol};
 use crate::abuse::FailureClass;
 use crate::actors::sessions::Session;
 use crate::mfa::service::{self, Verdict};
@@ -187,7 +188,7 @@ async fn enrol_page(
 ) -> HttpResponse {
     let Some((cookie, set)) = csrf_cookie(req, state) else { return browser::server_error_page(req) };
     let csrf = csrf_token(state, &cookie, Some(session));
-    let enrol = super::mfa::Enrolment {
+    let enrol = super::mfa_enrol::Enrolment {
         requester: &session.id,
         csrf: &csrf,
         action: "/account/mfa/totp",

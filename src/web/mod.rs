@@ -16,6 +16,7 @@ pub mod login;
 pub mod metrics;
 pub mod mfa;
 pub mod mfa_account;
+pub mod mfa_enrol;
 pub mod middleware;
 pub mod oauth;
 pub mod oidc;
@@ -108,8 +109,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/login", web::post().to(login::post_login))
         .route("/login/mfa", web::get().to(mfa::get_challenge))
         .route("/login/mfa", web::post().to(mfa::post_challenge))
-        .route("/login/mfa/enrol", web::get().to(mfa::get_enrol))
-        .route("/login/mfa/enrol", web::post().to(mfa::post_enrol))
+        .route("/login/mfa/enrol", web::get().to(mfa_enrol::get_enrol))
+        .route("/login/mfa/enrol", web::post().to(mfa_enrol::post_enrol))
         .route("/account/mfa/totp", web::get().to(mfa_account::get_totp))
         .route("/account/mfa/totp", web::post().to(mfa_account::post_totp))
         .route("/account/mfa/totp/remove", web::post().to(mfa_account::post_remove_totp))

@@ -14,6 +14,7 @@ mod keys;
 mod lockout;
 mod metrics;
 mod mfa;
+mod mfa_attacks;
 mod oidc_attacks;
 mod oidc_flow;
 mod oidc_logout;

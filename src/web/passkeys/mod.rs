@@ -1,0 +1,148 @@
+//! The JSON half of the WebAuthn ceremonies, called by `static/webauthn.js`:
+//! register a passkey (`register.rs`: from the account page, or at a
+//! sign-in that must enrol a factor), use one as the second step of a
+//! login, or sign in with one alone (`sign_in.rs`). Every endpoint checks
+//! the page's CSRF token; the ceremony state stays on the server. What
+//! both halves share is here.
+
+mod register;
+mod sign_in;
+
+pub use register::{begin_enrolment, begin_registration, finish_enrolment, finish_registration, post_remove};
+pub use sign_in::{begin_passwordless, begin_second_factor, finish_passwordless, finish_second_factor};
+
+use super::browser::{self, csrf_ok, current_session};
+use super::mfa::{MAX_CHALLENGE_FAILURES, challenge_of_request, policy_requires, start_session, target, with_cookies};
+use super::{AppState, peer_ip, read_body_limited};
+use crate::abuse::FailureClass;
+use crate::actors::sessions::Session;
+use crate::mfa::service::MfaError;
+use crate::mfa::webauthn::Purpose;
+use crate::mfa::{ACR_MFA, amr_after};
+use crate::store::audit::{AuditEvent, Outcome};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+/// Passwordless ceremonies pending at once (each lives 5 minutes), so the
+/// table stays bounded whatever the rate budgets say.
+const MAX_PENDING_PASSWORDLESS: u64 = 10_000;
+
+fn reply(status: StatusCode, body: serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(body)
+}
+
+fn refuse(status: StatusCode, message: &str) -> HttpResponse {
+    reply(status, json!({ "error": message }))
+}
+
+/// Our failure (logged where it happened); the browser learns nothing more.
+fn internal() -> HttpResponse {
+    refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
+}
+
+/// The account `user_id` if it may still sign in; else `gone` answers.
+async fn active_user(
+    state: &AppState,
+    user_id: &str,
+    gone: fn() -> HttpResponse,
+) -> Result<entity::users::Model, HttpResponse> {
+    match crate::store::users::find_by_id(&state.db, user_id).await {
+        Ok(Some(u)) if u.active => Ok(u),
+        Ok(_) => Err(gone()),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            Err(internal())
+        }
+    }
+}
+
+fn signed_out() -> HttpResponse {
+    refuse(StatusCode::UNAUTHORIZED, "signed out")
+}
+
+fn no_longer_valid() -> HttpResponse {
+    refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")
+}
+
+/// Reads a JSON body within the body limit.
+async fn body<T: serde::de::DeserializeOwned>(payload: web::Payload, state: &AppState) -> Result<T, HttpResponse> {
+    let bytes = read_body_limited(payload, state.settings.body_limit_bytes)
+        .await
+        .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, "request too large"))?;
+    serde_json::from_slice(&bytes).map_err(|_| refuse(StatusCode::BAD_REQUEST, "malformed request"))
+}
+
+fn sign_in_again() -> HttpResponse {
+    refuse(StatusCode::FORBIDDEN, "adding a passkey needs your second factor from the last 15 minutes; sign in again")
+}
+
+fn unavailable() -> HttpResponse {
+    refuse(StatusCode::NOT_FOUND, "passkeys need the issuer to be a domain name, not an IP address")
+}
+
+/// Reserves an attempt at the login challenge before the assertion is
+/// checked (concurrent requests share the same five).
+async fn reserve(state: &AppState, c: &entity::login_challenges::Model) -> Result<(), HttpResponse> {
+    match crate::store::mfa::reserve_attempt(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES, state.clock.now()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; sign in again")),
+        Err(e) => {
+            tracing::error!(error = %e, "reserving a challenge attempt failed");
+            Err(internal())
+        }
+    }
+}
+
+fn server_error(e: &MfaError) -> HttpResponse {
+    tracing::error!(error = %e, "WebAuthn ceremony failed");
+    internal()
+}
+
+/// Failures a person can cause (a bad or foreign assertion, an expired
+/// ceremony) against our own.
+fn is_refusal(e: &MfaError) -> bool {
+    matches!(e, MfaError::Ceremony | MfaError::UnknownCredential | MfaError::Duplicate | MfaError::Webauthn(_))
+}
+
+fn audit(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static str, failure: Option<String>) {
+    let mut ev = AuditEvent::new(state.clock.now(), format!("user:{user_id}"), action, Some(user_id.to_owned()));
+    if let Some(reason) = failure {
+        ev.outcome = Outcome::Failure;
+        ev.reason = Some(reason);
+    }
+    state.actors.audit.record(super::with_request(ev, req));
+}
+
+#[derive(serde::Deserialize)]
+pub struct Begin {
+    #[serde(default)]
+    csrf: String,
+    /// Registration from an account without any factor asks for it.
+    #[serde(default)]
+    password: zeroize::Zeroizing<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct FinishRegistration {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    name: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+#[derive(serde::Deserialize)]
+pub struct FinishAssertion {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ceremony: String,
+    /// The authorization request to resume (passwordless sign-in only).
+    #[serde(default)]
+    request: String,
+    credential: PublicKeyCredential,
+}

@@ -1,0 +1,186 @@
+//! Signing in with a passkey: as the second step after a password, or
+//! alone (a discoverable credential, with user verification).
+
+use super::*;
+
+/// `POST /login/mfa/passkey/begin`: the second step with a passkey.
+pub async fn begin_second_factor(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: Begin = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    let c = match challenge_of_request(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(_) => return no_longer_valid(),
+        Err(_) => return internal(),
+    };
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    match pk.begin_second_factor(&state.db, &c.user_id, state.clock.now()).await {
+        Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
+        Err(MfaError::UnknownCredential) => refuse(StatusCode::BAD_REQUEST, "no passkey is registered"),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// `POST /login/mfa/passkey/finish`.
+pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: FinishAssertion = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&req, &state, &form.csrf, None) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    let c = match challenge_of_request(&req, &state).await {
+        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(_) => return no_longer_valid(),
+        Err(_) => return internal(),
+    };
+    let ip = peer_ip(&req);
+    if state.login_failures.blocked(FailureClass::SecondFactor, &ip, &c.user_id).is_some() {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
+    }
+    let now = state.clock.now();
+    match crate::web::mfa::locked_out(&state, &c).await {
+        Ok(false) => {}
+        Ok(true) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later"),
+        Err(e) => {
+            tracing::error!(error = %e, "lockout lookup failed");
+            return internal();
+        }
+    }
+    if let Err(res) = reserve(&state, &c).await {
+        return res;
+    }
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    let assertion = match pk.finish_second_factor(&state.db, &c.user_id, &form.ceremony, &form.credential, now).await {
+        Ok(a) => a,
+        Err(e) if is_refusal(&e) => {
+            if let Err(e) = crate::web::mfa::count_failure(&req, &state, &c, "mfa.webauthn.failed", e.to_string()).await
+            {
+                tracing::error!(error = %e, "recording a failed second factor failed");
+                return internal();
+            }
+            return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted");
+        }
+        Err(e) => return server_error(&e),
+    };
+    if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+        return no_longer_valid();
+    }
+    let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.webauthn.used", Some(c.user_id.clone()));
+    ev.reason = Some(format!("credential {}", assertion.cred_id));
+    state.actors.audit.record(crate::web::with_request(ev, &req));
+    let old = current_session(&req, &state).await;
+    let amr = amr_after(&c.amr, assertion.method);
+    match start_session(&req, &state, &c.user_id, &amr, old.as_ref()).await {
+        Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&c.request) })), cookies),
+        Err(_) => internal(),
+    }
+}
+
+/// `POST /login/passkey/begin`: sign in with a passkey alone.
+pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: Begin = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let session = current_session(&req, &state).await;
+    if !csrf_ok(&req, &state, &form.csrf, session.as_ref()) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    // Each start stores a ceremony for nobody yet: budget them per browser
+    // (its CSRF token) and address, and bound how many may be pending.
+    let ip = peer_ip(&req);
+    let browser_id: String = form.csrf.chars().take(64).collect();
+    if let Some(b) = state.failures.blocked(FailureClass::PasskeyStart, &ip, &browser_id) {
+        state.metrics.rate_limited.with_label_values(&[FailureClass::PasskeyStart.as_str()]).inc();
+        let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
+        crate::web::rate_limit_headers_on(&mut res, b.limit, b.retry_after);
+        return res;
+    }
+    state.failures.record_failure(FailureClass::PasskeyStart, &ip, &browser_id).await;
+    match crate::store::webauthn::live_ceremonies(&state.db, Purpose::Passwordless.as_str(), state.clock.now()).await {
+        Ok(n) if n < MAX_PENDING_PASSWORDLESS => {}
+        Ok(_) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins in progress; try again shortly"),
+        Err(e) => {
+            tracing::error!(error = %e, "ceremony count failed");
+            return internal();
+        }
+    }
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    match pk.begin_passwordless(&state.db, state.clock.now()).await {
+        Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// `POST /login/passkey/finish`: a verified passkey is a multi-factor
+/// login by itself (user verification is required).
+pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let form: FinishAssertion = match body(payload, &state).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let old = current_session(&req, &state).await;
+    if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {
+        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
+    }
+    let ip = peer_ip(&req);
+    if state.login_failures.blocked(FailureClass::Login, &ip, "passkey").is_some() {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
+    }
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    let now = state.clock.now();
+    let assertion = match pk.finish_passwordless(&state.db, &form.ceremony, &form.credential, now).await {
+        Ok(a) => a,
+        Err(e) if is_refusal(&e) => {
+            state.login_failures.record_failure(FailureClass::Login, &ip, "passkey").await;
+            let mut ev = AuditEvent::new(now, "anonymous", "login.failed", None);
+            ev.outcome = Outcome::Failure;
+            ev.reason = Some(format!("passkey: {e}"));
+            state.actors.audit.record(crate::web::with_request(ev, &req));
+            return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted");
+        }
+        Err(e) => return server_error(&e),
+    };
+    let user = match crate::store::users::find_by_id(&state.db, &assertion.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted"),
+        Err(e) => {
+            tracing::error!(error = %e, "user lookup failed");
+            return internal();
+        }
+    };
+    let locked = !matches!(crate::store::lockouts::locked_until(&state.db, &user.id, now).await, Ok(None));
+    if !user.active || locked {
+        audit(
+            &state,
+            &req,
+            &user.id,
+            "login.failed",
+            Some(if locked { "account locked" } else { "account disabled" }.into()),
+        );
+        return refuse(StatusCode::FORBIDDEN, "this account cannot sign in now");
+    }
+    let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.used", Some(user.id.clone()));
+    ev.reason = Some(format!("passwordless; credential {}", assertion.cred_id));
+    state.actors.audit.record(crate::web::with_request(ev, &req));
+    let request = if form.request.is_empty() {
+        String::new()
+    } else {
+        match crate::web::authorize::validated(&req, &state, form.request.as_bytes()).await {
+            Ok((params, _)) => params.to_query(),
+            Err(_) => String::new(),
+        }
+    };
+    let amr = format!("{} mfa", assertion.method);
+    debug_assert_eq!(crate::mfa::acr_of(&amr), ACR_MFA);
+    match start_session(&req, &state, &user.id, &amr, old.as_ref()).await {
+        Ok(cookies) => with_cookies(reply(StatusCode::OK, json!({ "next": target(&request) })), cookies),
+        Err(_) => internal(),
+    }
+}
