@@ -71,7 +71,7 @@ pub async fn begin_totp(
     };
     match Totp::insert(row.into_active_model()).exec_without_returning(db).await {
         Ok(_) => Ok(true),
-        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -252,8 +252,4 @@ pub async fn purge_challenges(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
         .await?
         .rows_affected;
     Ok(challenges + pending)
-}
-
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }

@@ -31,6 +31,11 @@ pub enum StoreError {
     Db(#[from] DbErr),
 }
 
+/// Whether an insert failed because the row (or key) exists already.
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
 /// Opens the pool. SQLite gets WAL (readers never wait for the writer), a
 /// busy timeout (writers queue instead of failing) and foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {

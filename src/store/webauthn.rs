@@ -15,7 +15,7 @@ use sea_orm::{
 pub async fn insert_credential(db: &DatabaseConnection, row: creds::Model) -> Result<bool, StoreError> {
     match Credentials::insert(row.into_active_model()).exec_without_returning(db).await {
         Ok(_) => Ok(true),
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(false),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

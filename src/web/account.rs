@@ -102,14 +102,13 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         };
         consent_rows.push(ConsentRow { client_id: c.client_id, client_name, scope: c.scope });
     }
-    let (factors, mfa_required, can_add) = match (
-        crate::store::mfa::factors(&state.db, &user.id).await,
-        super::mfa::policy_requires(&state, &user).await,
-        super::mfa_account::add_rule(&state, &session).await,
-    ) {
-        (Ok(f), Ok(r), Ok(a)) => (f, r, a),
-        _ => return browser::server_error_page(&req),
-    };
+    let (factors, mfa_required) =
+        match (crate::store::mfa::factors(&state.db, &user.id).await, super::mfa::policy_requires(&state, &user).await)
+        {
+            (Ok(f), Ok(r)) => (f, r),
+            _ => return browser::server_error_page(&req),
+        };
+    let can_add = super::mfa_account::add_rule_given(&session, &factors, now);
     let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let Ok(creds) = crate::store::webauthn::user_credentials(&state.db, &user.id).await else {
         return browser::server_error_page(&req);

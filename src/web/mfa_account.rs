@@ -80,14 +80,23 @@ pub(super) enum AddRule {
 }
 
 pub(super) async fn add_rule(state: &AppState, session: &Session) -> Result<AddRule, crate::store::StoreError> {
-    if fresh_mfa(session, state.clock.now()) {
-        return Ok(AddRule::Allowed);
-    }
-    Ok(if crate::store::mfa::factors(&state.db, &session.user_id).await?.any() {
+    let factors = crate::store::mfa::factors(&state.db, &session.user_id).await?;
+    Ok(add_rule_given(session, &factors, state.clock.now()))
+}
+
+/// The same, for factors already read.
+pub(super) fn add_rule_given(
+    session: &Session,
+    factors: &crate::store::mfa::Factors,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AddRule {
+    if fresh_mfa(session, now) {
+        AddRule::Allowed
+    } else if factors.any() {
         AddRule::SignInAgain
     } else {
         AddRule::NeedsPassword
-    })
+    }
 }
 
 fn sign_in_again(req: &HttpRequest) -> HttpResponse {
