@@ -26,6 +26,8 @@ pub struct Model {
     pub id_token_ttl: i32,
     pub signing_alg: String,
     pub consent_required: bool,
+    /// JSON array: audiences whose access tokens this client may introspect.
+    pub introspection_audiences: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

@@ -1,5 +1,8 @@
 //! Refresh tokens, stored by hash. Each use rotates the token within its
-//! family; presenting a rotated one again revokes the family.
+//! family; presenting a rotated one again revokes the family. Whether a
+//! token is live is the family's to say (`refresh_families`): the
+//! `rotated_at`/`revoked_at` columns here predate it and are no longer
+//! written.
 
 use sea_orm::entity::prelude::*;
 

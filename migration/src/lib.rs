@@ -19,6 +19,8 @@ mod m20261123_000012_account_lockouts;
 mod m20261123_000013_audit_checkpoints;
 mod m20261123_000014_mfa;
 mod m20261123_000015_webauthn;
+mod m20261202_000016_refresh_families;
+mod m20261202_000017_client_introspection_audiences;
 
 pub struct Migrator;
 
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_audit_checkpoints::Migration),
             Box::new(m20261123_000014_mfa::Migration),
             Box::new(m20261123_000015_webauthn::Migration),
+            Box::new(m20261202_000016_refresh_families::Migration),
+            Box::new(m20261202_000017_client_introspection_audiences::Migration),
         ]
     }
 }

@@ -191,12 +191,14 @@ pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) 
 }
 
 /// Ends every browser session of the user and revokes their refresh
-/// tokens (a disabled account keeps nothing). Access tokens already issued
-/// expire on their own; userinfo refuses them at once.
+/// token families with the access tokens issued from them (a disabled
+/// account keeps nothing). Other instances, and this one's in-memory list,
+/// learn of the access tokens at the revocation watcher's next poll;
+/// userinfo refuses them at once.
 pub async fn sign_out_everywhere(db: &Db, user_id: &str, now: DateTime<Utc>) -> Result<(), AccountError> {
     use crate::store::sessions::{self, SessionSelector};
     sessions::end_sessions(db, user_id, SessionSelector::All, now).await?;
-    sessions::revoke_user_refresh(db, user_id, None, now).await?;
+    crate::store::refresh::revoke_user_families(db, user_id, None, now).await?;
     Ok(())
 }
 

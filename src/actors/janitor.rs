@@ -42,7 +42,7 @@ impl Janitor {
             let assertions = client_assertions::purge_expired(&db, now).await.map_err(|e| e.to_string())?;
             let keys = ops::purge(&db, now).await.map_err(|e| e.to_string())?;
             let browser = sessions::purge_codes(&db, now).await.map_err(|e| e.to_string())?
-                + sessions::purge_refresh(&db, now).await.map_err(|e| e.to_string())?
+                + crate::store::refresh::purge(&db, now).await.map_err(|e| e.to_string())?
                 + sessions::purge_sessions(&db, now).await.map_err(|e| e.to_string())?
                 + crate::store::mfa::purge_challenges(&db, now).await.map_err(|e| e.to_string())?
                 + crate::store::webauthn::purge_ceremonies(&db, now).await.map_err(|e| e.to_string())?;

@@ -96,6 +96,10 @@ struct CommonArgs {
     /// Ask people to consent before sharing their data with this client.
     #[arg(long, value_name = "BOOL")]
     consent_required: Option<bool>,
+    /// As a resource server, may introspect access tokens whose `aud` is
+    /// URI (repeatable; its own tokens a client always may).
+    #[arg(long = "introspect-audience", value_name = "URI")]
+    introspection_audiences: Vec<String>,
 }
 
 impl CommonArgs {
@@ -135,6 +139,7 @@ async fn dispatch(
                 id_token_ttl: c.id_token_ttl,
                 signing_alg: c.signing_alg,
                 consent_required: c.consent_required,
+                introspection_audiences: c.introspection_audiences.clone(),
             };
             let (client, secret) = registry::create_client(db, hasher, spec, now).await?;
             audit(db, "client.created", &client.client_id).await?;
@@ -178,6 +183,7 @@ async fn dispatch(
                 id_token_ttl: c.id_token_ttl,
                 signing_alg: c.signing_alg,
                 consent_required: c.consent_required,
+                introspection_audiences: non_empty(&c.introspection_audiences),
                 if_version: None,
             };
             let (client, secret) = registry::update_client(db, hasher, &client_id, change, now).await?;

@@ -75,6 +75,10 @@ pub enum ClientError {
     JwksUriWithoutPrivateKeyJwt,
     #[error("JWKS URI must be https (or http on a loopback IP literal)")]
     InvalidJwksUri,
+    #[error("introspection audience `{0}` must be an absolute http(s) URI without a fragment")]
+    InvalidIntrospectionAudience(String),
+    #[error("only confidential clients may introspect tokens")]
+    PublicIntrospection,
     #[error("{which} lifetime must be between {min} and {max} seconds")]
     Lifetime { which: &'static str, min: u32, max: u32 },
 }
@@ -95,6 +99,9 @@ pub struct ClientSpec {
     pub id_token_ttl: Option<u32>,
     pub signing_alg: Option<SigningAlg>,
     pub consent_required: Option<bool>,
+    /// Audiences whose tokens this client, as a resource server, may
+    /// introspect (RFC 7662 §4); its own tokens it always may.
+    pub introspection_audiences: Vec<String>,
 }
 
 /// A registration that satisfies every rule.
@@ -113,6 +120,7 @@ pub struct ClientRegistration {
     pub id_token_ttl: u32,
     pub signing_alg: SigningAlg,
     pub consent_required: bool,
+    pub introspection_audiences: Vec<String>,
 }
 
 impl ClientRegistration {
@@ -205,6 +213,17 @@ impl ClientSpec {
             (_, None) => None,
         };
 
+        let introspection_audiences = dedup(self.introspection_audiences);
+        if introspection_audiences.len() > MAX_URIS {
+            return Err(ClientError::TooManyUris);
+        }
+        if let Some(bad) = introspection_audiences.iter().find(|a| !is_audience(a)) {
+            return Err(ClientError::InvalidIntrospectionAudience(bad.clone()));
+        }
+        if client_type == ClientType::Public && !introspection_audiences.is_empty() {
+            return Err(ClientError::PublicIntrospection);
+        }
+
         Ok(ClientRegistration {
             name,
             client_type,
@@ -225,6 +244,7 @@ impl ClientSpec {
             id_token_ttl: lifetime("ID token", self.id_token_ttl, DEFAULT_ID_TOKEN_TTL, 60, 86_400)?,
             signing_alg: self.signing_alg.unwrap_or(SigningAlg::Es256),
             consent_required: self.consent_required.unwrap_or(true),
+            introspection_audiences,
         })
     }
 }
@@ -245,6 +265,14 @@ fn uris(
         }
     }
     Ok(out)
+}
+
+/// An `aud` value a resource server may be registered for: an absolute
+/// http(s) URI (RFC 8707 §2 resource form), no fragment, at most 512 bytes.
+fn is_audience(a: &str) -> bool {
+    a.len() <= 512
+        && url::Url::parse(a)
+            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host() && u.fragment().is_none())
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {

@@ -78,6 +78,7 @@ impl Client {
             "id_token_lifetime": r.id_token_ttl,
             "id_token_signed_response_alg": r.signing_alg,
             "consent_required": r.consent_required,
+            "introspection_audiences": r.introspection_audiences,
             "created_at": self.created_at.to_rfc3339(),
             "updated_at": self.updated_at.to_rfc3339(),
             "version": self.version,
@@ -104,6 +105,7 @@ pub struct ClientChange {
     pub id_token_ttl: Option<u32>,
     pub signing_alg: Option<SigningAlg>,
     pub consent_required: Option<bool>,
+    pub introspection_audiences: Option<Vec<String>>,
     /// Apply only if the stored version is this one (HTTP `If-Match`).
     pub if_version: Option<i64>,
 }
@@ -176,6 +178,7 @@ pub async fn update_client(
         id_token_ttl: Some(change.id_token_ttl.unwrap_or(r.id_token_ttl)),
         signing_alg: Some(change.signing_alg.unwrap_or(r.signing_alg)),
         consent_required: Some(change.consent_required.unwrap_or(r.consent_required)),
+        introspection_audiences: change.introspection_audiences.unwrap_or_else(|| r.introspection_audiences.clone()),
     };
     let registration = spec.validate()?;
     let (secret_hash, secret) = match (registration.needs_secret(), current.secret_hash) {
@@ -239,6 +242,7 @@ fn to_model(c: &Client) -> Model {
         id_token_ttl: ttl(r.id_token_ttl),
         signing_alg: r.signing_alg.as_str().to_owned(),
         consent_required: r.consent_required,
+        introspection_audiences: json_list(&r.introspection_audiences),
         created_at: c.created_at,
         updated_at: c.updated_at,
         version: c.version,
@@ -264,6 +268,7 @@ fn from_model(m: Model) -> Result<Client, RegistryError> {
         id_token_ttl: u32::try_from(m.id_token_ttl).ok(),
         signing_alg: Some(m.signing_alg.parse().map_err(|_| corrupt("signing_alg"))?),
         consent_required: Some(m.consent_required),
+        introspection_audiences: list(&m.introspection_audiences, "introspection_audiences")?,
     };
     let registration = spec.validate().map_err(|e| corrupt(&e.to_string()))?;
     Ok(Client {

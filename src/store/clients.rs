@@ -72,6 +72,7 @@ pub async fn update(db: &DatabaseConnection, row: Model) -> Result<Model, Client
         id_token_ttl: Set(row.id_token_ttl),
         signing_alg: Set(row.signing_alg),
         consent_required: Set(row.consent_required),
+        introspection_audiences: Set(row.introspection_audiences),
         updated_at: Set(row.updated_at),
         version: Set(row.version),
         ..Default::default()

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod lockouts;
 pub mod mfa;
 pub mod password_history;
+pub mod refresh;
 pub mod revocations;
 pub mod scim;
 pub mod sessions;

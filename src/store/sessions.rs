@@ -1,12 +1,11 @@
-//! Repository for browser sessions, authorization codes, refresh tokens and
-//! consents: the rows the browser flow keeps. Secrets are stored only as
-//! hashes (`hash_secret`); lookups are by hash.
+//! Repository for browser sessions, authorization codes and consents: the
+//! rows the browser flow keeps (refresh tokens: `store::refresh`). Secrets
+//! are stored only as hashes (`hash_secret`); lookups are by hash.
 
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use entity::authorization_codes::{self as codes, Entity as Codes};
 use entity::consents::{self, Entity as Consents};
-use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
 use entity::sessions::{self, Entity as Sessions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
@@ -103,23 +102,49 @@ pub async fn insert_code(db: &DatabaseConnection, row: codes::Model) -> Result<(
     Ok(())
 }
 
-/// Marks a code used, exactly once: `Ok(Some(row))` for the one caller
-/// that won, `Ok(None)` with the row for a replay (`Err` side of the tuple).
-pub async fn redeem_code(
+/// What a redemption will issue, recorded in the same statement that
+/// spends the code: a concurrent replay always finds it to revoke.
+#[derive(Debug, Clone)]
+pub struct CodeIssue<'a> {
+    pub access_jti: &'a str,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_family: Option<&'a str>,
+}
+
+/// Spends a code, exactly once: `First` for the one caller that won,
+/// `Replay` (with what the winner recorded) for everyone else. `plan`
+/// sees the unspent row and says what this redemption would issue.
+pub async fn redeem_code<'a>(
     db: &DatabaseConnection,
     code_hash: &str,
     now: DateTime<Utc>,
+    plan: impl FnOnce(&codes::Model) -> CodeIssue<'a>,
 ) -> Result<Redemption, StoreError> {
     let Some(row) = Codes::find_by_id(code_hash.to_owned()).one(db).await? else {
         return Ok(Redemption::Unknown);
     };
+    if row.used_at.is_some() {
+        return Ok(Redemption::Replay(row));
+    }
+    let issue = plan(&row);
     let res = Codes::update_many()
         .col_expr(codes::Column::UsedAt, Expr::value(now))
+        .col_expr(codes::Column::AccessJti, Expr::value(issue.access_jti))
+        .col_expr(codes::Column::AccessExpiresAt, Expr::value(issue.access_expires_at))
+        .col_expr(codes::Column::RefreshFamily, Expr::value(issue.refresh_family.map(str::to_owned)))
         .filter(codes::Column::CodeHash.eq(code_hash))
         .filter(codes::Column::UsedAt.is_null())
         .exec(db)
         .await?;
-    Ok(if res.rows_affected == 1 { Redemption::First(row) } else { Redemption::Replay(row) })
+    if res.rows_affected == 1 {
+        return Ok(Redemption::First(row));
+    }
+    // Another redemption won between our read and our update; its record
+    // was written with its spend, so this read finds it.
+    match Codes::find_by_id(code_hash.to_owned()).one(db).await? {
+        Some(spent) => Ok(Redemption::Replay(spent)),
+        None => Ok(Redemption::Unknown),
+    }
 }
 
 #[derive(Debug)]
@@ -130,82 +155,11 @@ pub enum Redemption {
     Replay(codes::Model),
 }
 
-/// Records what was issued from a code, for revocation on replay.
-pub async fn record_issued(
-    db: &DatabaseConnection,
-    code_hash: &str,
-    access_jti: &str,
-    access_expires_at: DateTime<Utc>,
-    refresh_family: Option<&str>,
-) -> Result<(), StoreError> {
-    Codes::update_many()
-        .col_expr(codes::Column::AccessJti, Expr::value(access_jti))
-        .col_expr(codes::Column::AccessExpiresAt, Expr::value(access_expires_at))
-        .col_expr(codes::Column::RefreshFamily, Expr::value(refresh_family.map(str::to_owned)))
-        .filter(codes::Column::CodeHash.eq(code_hash))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn purge_codes(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     // Used codes are kept until their tokens expire (a replay must still be
     // able to revoke them); a day covers every access token lifetime.
     let cutoff = now - chrono::Duration::days(1);
     Ok(Codes::delete_many().filter(codes::Column::ExpiresAt.lt(cutoff)).exec(db).await?.rows_affected)
-}
-
-pub async fn insert_refresh(db: &DatabaseConnection, row: refresh::Model) -> Result<(), StoreError> {
-    RefreshTokens::insert(row.into_active_model()).exec_without_returning(db).await?;
-    Ok(())
-}
-
-pub async fn find_refresh(db: &DatabaseConnection, token_hash: &str) -> Result<Option<refresh::Model>, StoreError> {
-    Ok(RefreshTokens::find_by_id(token_hash.to_owned()).one(db).await?)
-}
-
-/// Marks a refresh token rotated, exactly once; false if it already was.
-pub async fn rotate_refresh(db: &DatabaseConnection, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let res = RefreshTokens::update_many()
-        .col_expr(refresh::Column::RotatedAt, Expr::value(now))
-        .filter(refresh::Column::TokenHash.eq(token_hash))
-        .filter(refresh::Column::RotatedAt.is_null())
-        .filter(refresh::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
-
-/// Revokes every token of a family; returns how many were live.
-pub async fn revoke_family(db: &DatabaseConnection, family: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(RefreshTokens::update_many()
-        .col_expr(refresh::Column::RevokedAt, Expr::value(now))
-        .filter(refresh::Column::FamilyId.eq(family))
-        .filter(refresh::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
-/// Revokes a user's refresh tokens (all, or one client's).
-pub async fn revoke_user_refresh(
-    db: &DatabaseConnection,
-    user_id: &str,
-    client_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let mut q = RefreshTokens::update_many()
-        .col_expr(refresh::Column::RevokedAt, Expr::value(now))
-        .filter(refresh::Column::UserId.eq(user_id))
-        .filter(refresh::Column::RevokedAt.is_null());
-    if let Some(c) = client_id {
-        q = q.filter(refresh::Column::ClientId.eq(c));
-    }
-    Ok(q.exec(db).await?.rows_affected)
-}
-
-pub async fn purge_refresh(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(RefreshTokens::delete_many().filter(refresh::Column::ExpiresAt.lt(now)).exec(db).await?.rows_affected)
 }
 
 pub async fn purge_sessions(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -196,7 +196,7 @@ pub struct RevokeConsentForm {
 }
 
 /// `POST /account/consents/revoke`: forgets the consent and revokes the
-/// client's refresh tokens for this user.
+/// client's refresh token families for this user, with their access tokens.
 pub async fn post_revoke_consent(
     req: HttpRequest,
     form: web::Form<RevokeConsentForm>,
@@ -209,10 +209,11 @@ pub async fn post_revoke_consent(
     let now = state.clock.now();
     let done = async {
         store::delete_consent(&state.db, &session.user_id, &form.client_id).await?;
-        store::revoke_user_refresh(&state.db, &session.user_id, Some(&form.client_id), now).await
+        crate::store::refresh::revoke_user_families(&state.db, &session.user_id, Some(&form.client_id), now).await
     };
-    if done.await.is_err() {
-        return browser::server_error_page(&req);
+    match done.await {
+        Ok(revoked) => revoked.iter().for_each(|(jti, exp)| state.revocations.insert(jti, *exp)),
+        Err(_) => return browser::server_error_page(&req),
     }
     audit(&req, &state, &session, "consent.revoked", &form.client_id);
     see_other("/account")

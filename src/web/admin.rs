@@ -109,6 +109,7 @@ struct ClientFields {
     id_token_lifetime: Option<u32>,
     id_token_signed_response_alg: Option<SigningAlg>,
     consent_required: Option<bool>,
+    introspection_audiences: Option<Vec<String>>,
 }
 
 /// Tells `"field": null` (Some(None)) from an absent field (None).
@@ -234,6 +235,7 @@ pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
             id_token_ttl: f.id_token_lifetime,
             signing_alg: f.id_token_signed_response_alg,
             consent_required: f.consent_required,
+            introspection_audiences: f.introspection_audiences.unwrap_or_default(),
         };
         let (client, secret) =
             registry::create_client(&state.db, &state.secret_hasher, spec, state.clock.now()).await?;
@@ -290,6 +292,7 @@ pub async fn update(
             id_token_ttl: f.id_token_lifetime,
             signing_alg: f.id_token_signed_response_alg,
             consent_required: f.consent_required,
+            introspection_audiences: f.introspection_audiences,
             if_version,
         };
         let updated = registry::update_client(&state.db, &state.secret_hasher, &path, change, state.clock.now()).await;

@@ -4,7 +4,7 @@
 use super::{AppState, read_body_limited};
 use crate::abuse::FailureClass;
 use crate::oauth::error::TokenError;
-use crate::oauth::grants::{self, authorization_code, client_credentials};
+use crate::oauth::grants::{self, authorization_code, client_credentials, refresh_token};
 use crate::oauth::introspection;
 use crate::oauth::token_request::{TokenParams, presented_client};
 use actix_web::http::{StatusCode, header};
@@ -96,7 +96,7 @@ async fn token(
             client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now)
         }
         "authorization_code" => authorization_code::exchange_code(&mut cx, &client, &params).await,
-        "refresh_token" => authorization_code::exchange_refresh_token(&mut cx, &client, &params).await,
+        "refresh_token" => refresh_token::exchange_refresh_token(&mut cx, &client, &params).await,
         other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
     };
     for ev in audit {
@@ -114,7 +114,7 @@ pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web
         }
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
         let keys = state.keys.load();
-        Ok(introspection::introspect(&state.token_check(&keys), token, state.clock.now()))
+        introspection::introspect(&state.db, &state.token_check(&keys), &client, token, state.clock.now()).await
     }
     .await;
     match result {
@@ -124,7 +124,7 @@ pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web
 }
 
 /// `POST /revoke` (RFC 7009): 200 for every well-formed request by an
-/// authenticated client, whether or not the token was active.
+/// authenticated client, whether or not the token was active or its own.
 pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         let (params, client) = authenticated_form(&req, payload, &state).await?;

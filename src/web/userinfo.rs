@@ -44,9 +44,10 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         }
     };
     let keys = state.keys.load();
-    let info = introspection::introspect(&state.token_check(&keys), token, state.clock.now());
+    let verified = introspection::active_access_token(&state.token_check(&keys), token, state.clock.now());
     let invalid = || bearer_error(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the access token is not valid")));
-    let Some(at) = info.claims.filter(|_| info.active) else { return invalid() };
+    let Some(verified) = verified else { return invalid() };
+    let at = &verified.claims;
     let scopes: Vec<&str> = at.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect();
     if !scopes.contains(&"openid") {
         return bearer_error(

@@ -29,4 +29,5 @@ mod scim_groups;
 mod secrets;
 mod storage;
 mod token;
+mod token_lifecycle;
 mod webauthn_browser;

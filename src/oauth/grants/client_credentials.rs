@@ -1,6 +1,6 @@
 //! RFC 6749 §4.4 client credentials grant.
 
-use super::{TokenResponse, issue_access_token};
+use super::{TokenResponse, issue_access_token, plan_access_token};
 use crate::keys::KeySet;
 use crate::oauth::client::GrantType;
 use crate::oauth::error::TokenError;
@@ -44,5 +44,6 @@ pub fn exchange_client_credentials(
     let scope = (!granted.is_empty()).then(|| granted.join(" "));
     // The default resource (RFC 9068 §3) is the issuer itself until
     // resource indicators (RFC 8707) are supported.
-    issue_access_token(keys, issuer, issuer, client, &client.client_id, scope.as_deref(), now)
+    let planned = plan_access_token(client, now)?;
+    issue_access_token(keys, issuer, issuer, client, &client.client_id, scope.as_deref(), &planned, now)
 }

@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
 
 use super::client::TokenEndpointAuthMethod as M;
 use super::client_assertion::{self, AssertionError, Expected};
@@ -14,6 +15,7 @@ use super::token_request::PresentedClient;
 use crate::crypto::SecretHasher;
 use crate::keys::KeySet;
 use crate::store::Db;
+use crate::store::refresh::IssuedAccess;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -123,7 +125,17 @@ struct AccessTokenClaims<'a> {
     exp: i64,
 }
 
+/// Chooses the `jti` and expiry of an access token before it is signed,
+/// so that what will be issued can be on record first.
+pub fn plan_access_token(client: &Client, now: DateTime<Utc>) -> Result<IssuedAccess, TokenError> {
+    let mut jti = [0u8; 16];
+    crate::crypto::fill_random(&mut jti).map_err(|_| TokenError::ServerError)?;
+    let expires_at = now + chrono::Duration::seconds(i64::from(client.registration.access_token_ttl));
+    Ok(IssuedAccess { jti: URL_SAFE_NO_PAD.encode(jti), expires_at })
+}
+
 /// Signs an RFC 9068 JWT access token with the client's algorithm.
+#[allow(clippy::too_many_arguments)] // each is a distinct claim source
 pub fn issue_access_token(
     keys: &KeySet,
     issuer: &str,
@@ -131,6 +143,7 @@ pub fn issue_access_token(
     client: &Client,
     subject: &str,
     scope: Option<&str>,
+    planned: &IssuedAccess,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, TokenError> {
     let reg = &client.registration;
@@ -138,11 +151,9 @@ pub fn issue_access_token(
         tracing::error!(alg = %reg.signing_alg, "no current signing key");
         return Err(TokenError::ServerError);
     };
-    let mut jti = [0u8; 16];
-    crate::crypto::fill_random(&mut jti).map_err(|_| TokenError::ServerError)?;
     let iat = now.timestamp();
-    let jti = URL_SAFE_NO_PAD.encode(jti);
-    let exp = iat + i64::from(reg.access_token_ttl);
+    let jti = planned.jti.clone();
+    let exp = planned.expires_at.timestamp();
     let claims = AccessTokenClaims {
         iss: issuer,
         sub: subject,
@@ -161,7 +172,7 @@ pub fn issue_access_token(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: reg.access_token_ttl,
+        expires_in: u32::try_from(exp - iat).unwrap_or(reg.access_token_ttl),
         scope: scope.map(str::to_owned),
         refresh_token: None,
         id_token: None,

@@ -5,7 +5,7 @@
 //! through the verified-token cache and revocation list, kept across steps,
 //! so a cached verification can never outlive what made it valid.
 
-use super::{TokenCheck, introspect};
+use super::{TokenCheck, active_access_token};
 use crate::crypto::signing::{SigningAlg, SigningKeyPair};
 use crate::keys::{KeyPolicy, KeySet, KeyState, Plan, plan, state_at};
 use crate::oauth::revocation_list::RevocationList;
@@ -179,7 +179,7 @@ proptest! {
             let now = m.now.timestamp();
             for (token, jti, exp, kid) in &m.tokens {
                 let check = TokenCheck { keys: &set, issuer: ISS, verified: &m.verified, revoked: &m.revoked };
-                let active = introspect(&check, token, m.now).active;
+                let active = active_access_token(&check, token, m.now).is_some();
                 let key_revoked = m.rows.iter().any(|r| &r.kid == kid && r.revoked_at.is_some());
                 let dead = m.revoked_jtis.contains(jti) || now >= *exp || key_revoked;
                 prop_assert_eq!(active, !dead, "after {:?}: token {} (exp {}, now {}, key revoked {})", op, jti, exp, now, key_revoked);

@@ -1,0 +1,103 @@
+//! The refresh token grant (RFC 6749 §6) with rotation: every use returns
+//! a new token of the same family, and presenting a spent one again
+//! revokes the family and every access token it issued (OAuth 2.0
+//! Security BCP §4.14.2). Whether a token is live is the family's state,
+//! checked on every use; rotation is one compare-and-swap transaction.
+
+use super::TokenResponse;
+use super::authorization_code::{
+    Grant, GrantContext, active_user, invalid_grant, new_refresh_token, revoke_family, server_error, sign_tokens,
+};
+use super::plan_access_token;
+use crate::oauth::client::GrantType;
+use crate::oauth::error::TokenError;
+use crate::oauth::registry::Client;
+use crate::oauth::token_request::TokenParams;
+use crate::store::audit::{AuditEvent, Outcome};
+use crate::store::refresh::{self, FamilyRef};
+use crate::store::sessions::hash_secret;
+use entity::refresh_tokens::Model as RefreshRow;
+
+pub async fn exchange_refresh_token(
+    cx: &mut GrantContext<'_>,
+    client: &Client,
+    params: &TokenParams,
+) -> Result<TokenResponse, TokenError> {
+    if !client.registration.grant_types.contains(&GrantType::RefreshToken) {
+        return Err(TokenError::UnauthorizedClient("this client may not use refresh_token".into()));
+    }
+    let token =
+        params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is required".into()))?;
+    let hash = hash_secret(token);
+    let Some(presented) = refresh::find(cx.db, &hash).await.map_err(server_error)? else {
+        return Err(invalid_grant("unknown refresh token"));
+    };
+    let row = &presented.token;
+    if row.client_id != client.client_id {
+        return Err(invalid_grant("the refresh token was issued to another client"));
+    }
+    if presented.family_revoked() {
+        return Err(invalid_grant("the refresh token was revoked"));
+    }
+    if row.expires_at <= cx.now {
+        return Err(invalid_grant("the refresh token has expired"));
+    }
+    // A replay is a replay whatever else is wrong with the request; a bad
+    // scope on a live token must not spend it.
+    if !presented.is_current(cx.now) {
+        return Err(replayed(cx, row).await?);
+    }
+    let scope = narrowed_scope(row, params.get("scope"))?;
+    let user = active_user(cx.db, &row.user_id).await?;
+    let grant = Grant {
+        user: &user,
+        scope: &scope,
+        nonce: None,
+        sid: row.sid.as_deref(),
+        auth_time: row.auth_time,
+        amr: &row.amr,
+        acr: &row.acr,
+    };
+    let access = plan_access_token(client, cx.now)?;
+    let (token, successor) = new_refresh_token(client, &grant, &row.family_id, &row.scope, cx.now)?;
+    if !refresh::rotate(cx.db, row, successor, &access, cx.now).await.map_err(server_error)? {
+        // Another request spent it between our read and our swap.
+        return Err(replayed(cx, row).await?);
+    }
+    let mut response = sign_tokens(cx, client, &grant, &access, false).await?;
+    response.refresh_token = Some(token);
+    Ok(response)
+}
+
+/// Someone holds a copy of a spent refresh token: the whole family ends.
+async fn replayed(cx: &mut GrantContext<'_>, row: &RefreshRow) -> Result<TokenError, TokenError> {
+    let family = FamilyRef { id: &row.family_id, client_id: &row.client_id, user_id: &row.user_id };
+    revoke_family(cx, family).await?;
+    tracing::warn!(client_id = %row.client_id, "refresh token replayed; family revoked");
+    let mut ev = AuditEvent::new(
+        cx.now,
+        format!("client:{}", row.client_id),
+        "oauth.refresh_replayed",
+        Some(row.user_id.clone()),
+    );
+    ev.outcome = Outcome::Failure;
+    ev.reason = Some("rotated refresh token presented again; its family is revoked".into());
+    cx.audit.push(ev);
+    Ok(invalid_grant("the refresh token was already used; all tokens of this grant are revoked"))
+}
+
+/// RFC 6749 §6: the scope may narrow, never widen.
+fn narrowed_scope(row: &RefreshRow, requested: Option<&str>) -> Result<String, TokenError> {
+    let Some(req) = requested else { return Ok(row.scope.clone()) };
+    let granted: Vec<&str> = row.scope.split(' ').collect();
+    let mut out: Vec<&str> = Vec::new();
+    for s in req.split(' ').filter(|s| !s.is_empty()) {
+        if !granted.contains(&s) {
+            return Err(TokenError::InvalidScope(format!("scope `{s}` was not granted")));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out.join(" "))
+}

@@ -1,0 +1,249 @@
+//! Repository for refresh token families. A family row says which token is
+//! current and whether the family lives; rotation is one transaction that
+//! records the access token it issues, writes the successor and swaps the
+//! family's current hash only if the presented token is still current and
+//! the family unrevoked. Revocation sets the family's state (once, never
+//! cleared), so a successor committed after it is born dead, and it
+//! revokes every unexpired access token the family issued.
+
+use super::StoreError;
+use chrono::{DateTime, Utc};
+use entity::family_access_tokens::{self as issued, Entity as Issued};
+use entity::refresh_families::{self as families, Entity as Families};
+use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
+use entity::revoked_tokens::{self as revoked, Entity as Revoked};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
+    QueryFilter as _, TransactionTrait as _,
+};
+
+/// An access token about to be issued from a family: its `jti` is chosen
+/// before it is signed, so that it is on record before it exists.
+#[derive(Debug, Clone)]
+pub struct IssuedAccess {
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A refresh token presented, with its family (`None`: the family is gone,
+/// which counts as revoked).
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub token: refresh::Model,
+    pub family: Option<families::Model>,
+}
+
+impl Presented {
+    pub fn family_revoked(&self) -> bool {
+        self.family.as_ref().is_none_or(|f| f.revoked_at.is_some())
+    }
+
+    /// Live: the family's current token, unrevoked and unexpired.
+    pub fn is_current(&self, now: DateTime<Utc>) -> bool {
+        self.token.expires_at > now
+            && self
+                .family
+                .as_ref()
+                .is_some_and(|f| f.revoked_at.is_none() && f.current_hash.as_deref() == Some(&self.token.token_hash))
+    }
+}
+
+pub async fn find(db: &DatabaseConnection, token_hash: &str) -> Result<Option<Presented>, StoreError> {
+    let Some(token) = RefreshTokens::find_by_id(token_hash.to_owned()).one(db).await? else { return Ok(None) };
+    let family = Families::find_by_id(token.family_id.clone()).one(db).await?;
+    Ok(Some(Presented { token, family }))
+}
+
+async fn record_access<C: ConnectionTrait>(db: &C, family_id: &str, access: &IssuedAccess) -> Result<(), StoreError> {
+    let row = issued::ActiveModel {
+        jti: Set(access.jti.clone()),
+        family_id: Set(family_id.to_owned()),
+        expires_at: Set(access.expires_at),
+    };
+    Issued::insert(row)
+        .on_conflict(OnConflict::column(issued::Column::Jti).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Starts a family with its first token (code exchange). A replay of the
+/// code may have revoked the family first: then the insert keeps the
+/// revoked row, and the token is born dead.
+pub async fn start_family(
+    db: &DatabaseConnection,
+    first: refresh::Model,
+    access: &IssuedAccess,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let family = families::Model {
+        id: first.family_id.clone(),
+        client_id: first.client_id.clone(),
+        user_id: first.user_id.clone(),
+        current_hash: Some(first.token_hash.clone()),
+        created_at: now,
+        rotated_at: None,
+        expires_at: first.expires_at,
+        revoked_at: None,
+    };
+    let txn = db.begin().await?;
+    Families::insert(family.into_active_model())
+        .on_conflict(OnConflict::column(families::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    record_access(&txn, &first.family_id, access).await?;
+    RefreshTokens::insert(first.into_active_model()).exec_without_returning(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Spends `old` (which must be its family's current token, the family
+/// live), makes `successor` current and records `access`. All or nothing:
+/// false, and nothing written, if `old` was no longer current.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    old: &refresh::Model,
+    successor: refresh::Model,
+    access: &IssuedAccess,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    // A write first: on SQLite it takes the write lock before anything is
+    // read, so the transaction queues behind other writers instead of
+    // failing; on PostgreSQL the family update below takes the row lock.
+    let txn = db.begin().await?;
+    record_access(&txn, &old.family_id, access).await?;
+    let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at);
+    RefreshTokens::insert(successor.into_active_model()).exec_without_returning(&txn).await?;
+    let swapped = Families::update_many()
+        .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
+        .col_expr(families::Column::RotatedAt, Expr::value(now))
+        .col_expr(families::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(families::Column::Id.eq(&old.family_id))
+        .filter(families::Column::CurrentHash.eq(&old.token_hash))
+        .filter(families::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if swapped {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    Ok(swapped)
+}
+
+/// The family a revocation names; it may not exist yet (a code replayed
+/// before its first redemption wrote the family), and is then created
+/// revoked.
+#[derive(Debug, Clone, Copy)]
+pub struct FamilyRef<'a> {
+    pub id: &'a str,
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+}
+
+/// Revokes a family and every unexpired access token it issued; returns
+/// those tokens (`jti`, `exp`) for the in-memory revocation list. Revoking
+/// twice is harmless and keeps the first time.
+pub async fn revoke_family(
+    db: &DatabaseConnection,
+    family: FamilyRef<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let row = families::Model {
+        id: family.id.to_owned(),
+        client_id: family.client_id.to_owned(),
+        user_id: family.user_id.to_owned(),
+        current_hash: None,
+        created_at: now,
+        rotated_at: None,
+        // Long enough to outlive any successor a racing redemption writes.
+        expires_at: now + chrono::Duration::days(90),
+        revoked_at: Some(now),
+    };
+    Families::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::column(families::Column::Id)
+                .value(
+                    families::Column::RevokedAt,
+                    Expr::cust("COALESCE(refresh_families.revoked_at, excluded.revoked_at)"),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    // A statement after the update: it sees every access token recorded by
+    // a rotation that committed before the family was revoked.
+    revoke_issued(db, &[family.id.to_owned()], now).await
+}
+
+/// Revokes a user's families (all, or one client's) and their access
+/// tokens: sign-out everywhere, a disabled account, a withdrawn consent.
+pub async fn revoke_user_families(
+    db: &DatabaseConnection,
+    user_id: &str,
+    client_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut q =
+        Families::find().filter(families::Column::UserId.eq(user_id)).filter(families::Column::RevokedAt.is_null());
+    if let Some(c) = client_id {
+        q = q.filter(families::Column::ClientId.eq(c));
+    }
+    let ids: Vec<String> = q.all(db).await?.into_iter().map(|f| f.id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Families::update_many()
+        .col_expr(families::Column::RevokedAt, Expr::value(now))
+        .filter(families::Column::Id.is_in(ids.clone()))
+        .filter(families::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    revoke_issued(db, &ids, now).await
+}
+
+async fn revoke_issued(
+    db: &DatabaseConnection,
+    family_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let tokens = Issued::find()
+        .filter(issued::Column::FamilyId.is_in(family_ids.to_vec()))
+        .filter(issued::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?;
+    let clients: std::collections::HashMap<String, String> = Families::find()
+        .filter(families::Column::Id.is_in(family_ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.client_id))
+        .collect();
+    let rows: Vec<revoked::ActiveModel> = tokens
+        .iter()
+        .map(|t| revoked::ActiveModel {
+            jti: Set(t.jti.clone()),
+            client_id: Set(clients.get(&t.family_id).cloned().unwrap_or_default()),
+            revoked_at: Set(now),
+            expires_at: Set(t.expires_at),
+        })
+        .collect();
+    if !rows.is_empty() {
+        Revoked::insert_many(rows)
+            .on_conflict(OnConflict::column(revoked::Column::Jti).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(tokens.into_iter().map(|t| (t.jti, t.expires_at.timestamp())).collect())
+}
+
+/// Purges expired tokens, families and access-token records.
+pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let tokens = RefreshTokens::delete_many().filter(refresh::Column::ExpiresAt.lt(now)).exec(db).await?;
+    let families = Families::delete_many().filter(families::Column::ExpiresAt.lt(now)).exec(db).await?;
+    let issued = Issued::delete_many().filter(issued::Column::ExpiresAt.lt(now)).exec(db).await?;
+    Ok(tokens.rows_affected + families.rows_affected + issued.rows_affected)
+}
