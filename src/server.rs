@@ -182,10 +182,7 @@ impl Application {
                 let n = settings.client_token_quota_per_minute;
                 crate::abuse::limiter::Limiter::new(crate::abuse::limiter::Rate { per_minute: n, burst: n })
             }),
-            assertion_audiences: ["", "/token", "/introspect", "/revoke"]
-                .iter()
-                .map(|p| format!("{}{p}", settings.issuer))
-                .collect(),
+            assertion_audiences: crate::oauth::client_assertion::AssertionAudiences::new(&settings.issuer),
         });
 
         let listener = bind(settings.bind)?;

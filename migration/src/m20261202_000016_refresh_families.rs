@@ -56,16 +56,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The same SQL on SQLite and PostgreSQL.
+        // The same SQL on SQLite and PostgreSQL. A family with any revoked
+        // token was revoked (the old code revoked row by row, and a
+        // successor racing the revocation could stay live: that is the bug
+        // this table fixes, so such a family is revoked, not revived).
+        // Otherwise its live token, if any, is current; none means spent.
         manager
             .get_connection()
             .execute_unprepared(
                 "INSERT INTO refresh_families (id, client_id, user_id, current_hash, created_at, rotated_at, expires_at, revoked_at) \
                  SELECT family_id, MIN(client_id), MIN(user_id), \
-                        MAX(CASE WHEN rotated_at IS NULL AND revoked_at IS NULL THEN token_hash END), \
+                        CASE WHEN MAX(revoked_at) IS NULL \
+                             THEN MAX(CASE WHEN rotated_at IS NULL THEN token_hash END) END, \
                         MIN(created_at), MAX(rotated_at), MAX(expires_at), \
-                        CASE WHEN MAX(CASE WHEN rotated_at IS NULL AND revoked_at IS NULL THEN token_hash END) IS NULL \
-                             THEN MAX(COALESCE(revoked_at, rotated_at, created_at)) END \
+                        CASE WHEN MAX(revoked_at) IS NOT NULL THEN MAX(revoked_at) \
+                             WHEN MAX(CASE WHEN rotated_at IS NULL THEN token_hash END) IS NULL \
+                             THEN MAX(COALESCE(rotated_at, created_at)) END \
                  FROM refresh_tokens GROUP BY family_id",
             )
             .await?;
@@ -73,6 +79,24 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // The older code reads liveness from each token row: write the
+        // families' state back first, or a rollback would revive every
+        // token rotated or revoked since (a missing family means dead).
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "UPDATE refresh_tokens SET revoked_at = COALESCE( \
+                 (SELECT f.revoked_at FROM refresh_families f WHERE f.id = refresh_tokens.family_id), created_at) \
+             WHERE revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM refresh_families f \
+                 WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE refresh_tokens SET rotated_at = COALESCE( \
+                 (SELECT f.rotated_at FROM refresh_families f WHERE f.id = refresh_tokens.family_id), created_at) \
+             WHERE rotated_at IS NULL AND revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM refresh_families f \
+                 WHERE f.id = refresh_tokens.family_id AND f.current_hash = refresh_tokens.token_hash)",
+        )
+        .await?;
         manager.drop_table(Table::drop().table(FamilyAccessTokens::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(RefreshFamilies::Table).to_owned()).await
     }

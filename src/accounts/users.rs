@@ -182,6 +182,10 @@ pub async fn find_user(db: &Db, id_or_username: &str) -> Result<User, AccountErr
     repo::find_by_username(db, name.normalized()).await?.ok_or(AccountError::NotFound)
 }
 
+/// Disabling also signs the user out everywhere; the CLI calls this from
+/// its own process, so running servers learn of the revoked access tokens
+/// at their revocation watcher's next poll (userinfo refuses them at once:
+/// it checks the account).
 pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) -> Result<User, AccountError> {
     let updated = repo::set_active(db, &user.id, active, now).await?;
     if !active {
@@ -190,16 +194,19 @@ pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) 
     Ok(updated)
 }
 
-/// Ends every browser session of the user and revokes their refresh
-/// token families with the access tokens issued from them (a disabled
-/// account keeps nothing). Other instances, and this one's in-memory list,
-/// learn of the access tokens at the revocation watcher's next poll;
-/// userinfo refuses them at once.
-pub async fn sign_out_everywhere(db: &Db, user_id: &str, now: DateTime<Utc>) -> Result<(), AccountError> {
+/// Ends every browser session of the user, makes their unredeemed codes
+/// unusable and revokes their refresh token families with every access
+/// token issued to them (a disabled account keeps nothing). Returns the
+/// revoked access tokens (`jti`, `exp`) for the caller's in-memory list;
+/// other instances learn of them at their revocation watcher's next poll.
+pub async fn sign_out_everywhere(
+    db: &Db,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, AccountError> {
     use crate::store::sessions::{self, SessionSelector};
     sessions::end_sessions(db, user_id, SessionSelector::All, now).await?;
-    crate::store::refresh::revoke_user_families(db, user_id, None, now).await?;
-    Ok(())
+    Ok(crate::store::refresh::revoke_user_families(db, user_id, None, now).await?)
 }
 
 /// Sets a new password: the policy, then no reuse of the current or the

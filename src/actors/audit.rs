@@ -1,30 +1,79 @@
 //! The `AuditLog` actor: request paths hand it events fire-and-forget; it
 //! batches them into the append-only `audit_events` table. A failed write
 //! keeps the batch for the next tick, so a database blip loses nothing.
+//! Machine tokens are tallied instead (see [`MachineTally`]) and written as
+//! one event per client per minute.
 
 use super::{Ping, contain_panic};
+use crate::clock::Clock;
 use crate::store::audit::{self as repo, AuditEvent, Masking};
 use crate::store::{Db, StoreError};
 use actix::prelude::*;
 use futures_util::FutureExt as _;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// How often the machine-token tally becomes audit events.
+const TALLY_EVERY: Duration = Duration::from_secs(60);
 const MAX_BATCH: usize = 256;
 /// Beyond this many unwritten events (database down for long), the oldest
 /// are dropped with an error log rather than growing without bound.
 const MAX_BUFFERED: usize = 100_000;
 
+/// `client_credentials` tokens issued per client since the last tally.
+/// Counted, not written one by one: an event per token would cost the
+/// token path a message and a row each, and tell nothing a count does not.
+#[derive(Debug, Default)]
+pub struct MachineTally(Mutex<HashMap<String, u64>>);
+
+impl MachineTally {
+    pub fn count(&self, client_id: &str) {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match counts.get_mut(client_id) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(client_id.to_owned(), 1);
+            }
+        }
+    }
+
+    fn take(&self) -> HashMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 pub struct AuditLog {
     db: Db,
     buffer: Vec<AuditEvent>,
     masking: Masking,
+    tally: Arc<MachineTally>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AuditLog {
-    pub fn new(db: Db, masking: Masking) -> Self {
-        Self { db, buffer: Vec::new(), masking }
+    pub fn new(db: Db, masking: Masking, tally: Arc<MachineTally>, clock: Arc<dyn Clock>) -> Self {
+        Self { db, buffer: Vec::new(), masking, tally, clock }
+    }
+
+    /// Turns the tally into one event per client (sorted, so the chain's
+    /// order does not depend on a hash map's).
+    fn record_tally(&mut self) {
+        let mut counts: Vec<(String, u64)> = self.tally.take().into_iter().collect();
+        counts.sort();
+        let now = self.clock.now();
+        for (client_id, n) in counts {
+            let mut ev = AuditEvent::new(
+                now,
+                format!("client:{client_id}"),
+                "oauth.machine_tokens_issued",
+                Some(client_id.clone()),
+            );
+            ev.reason = Some(format!("grant=client_credentials; count={n}; period={}s", TALLY_EVERY.as_secs()));
+            self.buffer.push(self.masking.apply(ev));
+        }
     }
 
     /// Writes one batch while holding the mailbox (`ctx.wait`), so events
@@ -67,6 +116,7 @@ impl Actor for AuditLog {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
+        ctx.run_interval(TALLY_EVERY, |act, _| act.record_tally());
     }
 }
 
@@ -104,6 +154,7 @@ impl Handler<Drain> for AuditLog {
     type Result = AtomicResponse<Self, Result<(), StoreError>>;
 
     fn handle(&mut self, _: Drain, _: &mut Context<Self>) -> Self::Result {
+        self.record_tally();
         let batch = std::mem::take(&mut self.buffer);
         let db = self.db.clone();
         AtomicResponse::new(Box::pin(async move { repo::append(&db, batch).await }.into_actor(self)))
@@ -118,16 +169,19 @@ impl Handler<Ping> for AuditLog {
 
 /// What handlers hold: record without waiting.
 #[derive(Clone)]
-pub struct AuditHandle(pub Addr<AuditLog>);
+pub struct AuditHandle {
+    pub addr: Addr<AuditLog>,
+    pub tally: Arc<MachineTally>,
+}
 
 impl AuditHandle {
     /// Fire-and-forget: never blocks or fails the request being audited.
     pub fn record(&self, event: AuditEvent) {
-        self.0.do_send(Record(event));
+        self.addr.do_send(Record(event));
     }
 
     pub async fn drain(&self) -> Result<(), StoreError> {
-        self.0
+        self.addr
             .send(Drain)
             .await
             .map_err(|_| StoreError::Db(sea_orm::DbErr::Custom("audit log actor is gone".into())))?

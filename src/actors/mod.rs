@@ -86,7 +86,14 @@ impl Actors {
     pub fn start(deps: ActorDeps) -> Self {
         let db = deps.db.clone();
         let masking = deps.audit_masking;
-        let audit = AuditHandle(Supervisor::start(move |_| AuditLog::new(db.clone(), masking)));
+        let tally = std::sync::Arc::new(audit::MachineTally::default());
+        let (audit_tally, audit_clock) = (tally.clone(), deps.clock.clone());
+        let audit = AuditHandle {
+            addr: Supervisor::start(move |_| {
+                AuditLog::new(db.clone(), masking, audit_tally.clone(), audit_clock.clone())
+            }),
+            tally,
+        };
         let audit_for_keys = audit.clone();
         let (janitor_db, janitor_clock) = (deps.db.clone(), deps.clock.clone());
         let audit_retention = deps.audit_retention;
@@ -132,7 +139,7 @@ impl Actors {
     pub async fn health(&self, timeout: Duration) -> Vec<ActorHealth> {
         let alive = |r: Result<Result<(), MailboxError>, tokio::time::error::Elapsed>| matches!(r, Ok(Ok(())));
         let (audit, keys, janitor, revocations, rate_limiter, sessions) = tokio::join!(
-            tokio::time::timeout(timeout, self.audit.0.send(Ping)),
+            tokio::time::timeout(timeout, self.audit.addr.send(Ping)),
             tokio::time::timeout(timeout, self.keys.send(Ping)),
             tokio::time::timeout(timeout, self.janitor.send(Ping)),
             tokio::time::timeout(timeout, self.revocations.send(Ping)),

@@ -24,6 +24,7 @@ pub const KEYS: &[&str] = &[
     "log_format",
     "log_level",
     "body_limit_bytes",
+    "body_read_timeout_secs",
     "shutdown_timeout_secs",
     "ready_timeout_ms",
     "password_hash_concurrency",

@@ -74,6 +74,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub body_limit_bytes: usize,
+    /// Longest a client may take to send a request body once its headers
+    /// arrived: a trickled body is answered 408 and the connection closed.
+    pub body_read_timeout_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub ready_timeout_ms: u64,
     pub password_hash_concurrency: usize,
@@ -272,6 +275,7 @@ impl Settings {
             log_format,
             log_level,
             body_limit_bytes: r.int("body_limit_bytes", 1024, MAX_BODY_LIMIT)?.map_or(64 * 1024, |v| v as usize),
+            body_read_timeout_secs: r.int("body_read_timeout_secs", 1, 300)?.unwrap_or(10),
             shutdown_timeout_secs: r.int("shutdown_timeout_secs", 0, 3600)?.unwrap_or(30),
             ready_timeout_ms: r.int("ready_timeout_ms", 10, 60_000)?.unwrap_or(2000),
             password_hash_concurrency: r.int("password_hash_concurrency", 1, 256)?.map_or(cpus, |v| v as usize),

@@ -10,7 +10,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 44] = [
+        let entries: [(&'static str, Value); 45] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -25,6 +25,7 @@ impl Settings {
             ("log_format", json!(self.log_format)),
             ("log_level", json!(self.log_level)),
             ("body_limit_bytes", json!(self.body_limit_bytes)),
+            ("body_read_timeout_secs", json!(self.body_read_timeout_secs)),
             ("shutdown_timeout_secs", json!(self.shutdown_timeout_secs)),
             ("ready_timeout_ms", json!(self.ready_timeout_ms)),
             ("password_hash_concurrency", json!(self.password_hash_concurrency)),

@@ -10,6 +10,7 @@ use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -130,18 +131,22 @@ impl SigningKeyPair {
         let mut input = URL_SAFE_NO_PAD.encode(header.to_string());
         input.push('.');
         URL_SAFE_NO_PAD.encode_string(claims, &mut input);
-        let rng = SystemRandom::new();
-        let signature = match &self.inner {
-            Inner::Ec(kp) => kp.sign(&rng, input.as_bytes()).map_err(|_| SigningError::Sign)?.as_ref().to_vec(),
-            Inner::Rsa(kp) => {
-                let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig).map_err(|_| SigningError::Sign)?;
-                sig
-            }
-        };
+        let signature = self.sign(input.as_bytes())?;
         input.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut input);
         Ok(input)
+    }
+
+    fn sign(&self, input: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let rng = SystemRandom::new();
+        match &self.inner {
+            Inner::Ec(kp) => Ok(kp.sign(&rng, input).map_err(|_| SigningError::Sign)?.as_ref().to_vec()),
+            Inner::Rsa(kp) => {
+                let mut sig = vec![0u8; kp.public_modulus_len()];
+                kp.sign(&RSA_PKCS1_SHA256, &rng, input, &mut sig).map_err(|_| SigningError::Sign)?;
+                Ok(sig)
+            }
+        }
     }
 }
 
@@ -176,6 +181,15 @@ pub struct JwsHeader {
     pub alg: String,
     pub kid: Option<String>,
     pub typ: Option<String>,
+    /// Whether a `crit` member is present at all. We implement no JWS
+    /// extension, so any `crit` names one we do not understand and the JWS
+    /// must be refused (RFC 7515 §4.1.11).
+    #[serde(default, rename = "crit", deserialize_with = "present")]
+    has_crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// A compact JWS split and decoded, not yet verified.
@@ -209,6 +223,9 @@ pub fn parse_jws(token: &str) -> Option<Jws<'_>> {
         return None;
     }
     let header: JwsHeader = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    if header.has_crit {
+        return None;
+    }
     Some(Jws {
         header,
         payload: URL_SAFE_NO_PAD.decode(payload).ok()?,
@@ -302,6 +319,26 @@ mod tests {
         for bad in ["", "a.b", "a.b.c.d", "!!.e30.e30", &"a".repeat(MAX_JWS_LEN + 1)] {
             assert!(parse_jws(bad).is_none(), "{bad}");
         }
+    }
+
+    /// RFC 7515 §4.1.11: a `crit` naming an extension we do not implement
+    /// (we implement none) is refused, however it is spelt, even when the
+    /// signature over that header is valid.
+    #[test]
+    fn any_crit_header_is_refused() {
+        let (es, _) = SigningKeyPair::generate(SigningAlg::Es256).unwrap();
+        let payload = URL_SAFE_NO_PAD.encode("{}");
+        for crit in [r#"["exp"]"#, r#"["b64"]"#, "[]", "null", r#""x""#] {
+            let header =
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{}","crit":{crit},"exp":1}}"#, es.kid()));
+            let input = format!("{header}.{payload}");
+            let sig = URL_SAFE_NO_PAD.encode(es.sign(input.as_bytes()).unwrap());
+            assert!(parse_jws(&format!("{input}.{sig}")).is_none(), "crit {crit}");
+        }
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{}"}}"#, es.kid()));
+        let input = format!("{header}.{payload}");
+        let sig = URL_SAFE_NO_PAD.encode(es.sign(input.as_bytes()).unwrap());
+        assert!(es.verify(&parse_jws(&format!("{input}.{sig}")).unwrap()), "the same JWS without crit verifies");
     }
 
     #[test]

@@ -79,11 +79,43 @@ pub fn claimed_client_id(assertion: &str) -> Option<String> {
     serde_json::from_slice::<Sub>(&jws.payload).ok().map(|s| s.sub)
 }
 
+/// The client-authenticated endpoints an assertion can be presented to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Token,
+    Introspect,
+    Revoke,
+}
+
+/// The `aud` values an assertion may carry at each endpoint: the issuer, or
+/// the URL of the endpoint it is presented to — never another endpoint's,
+/// so an assertion minted for `/introspect` cannot buy a token.
+#[derive(Debug, Clone)]
+pub struct AssertionAudiences {
+    token: [String; 2],
+    introspect: [String; 2],
+    revoke: [String; 2],
+}
+
+impl AssertionAudiences {
+    pub fn new(issuer: &str) -> Self {
+        let at = |path: &str| [issuer.to_owned(), format!("{issuer}{path}")];
+        Self { token: at("/token"), introspect: at("/introspect"), revoke: at("/revoke") }
+    }
+
+    pub fn at(&self, endpoint: Endpoint) -> &[String] {
+        match endpoint {
+            Endpoint::Token => &self.token,
+            Endpoint::Introspect => &self.introspect,
+            Endpoint::Revoke => &self.revoke,
+        }
+    }
+}
+
 /// What a valid assertion must say.
 pub struct Expected<'a> {
     pub client_id: &'a str,
-    /// Accepted `aud` values: the issuer, the token endpoint, and the
-    /// endpoint being called.
+    /// Accepted `aud` values (see [`AssertionAudiences`]).
     pub audiences: &'a [String],
     pub now: i64,
 }

@@ -26,6 +26,8 @@ pub struct AccessTokenClaims {
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Empty only in a refresh token's description (it has no jti).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub jti: String,
     pub iat: i64,
     pub exp: i64,

@@ -19,8 +19,9 @@ const MAX_VALUE_LEN: usize = 8 * 1024;
 pub struct TokenParams(HashMap<String, String>);
 
 impl TokenParams {
-    /// Parses the body. Repeated parameters are an error (RFC 6749 §3.2);
-    /// empty values count as absent.
+    /// Parses the body. Repeated parameters are an error (RFC 6749 §3.2),
+    /// an empty one included (`scope=&scope=x` is a repetition, not one
+    /// scope); an empty value otherwise counts as absent.
     pub fn parse(body: &[u8]) -> Result<Self, TokenError> {
         let mut map = HashMap::new();
         for (i, (k, v)) in url::form_urlencoded::parse(body).enumerate() {
@@ -30,9 +31,6 @@ impl TokenParams {
             if v.len() > MAX_VALUE_LEN || k.len() > 256 {
                 return Err(TokenError::InvalidRequest("parameter too long".into()));
             }
-            if v.is_empty() {
-                continue;
-            }
             if map.insert(k.clone().into_owned(), v.into_owned()).is_some() {
                 return Err(TokenError::InvalidRequest(format!("parameter `{k}` is repeated")));
             }
@@ -41,12 +39,12 @@ impl TokenParams {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
     /// Removes a parameter (secrets are taken out so they are not kept around).
     pub fn take(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        self.0.remove(name).filter(|v| !v.is_empty())
     }
 }
 
@@ -170,6 +168,12 @@ mod tests {
         assert_eq!(e, TokenError::InvalidRequest("parameter `grant_type` is repeated".into()));
         let p = TokenParams::parse(b"grant_type=client_credentials&scope=").unwrap();
         assert_eq!(p.get("scope"), None, "empty means absent");
+        for dup in [&b"scope=&scope=x"[..], b"scope=x&scope=", b"scope=&scope="] {
+            let e = TokenParams::parse(dup).unwrap_err();
+            assert_eq!(e, TokenError::InvalidRequest("parameter `scope` is repeated".into()), "{dup:?}");
+        }
+        let mut p = TokenParams::parse(b"client_secret=").unwrap();
+        assert_eq!(p.take("client_secret"), None, "empty means absent when taken too");
         let many: String = (0..40).map(|i| format!("p{i}=x&")).collect();
         assert!(TokenParams::parse(many.as_bytes()).is_err());
         let long = format!("scope={}", "a".repeat(9000));

@@ -92,6 +92,9 @@ pub struct Provisioning<'a> {
     pub hasher: &'a PasswordHasher,
     pub policy: PasswordPolicy,
     pub now: DateTime<Utc>,
+    /// This instance's revocation list: a deactivated user's access tokens
+    /// go in at once.
+    pub revoked: &'a crate::oauth::revocation_list::RevocationList,
     /// The `/scim/v2` URL, for `meta.location` and `$ref`.
     pub base: &'a str,
 }
@@ -217,7 +220,8 @@ impl Provisioning<'_> {
         let deactivated = current.active && !write.active;
         store::replace_user(self.db, &id, current.meta.version, write, self.now).await?;
         if deactivated {
-            accounts::sign_out_everywhere(self.db, &id, self.now).await.map_err(account_error)?;
+            let revoked = accounts::sign_out_everywhere(self.db, &id, self.now).await.map_err(account_error)?;
+            revoked.iter().for_each(|(jti, exp)| self.revoked.insert(jti, *exp));
         }
         if changed_password {
             accounts::remember_replaced(self.db, &self.policy, &id, old_hash.as_deref(), self.now)

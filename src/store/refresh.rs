@@ -8,6 +8,7 @@
 
 use super::StoreError;
 use chrono::{DateTime, Utc};
+use entity::authorization_codes::{self as codes, Entity as Codes};
 use entity::family_access_tokens::{self as issued, Entity as Issued};
 use entity::refresh_families::{self as families, Entity as Families};
 use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
@@ -84,7 +85,7 @@ pub async fn start_family(
         current_hash: Some(first.token_hash.clone()),
         created_at: now,
         rotated_at: None,
-        expires_at: first.expires_at,
+        expires_at: first.expires_at.max(access.expires_at),
         revoked_at: None,
     };
     let txn = db.begin().await?;
@@ -113,7 +114,9 @@ pub async fn rotate(
     // failing; on PostgreSQL the family update below takes the row lock.
     let txn = db.begin().await?;
     record_access(&txn, &old.family_id, access).await?;
-    let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at);
+    // The family outlives its last refresh token while an access token it
+    // issued lives: revoking the family must still find that token.
+    let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at.max(access.expires_at));
     RefreshTokens::insert(successor.into_active_model()).exec_without_returning(&txn).await?;
     let swapped = Families::update_many()
         .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
@@ -159,8 +162,9 @@ pub async fn revoke_family(
         current_hash: None,
         created_at: now,
         rotated_at: None,
-        // Long enough to outlive any successor a racing redemption writes.
-        expires_at: now + chrono::Duration::days(90),
+        // Long enough to outlive the codes that could name it (a missing
+        // family counts as revoked anyway).
+        expires_at: now + chrono::Duration::days(2),
         revoked_at: Some(now),
     };
     Families::insert(row.into_active_model())
@@ -179,30 +183,86 @@ pub async fn revoke_family(
     revoke_issued(db, &[family.id.to_owned()], now).await
 }
 
-/// Revokes a user's families (all, or one client's) and their access
-/// tokens: sign-out everywhere, a disabled account, a withdrawn consent.
+/// Revokes everything a user holds (from all clients, or one): sign-out
+/// everywhere, a disabled account, a withdrawn consent. Unredeemed codes
+/// become unusable; families are revoked, including any a redemption in
+/// flight is about to create (its code already names it); and every
+/// unexpired access token issued from a code or a family is revoked.
+/// Each step is idempotent and the last reads whatever was issued before
+/// the earlier ones, so a retry after a failure completes the job.
 pub async fn revoke_user_families(
     db: &DatabaseConnection,
     user_id: &str,
     client_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut q =
-        Families::find().filter(families::Column::UserId.eq(user_id)).filter(families::Column::RevokedAt.is_null());
+    let mine = |q: sea_orm::Select<Codes>| {
+        let q = q.filter(codes::Column::UserId.eq(user_id));
+        match client_id {
+            Some(c) => q.filter(codes::Column::ClientId.eq(c)),
+            None => q,
+        }
+    };
+    let mut spend = Codes::update_many()
+        .col_expr(codes::Column::UsedAt, Expr::value(now))
+        .filter(codes::Column::UserId.eq(user_id))
+        .filter(codes::Column::UsedAt.is_null());
     if let Some(c) = client_id {
-        q = q.filter(families::Column::ClientId.eq(c));
+        spend = spend.filter(codes::Column::ClientId.eq(c));
     }
-    let ids: Vec<String> = q.all(db).await?.into_iter().map(|f| f.id).collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Families::update_many()
+    spend.exec(db).await?;
+
+    let mut families_of = Families::update_many()
         .col_expr(families::Column::RevokedAt, Expr::value(now))
-        .filter(families::Column::Id.is_in(ids.clone()))
-        .filter(families::Column::RevokedAt.is_null())
-        .exec(db)
+        .filter(families::Column::UserId.eq(user_id))
+        .filter(families::Column::RevokedAt.is_null());
+    if let Some(c) = client_id {
+        families_of = families_of.filter(families::Column::ClientId.eq(c));
+    }
+    families_of.exec(db).await?;
+
+    // Codes spent recently: their access tokens, and their families (a
+    // redemption may have spent the code and not yet written the family).
+    let spent = mine(Codes::find())
+        .filter(codes::Column::UsedAt.is_not_null())
+        .filter(codes::Column::AccessExpiresAt.gt(now))
+        .all(db)
         .await?;
-    revoke_issued(db, &ids, now).await
+    for code in &spent {
+        if let Some(family) = &code.refresh_family {
+            let f = FamilyRef { id: family, client_id: &code.client_id, user_id };
+            revoke_family(db, f, now).await?;
+        }
+    }
+    let code_tokens: Vec<revoked::ActiveModel> = spent
+        .iter()
+        .filter_map(|c| {
+            Some(revoked::ActiveModel {
+                jti: Set(c.access_jti.clone()?),
+                client_id: Set(c.client_id.clone()),
+                revoked_at: Set(now),
+                expires_at: Set(c.access_expires_at?),
+            })
+        })
+        .collect();
+    let mut out: Vec<(String, i64)> =
+        spent.iter().filter_map(|c| Some((c.access_jti.clone()?, c.access_expires_at?.timestamp()))).collect();
+    if !code_tokens.is_empty() {
+        Revoked::insert_many(code_tokens)
+            .on_conflict(OnConflict::column(revoked::Column::Jti).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+
+    let mut ids = Families::find().filter(families::Column::UserId.eq(user_id));
+    if let Some(c) = client_id {
+        ids = ids.filter(families::Column::ClientId.eq(c));
+    }
+    let ids: Vec<String> = ids.all(db).await?.into_iter().map(|f| f.id).collect();
+    if !ids.is_empty() {
+        out.extend(revoke_issued(db, &ids, now).await?);
+    }
+    Ok(out)
 }
 
 async fn revoke_issued(
@@ -240,7 +300,8 @@ async fn revoke_issued(
     Ok(tokens.into_iter().map(|t| (t.jti, t.expires_at.timestamp())).collect())
 }
 
-/// Purges expired tokens, families and access-token records.
+/// Purges expired tokens, families and access-token records (a family
+/// expires with the last token it issued, refresh or access).
 pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let tokens = RefreshTokens::delete_many().filter(refresh::Column::ExpiresAt.lt(now)).exec(db).await?;
     let families = Families::delete_many().filter(families::Column::ExpiresAt.lt(now)).exec(db).await?;

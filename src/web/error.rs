@@ -15,6 +15,8 @@ pub enum ApiError {
     NotFound,
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {secs} s")]
+    BodyTimeout { secs: u64 },
     #[error("{0}")]
     BadRequest(&'static str),
     #[error("missing or invalid bearer token")]
@@ -36,6 +38,7 @@ impl ApiError {
         match self {
             ApiError::NotFound => "not_found",
             ApiError::PayloadTooLarge { .. } => "request_too_large",
+            ApiError::BodyTimeout { .. } => "request_timeout",
             ApiError::BadRequest(_) => "invalid_request",
             ApiError::Unauthorized => "invalid_token",
             ApiError::Internal { .. } => "server_error",
@@ -48,6 +51,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

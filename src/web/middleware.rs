@@ -1,15 +1,25 @@
 //! Cross-cutting HTTP behaviour: request correlation, the access log and
-//! metrics; security headers; and the early body-size check.
+//! metrics; security headers; and the early body checks (declared size,
+//! read deadline).
 
 use super::AppState;
 use super::error::ApiError;
 use super::request_id::{REQUEST_ID_HEADER, RequestId, TraceContext};
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::Payload;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::ConnectionType;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage as _, ResponseError as _, web};
-use std::time::Instant;
+use futures_util::Stream;
+use std::cell::Cell;
+use std::future::Future as _;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
 /// Longest path written to a log line; longer ones are cut (log volume is an
@@ -97,19 +107,98 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// Refuses a declared body over the limit before any handler reads it.
-/// Chunked bodies are bounded where they are read (extractor configs and
+/// Refuses a declared body over the limit before any handler reads it, and
+/// gives the body a deadline: a client trickling it (one byte every few
+/// seconds holds a connection and a worker's buffer forever otherwise) is
+/// answered 408 and the connection closed. Chunked bodies are bounded in
+/// size where they are read (extractor configs and
 /// [`super::read_body_limited`]).
 pub async fn body_limit(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let limit = req.app_data::<web::Data<AppState>>().map_or(usize::MAX, |s| s.settings.body_limit_bytes);
+    let state = req.app_data::<web::Data<AppState>>();
+    let limit = state.map_or(usize::MAX, |s| s.settings.body_limit_bytes);
+    let timeout = state.map_or(10, |s| s.settings.body_read_timeout_secs);
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         let res = ApiError::PayloadTooLarge { limit }.error_response();
         return Ok(req.into_response(res));
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let has_body = declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let expired = Rc::new(Cell::new(false));
+    let inner = req.take_payload();
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(DeadlinePayload {
+            inner,
+            deadline: Instant::now() + Duration::from_secs(timeout),
+            sleep: None,
+            expired: expired.clone(),
+        }),
+    });
+    let res = next.call(req).await;
+    if !expired.get() {
+        return Ok(res?.map_into_boxed_body());
+    }
+    // Whatever the handler made of the failed read, the answer is 408, and
+    // the connection cannot be reused: the rest of the body may still come.
+    let (http_req, _) = match res {
+        Ok(res) => res.into_parts(),
+        Err(e) => {
+            tracing::info!(timeout, "request body timed out");
+            return Err(timed_out_response(e, timeout));
+        }
+    };
+    tracing::info!(timeout, "request body timed out");
+    let mut out = ApiError::BodyTimeout { secs: timeout }.error_response();
+    out.head_mut().set_connection_type(ConnectionType::Close);
+    Ok(ServiceResponse::new(http_req, out))
+}
+
+/// An inner error after the deadline passed becomes the 408 (as an error,
+/// since the request it belonged to is gone).
+fn timed_out_response(_inner: actix_web::Error, timeout: u64) -> actix_web::Error {
+    let mut res = ApiError::BodyTimeout { secs: timeout }.error_response();
+    res.head_mut().set_connection_type(ConnectionType::Close);
+    actix_web::error::InternalError::from_response("request body timed out", res).into()
+}
+
+/// A request payload that fails once its deadline passes. The timer is armed
+/// only when the client makes us wait: a body that is already there costs
+/// nothing.
+struct DeadlinePayload {
+    inner: Payload,
+    deadline: Instant,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    expired: Rc<Cell<bool>>,
+}
+
+impl Stream for DeadlinePayload {
+    type Item = Result<web::Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.expired.get() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        let deadline = this.deadline;
+        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                this.expired.set(true);
+                Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "request body timed out",
+                )))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }

@@ -62,9 +62,8 @@ pub struct AppState {
     /// instances' revocations into it.
     pub revocations: Arc<crate::oauth::revocation_list::RevocationList>,
     pub client_jwks: crate::oauth::client_jwks::ClientJwks,
-    /// What a `private_key_jwt` assertion's `aud` may be: the issuer or
-    /// any of its client-authenticated endpoints.
-    pub assertion_audiences: Vec<String>,
+    /// What a `private_key_jwt` assertion's `aud` may be at each endpoint.
+    pub assertion_audiences: crate::oauth::client_assertion::AssertionAudiences,
     /// Per-client token quota (`client_token_quota_per_minute`), if any.
     pub token_quota: Option<crate::abuse::limiter::Limiter>,
     /// Budgets for failed authentications.

@@ -3,6 +3,7 @@
 
 use super::{AppState, read_body_limited};
 use crate::abuse::FailureClass;
+use crate::oauth::client_assertion::Endpoint;
 use crate::oauth::error::TokenError;
 use crate::oauth::grants::{self, authorization_code, client_credentials, refresh_token};
 use crate::oauth::introspection;
@@ -25,6 +26,7 @@ async fn authenticated_form(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    endpoint: Endpoint,
 ) -> Result<(TokenParams, Arc<crate::oauth::registry::Client>), TokenError> {
     if !super::content_type_is(req, "application/x-www-form-urlencoded") {
         return Err(TokenError::InvalidRequest("content type must be application/x-www-form-urlencoded".into()));
@@ -51,7 +53,7 @@ async fn authenticated_form(
                 clients: &state.clients,
                 hasher: &state.secret_hasher,
                 jwks: &state.client_jwks,
-                audiences: &state.assertion_audiences,
+                audiences: state.assertion_audiences.at(endpoint),
                 now: state.clock.now(),
             };
             grants::authenticate_client(&auth, &presented).await
@@ -72,7 +74,7 @@ async fn token(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<grants::TokenResponse, TokenError> {
-    let (params, client) = authenticated_form(req, payload, state).await?;
+    let (params, client) = authenticated_form(req, payload, state, Endpoint::Token).await?;
     if let Some(quota) = &state.token_quota
         && let Err(b) = quota.try_spend(&client.client_id)
     {
@@ -93,7 +95,12 @@ async fn token(
     };
     let result = match grant_type {
         "client_credentials" => {
-            client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now)
+            let issued =
+                client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now);
+            if issued.is_ok() {
+                state.actors.audit.tally.count(&client.client_id);
+            }
+            issued
         }
         "authorization_code" => authorization_code::exchange_code(&mut cx, &client, &params).await,
         "refresh_token" => refresh_token::exchange_refresh_token(&mut cx, &client, &params).await,
@@ -108,7 +115,7 @@ async fn token(
 /// `POST /introspect` (RFC 7662), for confidential clients.
 pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        let (params, client) = authenticated_form(&req, payload, &state).await?;
+        let (params, client) = authenticated_form(&req, payload, &state, Endpoint::Introspect).await?;
         if client.registration.client_type != crate::oauth::ClientType::Confidential {
             return Err(TokenError::UnauthorizedClient("only confidential clients may introspect".into()));
         }
@@ -127,7 +134,7 @@ pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web
 /// authenticated client, whether or not the token was active or its own.
 pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
-        let (params, client) = authenticated_form(&req, payload, &state).await?;
+        let (params, client) = authenticated_form(&req, payload, &state, Endpoint::Revoke).await?;
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
         let keys = state.keys.load();
         introspection::revoke(&state.db, &state.token_check(&keys), &client, token, state.clock.now()).await

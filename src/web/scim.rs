@@ -197,6 +197,7 @@ fn provisioning<'a>(state: &'a AppState, base: &'a str) -> Provisioning<'a> {
         hasher: &state.hasher,
         policy: state.settings.password_policy(),
         now: state.clock.now(),
+        revoked: &state.revocations,
         base,
     }
 }

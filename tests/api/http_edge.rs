@@ -116,3 +116,37 @@ async fn csp_reports_are_accepted_and_garbage_refused() {
     }
     assert_eq!(app.get("/csp-report").await.status(), 404, "GET is not routed");
 }
+
+/// A body trickled slower than `body_read_timeout_secs` is answered 408 and
+/// the connection closed (end of stream), whichever endpoint reads it.
+#[actix_web::test]
+async fn trickled_body_is_408_and_the_connection_closes() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_with(&[("GATEHOUSE_BODY_READ_TIMEOUT_SECS", "1")]).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for (path, content_type) in
+        [("/token", "application/x-www-form-urlencoded"), ("/csp-report", "application/csp-report")]
+    {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head =
+            format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: 100\r\n\r\n");
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(b"grant").await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(30), s.read_to_end(&mut out)).await;
+        assert!(matches!(read, Ok(Ok(_))), "{path}: the server must close the connection");
+        let res = String::from_utf8_lossy(&out);
+        assert!(res.starts_with("HTTP/1.1 408"), "{path}: {res}");
+        assert!(res.contains("\"request_timeout\""), "{path}: {res}");
+    }
+    // A body that arrives in time is unaffected.
+    let res = app
+        .client
+        .post(app.url("/csp-report"))
+        .header("content-type", "application/csp-report")
+        .body(r#"{"csp-report":{"document-uri":"http://x/","violated-directive":"img-src"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status().as_u16(), 408);
+}

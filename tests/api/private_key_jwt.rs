@@ -185,6 +185,16 @@ async fn assertions_authenticate_once_and_only_when_everything_holds() {
     let other = client_key(SigningAlg::Es256);
     let cases: Vec<(&str, String)> = vec![
         ("wrong audience", key.sign(&mutate("aud", "https://elsewhere.example".into()))),
+        // An assertion minted for another endpoint must not buy a token.
+        ("audience is the introspection endpoint", key.sign(&mutate("aud", format!("{ISS}/introspect").into()))),
+        ("audience is the revocation endpoint", key.sign(&mutate("aud", json!([format!("{ISS}/revoke")])))),
+        // RFC 7515 §4.1.11: an extension we do not understand is fatal.
+        ("crit names an unknown extension", {
+            let mut h = Header::new(Algorithm::ES256);
+            h.kid = Some(key.kid());
+            h.crit = Some(vec!["urn:example:unknown".into()]);
+            encode(&h, &claims(&id), &EncodingKey::from_ec_der(&key.pkcs8)).unwrap()
+        }),
         ("expired", key.sign(&mutate("exp", (now() - 120).into()))),
         ("lives too long", key.sign(&mutate("exp", (now() + 7200).into()))),
         ("not yet valid", key.sign(&mutate("nbf", (now() + 600).into()))),
@@ -289,6 +299,13 @@ async fn rotated_client_keys_are_fetched_but_unknown_kids_do_not_hammer_the_clie
     let res = with_assertion(&app, "/introspect", &rsa.sign(&c), "&token=x").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["active"], false);
+    // ... and the issuer itself, but not another endpoint.
+    let mut c = claims(&id);
+    c["aud"] = ISS.into();
+    assert_eq!(with_assertion(&app, "/revoke", &rsa.sign(&c), "&token=x").await.status(), 200);
+    let mut c = claims(&id);
+    c["aud"] = format!("{ISS}/token").into();
+    assert_eq!(with_assertion(&app, "/introspect", &rsa.sign(&c), "&token=x").await.status(), 401);
     let fetched = jwks.hits.load(Ordering::SeqCst);
     assert_eq!(fetched, 1, "the key set is cached");
 

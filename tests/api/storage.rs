@@ -182,3 +182,73 @@ async fn client_updates_are_optimistic_and_rows_are_revalidated() {
     assert!(matches!(registry::get_client(&app.db, "nope").await, Err(RegistryError::NotFound)));
     assert!(matches!(registry::delete_client(&app.db, "nope").await, Err(RegistryError::NotFound)));
 }
+
+/// Migration 16 moves liveness from token rows to family rows: a family
+/// with any revoked token stays revoked (even with a successor that raced
+/// the revocation), a live token becomes current, a family with only
+/// rotated tokens is spent; rolling back writes that state back to the
+/// token rows, so nothing rotated or revoked since comes back to life.
+#[actix_web::test]
+async fn refresh_families_are_backfilled_and_rolled_back_without_reviving_anything() {
+    use entity::refresh_families::Entity as Families;
+    use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
+    use sea_orm::{ActiveValue::Set, EntityTrait as _};
+    let app = spawn_app().await;
+    let db = &app.db;
+    let (client_id, _) = crate::token::client(&app, crate::token::machine("rp", &["api"])).await;
+    let user_id = repo::find_by_username(db, "admin").await.unwrap().unwrap().id;
+    let applied = store::migration_status(db).await.unwrap();
+    let since_16 = applied.iter().rev().take_while(|m| !m.name.contains("000016")).count() as u32 + 1;
+    store::migrate_down(db, since_16).await.unwrap();
+
+    let now = chrono::Utc::now();
+    let row = |hash: &str, family: &str, rotated: bool, revoked: bool| refresh::ActiveModel {
+        token_hash: Set(hash.into()),
+        family_id: Set(family.into()),
+        client_id: Set(client_id.clone()),
+        user_id: Set(user_id.clone()),
+        sid: Set(None),
+        scope: Set("openid offline_access".into()),
+        auth_time: Set(now),
+        amr: Set("pwd".into()),
+        acr: Set("0".into()),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::days(1)),
+        rotated_at: Set(rotated.then_some(now)),
+        revoked_at: Set(revoked.then_some(now)),
+    };
+    let rows = [
+        row("a1", "live", true, false),
+        row("a2", "live", false, false),
+        row("b1", "raced", true, true),
+        row("b2", "raced", false, false),
+        row("c1", "spent", true, false),
+    ];
+    RefreshTokens::insert_many(rows).exec_without_returning(db).await.unwrap();
+    store::migrate_up(db).await.unwrap();
+
+    let family = |id: &'static str| async move { Families::find_by_id(id).one(db).await.unwrap().unwrap() };
+    let live = family("live").await;
+    assert_eq!((live.current_hash.as_deref(), live.revoked_at.is_none()), (Some("a2"), true));
+    let raced = family("raced").await;
+    assert!(raced.revoked_at.is_some() && raced.current_hash.is_none(), "the raced successor stays dead: {raced:?}");
+    assert!(family("spent").await.revoked_at.is_some());
+
+    // A rotation under the new schema, then a rollback.
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    RefreshTokens::insert(row("a3", "live", false, false)).exec_without_returning(db).await.unwrap();
+    Families::update_many()
+        .col_expr(entity::refresh_families::Column::CurrentHash, Expr::value("a3"))
+        .filter(entity::refresh_families::Column::Id.eq("live"))
+        .exec(db)
+        .await
+        .unwrap();
+    store::migrate_down(db, since_16).await.unwrap();
+    let token = |h: &'static str| async move { RefreshTokens::find_by_id(h).one(db).await.unwrap().unwrap() };
+    let dead = |t: &refresh::Model| t.rotated_at.is_some() || t.revoked_at.is_some();
+    assert!(dead(&token("a2").await), "rotated under the new schema");
+    assert!(!dead(&token("a3").await), "the current token stays live");
+    assert!(token("b2").await.revoked_at.is_some(), "the revoked family's tokens");
+    store::migrate_up(db).await.unwrap();
+}

@@ -276,6 +276,90 @@ async fn another_clients_tokens_are_neither_revoked_nor_revealed() {
     assert_eq!(refresh(&app, &rp, &refresh_token).await.0, 200, "the refresh token still works");
 }
 
+/// Signing a user out everywhere (also what disabling does) leaves nothing
+/// usable: the family is revoked with its access tokens, and a code issued
+/// before but redeemed after cannot be redeemed.
+#[actix_web::test]
+async fn signing_out_everywhere_leaves_no_code_or_family_alive() {
+    let app = spawn_app_at_issuer(&[]).await;
+    person(&app, "alice", "alice@example.com").await;
+    let (rp, rs) = (confidential(&app).await, resource_server(&app).await);
+    let b = browser();
+    let (_, t0) = redeem(&app, &rp, &code_for(&app, &rp, &b).await).await;
+    let pending = code_for(&app, &rp, &b).await;
+    let claims = introspect(&app, &rs, &field(&t0, "access_token")).await;
+    let revoked = gatehouse::accounts::users::sign_out_everywhere(&app.db, &field(&claims, "sub"), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(revoked.iter().any(|(jti, _)| *jti == field(&claims, "jti")), "the family's access token is revoked");
+    assert_eq!(redeem(&app, &rp, &pending).await.0, 400, "a code issued before cannot be redeemed after");
+    assert_eq!(refresh(&app, &rp, &field(&t0, "refresh_token")).await.0, 400, "the family is revoked");
+}
+
+/// Every token issued for a person leaves an audit event naming client,
+/// subject, session, family, scope and authentication methods (never a
+/// token); machine tokens are counted per client, written as one event per
+/// period and at shutdown.
+#[actix_web::test]
+async fn person_tokens_are_audited_and_machine_tokens_counted() {
+    let app = spawn_app_at_issuer(&[]).await;
+    person(&app, "alice", "alice@example.com").await;
+    let rp = confidential(&app).await;
+    let b = browser();
+    let (_, t0) = redeem(&app, &rp, &code_for(&app, &rp, &b).await).await;
+    let (_, t1) = refresh(&app, &rp, &field(&t0, "refresh_token")).await;
+    let (id, secret) = crate::token::client(&app, crate::token::machine("batch job", &["api"])).await;
+    for _ in 0..7 {
+        let res = app
+            .client
+            .post(app.url("/token"))
+            .basic_auth(&id, secret.as_deref())
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    app.handle.stop().await;
+    // The stopped server drains its audit log; read it over a connection of
+    // our own (the server closes its pool).
+    let db = sea_orm::Database::connect(&app.database.url).await.unwrap();
+    let mut events = Vec::new();
+    for _ in 0..300 {
+        events = gatehouse::store::audit::recent(&db, 500).await.unwrap();
+        if events.iter().any(|e| e.action == "oauth.machine_tokens_issued") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let issued: Vec<_> = events.iter().filter(|e| e.action == "oauth.tokens_issued").rev().collect();
+    assert_eq!(issued.len(), 2, "one event per person token response");
+    let user_id = issued[0].target.clone().unwrap();
+    let family = |r: &str| r.split("; ").find_map(|p| p.strip_prefix("family=")).unwrap().to_owned();
+    for (e, grant) in issued.iter().zip(["authorization_code", "refresh_token"]) {
+        assert_eq!(e.actor, format!("client:{}", rp.id));
+        assert_eq!(e.target.as_deref(), Some(user_id.as_str()));
+        let reason = e.reason.as_deref().unwrap();
+        assert!(reason.starts_with(&format!("grant={grant}; sid=")), "{reason}");
+        assert!(reason.contains("scope=openid profile offline_access"), "{reason}");
+        assert!(reason.contains("amr=pwd"), "{reason}");
+        assert!(!reason.contains("sid=-"), "{reason}");
+        for t in [&t0, &t1] {
+            for secret in ["access_token", "refresh_token", "id_token"] {
+                assert!(!reason.contains(&field(t, secret)), "a token in the audit log");
+            }
+        }
+    }
+    let reasons: Vec<&str> = issued.iter().map(|e| e.reason.as_deref().unwrap()).collect();
+    assert_eq!(family(reasons[0]), family(reasons[1]), "the refresh continues the code's family");
+    let machine: Vec<_> = events.iter().filter(|e| e.action == "oauth.machine_tokens_issued").collect();
+    assert_eq!(machine.len(), 1, "machine tokens are counted, not written one by one");
+    assert_eq!(machine[0].actor, format!("client:{id}"));
+    assert!(machine[0].reason.as_deref().unwrap().contains("count=7"), "{:?}", machine[0].reason);
+    let report = gatehouse::store::audit::verify_chain(&db).await.unwrap();
+    assert!(matches!(report, gatehouse::store::audit::ChainReport::Intact { .. }), "{report:?}");
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     /// Present the k-th refresh token of the family (modulo how many exist).

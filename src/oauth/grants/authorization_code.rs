@@ -111,12 +111,38 @@ pub async fn exchange_code(
         acr: &row.acr,
     };
     let mut response = sign_tokens(cx, client, &grant, &access, true).await?;
-    if offers_refresh(client, &row.scope) {
+    let refresh = offers_refresh(client, &row.scope);
+    if refresh {
         let (token, first) = new_refresh_token(client, &grant, &family_id, &row.scope, cx.now)?;
         refresh::start_family(cx.db, first, &access, cx.now).await.map_err(server_error)?;
         response.refresh_token = Some(token);
     }
+    audit_issued(cx, client, &grant, "authorization_code", refresh.then_some(family_id.as_str()), &access);
     Ok(response)
+}
+
+/// The audit record of a person's tokens: for whom, to which client, from
+/// which session and refresh family, with what scope and authentication.
+/// Never a token: the access token is named by its `jti`.
+pub(super) fn audit_issued(
+    cx: &mut GrantContext<'_>,
+    client: &Client,
+    g: &Grant<'_>,
+    grant_type: &str,
+    family: Option<&str>,
+    access: &IssuedAccess,
+) {
+    let mut ev =
+        AuditEvent::new(cx.now, format!("client:{}", client.client_id), "oauth.tokens_issued", Some(g.user.id.clone()));
+    ev.reason = Some(format!(
+        "grant={grant_type}; sid={}; family={}; jti={}; scope={}; amr={}",
+        g.sid.unwrap_or("-"),
+        family.unwrap_or("-"),
+        access.jti,
+        g.scope,
+        g.amr,
+    ));
+    cx.audit.push(ev);
 }
 
 /// A replayed code: the tokens issued from its first use are revoked.

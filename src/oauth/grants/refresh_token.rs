@@ -6,7 +6,8 @@
 
 use super::TokenResponse;
 use super::authorization_code::{
-    Grant, GrantContext, active_user, invalid_grant, new_refresh_token, revoke_family, server_error, sign_tokens,
+    Grant, GrantContext, active_user, audit_issued, invalid_grant, new_refresh_token, revoke_family, server_error,
+    sign_tokens,
 };
 use super::plan_access_token;
 use crate::oauth::client::GrantType;
@@ -34,7 +35,9 @@ pub async fn exchange_refresh_token(
     };
     let row = &presented.token;
     if row.client_id != client.client_id {
-        return Err(invalid_grant("the refresh token was issued to another client"));
+        // Said as for an unknown token: whoever presents another client's
+        // token learns nothing about it.
+        return Err(invalid_grant("unknown refresh token"));
     }
     if presented.family_revoked() {
         return Err(invalid_grant("the refresh token was revoked"));
@@ -60,12 +63,16 @@ pub async fn exchange_refresh_token(
     };
     let access = plan_access_token(client, cx.now)?;
     let (token, successor) = new_refresh_token(client, &grant, &row.family_id, &row.scope, cx.now)?;
+    // Signed before the swap: a signing failure after it would spend the
+    // old token without handing over the new one, and the client's retry
+    // would look like a replay and end the grant.
+    let mut response = sign_tokens(cx, client, &grant, &access, false).await?;
     if !refresh::rotate(cx.db, row, successor, &access, cx.now).await.map_err(server_error)? {
         // Another request spent it between our read and our swap.
         return Err(replayed(cx, row).await?);
     }
-    let mut response = sign_tokens(cx, client, &grant, &access, false).await?;
     response.refresh_token = Some(token);
+    audit_issued(cx, client, &grant, "refresh_token", Some(&row.family_id), &access);
     Ok(response)
 }
 
