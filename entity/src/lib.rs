@@ -12,6 +12,7 @@ pub mod family_access_tokens;
 pub mod group_members;
 pub mod groups;
 pub mod login_challenges;
+pub mod login_names;
 pub mod mfa_recovery_codes;
 pub mod mfa_totp;
 pub mod password_history;

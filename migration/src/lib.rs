@@ -21,6 +21,7 @@ mod m20261123_000014_mfa;
 mod m20261123_000015_webauthn;
 mod m20261202_000016_refresh_families;
 mod m20261202_000017_client_introspection_audiences;
+pub mod m20261202_000018_login_names;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000015_webauthn::Migration),
             Box::new(m20261202_000016_refresh_families::Migration),
             Box::new(m20261202_000017_client_introspection_audiences::Migration),
+            Box::new(m20261202_000018_login_names::Migration),
         ]
     }
 }

@@ -36,8 +36,8 @@ fn refused(reason: &'static str, user: Option<User>) -> LoginError {
     LoginError::Refused(Box::new(Refusal { reason, user, locked_until: None }))
 }
 
-/// Checks `login` (a username, or an email address that belongs to exactly
-/// one account) and `password`.
+/// Checks `login` (a sign-in name: a username or a login email, one
+/// namespace) and `password`.
 pub async fn authenticate(
     db: &Db,
     hasher: &PasswordHasher,
@@ -77,11 +77,8 @@ async fn find(db: &Db, login: &str) -> Result<Option<User>, LoginError> {
     if login.is_empty() || login.len() > 320 {
         return Ok(None);
     }
-    let by_name =
-        repo::find_by_username(db, &login.to_lowercase()).await.map_err(|e| LoginError::Store(e.to_string()))?;
-    if by_name.is_some() || !login.contains('@') {
-        return Ok(by_name);
-    }
-    let mut by_email = repo::find_by_email(db, login).await.map_err(|e| LoginError::Store(e.to_string()))?;
-    Ok(if by_email.len() == 1 { by_email.pop() } else { None })
+    // One namespace: a username and a login email are keys of one table,
+    // unique across accounts, so what was typed names one account or none.
+    let Some(key) = super::identifiers::login_key(login) else { return Ok(None) };
+    repo::find_by_login_name(db, &key).await.map_err(|e| LoginError::Store(e.to_string()))
 }

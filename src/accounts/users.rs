@@ -29,6 +29,10 @@ pub enum AccountError {
     PasswordPolicy(Vec<Problem>),
     #[error("username already taken")]
     UsernameTaken,
+    /// One login namespace: an email that is already another account's
+    /// sign-in name (its username or login email) cannot be a second one.
+    #[error("email address is already another account's sign-in name")]
+    EmailTaken,
     #[error("no such user")]
     NotFound,
     #[error(transparent)]
@@ -41,6 +45,7 @@ impl From<UserStoreError> for AccountError {
     fn from(e: UserStoreError) -> Self {
         match e {
             UserStoreError::UsernameTaken => AccountError::UsernameTaken,
+            UserStoreError::EmailTaken => AccountError::EmailTaken,
             UserStoreError::NotFound => AccountError::NotFound,
             UserStoreError::Store(s) => AccountError::Store(s),
         }
@@ -55,18 +60,10 @@ pub struct Username {
 }
 
 impl Username {
+    /// RFC 8265 (see [`super::identifiers::username`]).
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(AccountError::InvalidUsername("must not be empty"));
-        }
-        if s.chars().count() > 256 {
-            return Err(AccountError::InvalidUsername("at most 256 characters"));
-        }
-        if s.chars().any(|c| c.is_control()) {
-            return Err(AccountError::InvalidUsername("must not contain control characters"));
-        }
-        Ok(Self { display: s.to_owned(), normalized: s.to_lowercase() })
+        let (display, normalized) = super::identifiers::username(raw).map_err(AccountError::InvalidUsername)?;
+        Ok(Self { display, normalized })
     }
 
     pub fn as_str(&self) -> &str {
@@ -88,6 +85,7 @@ pub fn parse_email(raw: &str) -> Result<String, AccountError> {
     if local.is_empty() || domain.is_empty() || s.len() > 320 || s.chars().any(bad) || local.contains('@') {
         return Err(AccountError::InvalidEmail);
     }
+    super::identifiers::check_visible(s).map_err(|_| AccountError::InvalidEmail)?;
     Ok(s.to_owned())
 }
 
@@ -99,6 +97,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, AccountError> {
     if s.chars().any(|c| c.is_control()) {
         return Err(AccountError::InvalidDisplayName("must not contain control characters"));
     }
+    super::identifiers::check_visible(s).map_err(AccountError::InvalidDisplayName)?;
     Ok(s.to_owned())
 }
 
@@ -163,6 +162,7 @@ pub async fn create_user(
         id: uuid::Uuid::new_v4().to_string(),
         username: new.username.as_str().to_owned(),
         username_normalized: new.username.normalized().to_owned(),
+        login_email: new.email.as_deref().and_then(super::identifiers::email_key),
         email: new.email,
         display_name: new.display_name.filter(|d| !d.is_empty()),
         password_hash,
@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn emails_are_loosely_checked() {
         assert!(parse_email("a@b").is_ok());
-        for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c"] {
+        for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c", "\u{202E}a@b", "a\u{200B}@b"] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
     }

@@ -286,6 +286,11 @@ impl Cx {
                 };
                 let (lhs, rhs) = match (a.case_exact, norm) {
                     (true, _) => (column, Expr::val(s.clone())),
+                    // userName compares by its RFC 8265 key, as sign-in does.
+                    (false, Some(n)) if a.name == "userName" && matches!(op, CompareOp::Eq | CompareOp::Ne) => {
+                        let key = crate::accounts::identifiers::login_key(s).unwrap_or_else(|| s.to_lowercase());
+                        (n, Expr::val(key))
+                    }
                     (false, Some(n)) => (n, Expr::val(s.to_lowercase())),
                     (false, None) => (Func::lower(column).into(), Func::lower(Expr::val(s.clone())).into()),
                 };

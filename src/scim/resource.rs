@@ -59,6 +59,26 @@ fn string(attr: &str, v: &Value) -> Result<String, ScimError> {
         Value::String(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
             Err(invalid(format!("{attr} contains control characters")))
         }
+        // Names, emails, addresses: shown on pages and carried in tokens,
+        // so nothing invisible or direction-changing (passwords are opaque
+        // and read with `opaque`).
+        Value::String(s) if crate::accounts::identifiers::check_visible(s).is_err() => {
+            Err(invalid(format!("{attr} contains invisible or direction-changing characters")))
+        }
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(invalid(format!("{attr} must be a string"))),
+    }
+}
+
+/// A password: bounded and free of control characters, otherwise opaque.
+fn opaque(attr: &str, v: &Value) -> Result<String, ScimError> {
+    match v {
+        Value::String(s) if s.chars().count() > MAX_STRING => {
+            Err(invalid(format!("{attr} is longer than {MAX_STRING} characters")))
+        }
+        Value::String(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(invalid(format!("{attr} contains control characters")))
+        }
         Value::String(s) => Ok(s.clone()),
         _ => Err(invalid(format!("{attr} must be a string"))),
     }
@@ -182,7 +202,7 @@ fn parse_attr(kind: ResourceKind, a: &'static Attribute, v: &Value, out: &mut Pa
         Storage::Membership => {}
         Storage::None => {
             if a.name == "password" {
-                out.password = Some(Zeroizing::new(string(a.name, v)?));
+                out.password = Some(Zeroizing::new(opaque(a.name, v)?));
             }
         }
     }

@@ -29,6 +29,12 @@ impl From<ScimStoreError> for ScimError {
     fn from(e: ScimStoreError) -> Self {
         match e {
             ScimStoreError::Taken => ScimError::bad(ScimType::Uniqueness, "the name is already taken"),
+            ScimStoreError::LoginTaken(crate::store::login_names::Taken::Username) => {
+                ScimError::bad(ScimType::Uniqueness, "userName is already another account's sign-in name")
+            }
+            ScimStoreError::LoginTaken(crate::store::login_names::Taken::Email) => {
+                ScimError::bad(ScimType::Uniqueness, "the primary email is already another account's sign-in name")
+            }
             ScimStoreError::NotFound => ScimError::NotFound,
             ScimStoreError::Conflict => ScimError::PreconditionFailed,
             ScimStoreError::Store(s) => ScimError::internal(s),
@@ -52,6 +58,9 @@ fn account_error(e: AccountError) -> ScimError {
             ),
         ),
         AccountError::UsernameTaken => ScimError::bad(ScimType::Uniqueness, "userName is already taken"),
+        AccountError::EmailTaken => {
+            ScimError::bad(ScimType::Uniqueness, "the primary email is already another account's sign-in name")
+        }
         AccountError::NotFound => ScimError::NotFound,
         other => ScimError::internal(other),
     }
@@ -212,7 +221,8 @@ impl Provisioning<'_> {
         let old_hash = self.current_hash(&id).await?;
         let (write, changed_password) =
             self.user_write(parsed, Some((&id, old_hash.as_deref())), current.active).await?;
-        if write.username_normalized != current.user_name.to_lowercase()
+        let current_key = Username::parse(&current.user_name).map(|u| u.normalized().to_owned()).unwrap_or_default();
+        if write.username_normalized != current_key
             && store::username_exists(self.db, &write.username_normalized).await?
         {
             return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
@@ -309,6 +319,7 @@ impl Provisioning<'_> {
                 username: username.as_str().to_owned(),
                 username_normalized: username.normalized().to_owned(),
                 active: parsed.active.unwrap_or(active_default),
+                login_email: email.as_deref().and_then(crate::accounts::identifiers::email_key),
                 email,
                 password_hash,
                 columns,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod client_assertions;
 pub mod clients;
 pub mod lockouts;
+pub mod login_names;
 pub mod mfa;
 pub mod password_history;
 pub mod refresh;

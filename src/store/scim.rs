@@ -24,6 +24,9 @@ const CHUNK: usize = 500;
 pub enum ScimStoreError {
     #[error("name already taken")]
     Taken,
+    /// A sign-in name (username or login email) of another account.
+    #[error("sign-in name already taken")]
+    LoginTaken(super::login_names::Taken),
     #[error("the row changed since it was read")]
     Conflict,
     #[error("no such row")]
@@ -125,6 +128,8 @@ pub struct UserWrite {
     pub active: bool,
     /// The primary (or first) email, mirrored for login and claims.
     pub email: Option<String>,
+    /// That email's sign-in key, when it can be one.
+    pub login_email: Option<String>,
     /// `None` keeps the current hash.
     pub password_hash: Option<String>,
     pub columns: BTreeMap<&'static str, String>,
@@ -175,6 +180,7 @@ pub async fn insert_user(
     w: UserWrite,
     now: DateTime<Utc>,
 ) -> Result<(), ScimStoreError> {
+    let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
         id: Set(id.to_owned()),
         username: Set(w.username),
@@ -193,6 +199,7 @@ pub async fn insert_user(
     let tx = db.begin().await?;
     Users::insert(am).exec(&tx).await?;
     put_multi(&tx, id, &w.multi).await?;
+    claim_names(&tx, id, &key, login_email.as_deref()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -205,6 +212,7 @@ pub async fn replace_user(
     w: UserWrite,
     now: DateTime<Utc>,
 ) -> Result<(), ScimStoreError> {
+    let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
         username: Set(w.username),
         username_normalized: Set(w.username_normalized),
@@ -229,8 +237,22 @@ pub async fn replace_user(
         return Err(ScimStoreError::Conflict);
     }
     put_multi(&tx, id, &w.multi).await?;
+    claim_names(&tx, id, &key, login_email.as_deref()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+async fn claim_names(
+    tx: &impl ConnectionTrait,
+    id: &str,
+    key: &str,
+    login_email: Option<&str>,
+) -> Result<(), ScimStoreError> {
+    use super::login_names::{ClaimError, claim};
+    claim(tx, id, key, login_email).await.map_err(|e| match e {
+        ClaimError::Taken(which) => ScimStoreError::LoginTaken(which),
+        ClaimError::Db(e) => e.into(),
+    })
 }
 
 pub async fn delete_user(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {

@@ -2,12 +2,13 @@
 //! that uniqueness and lookups agree on every engine.
 
 use super::StoreError;
+use super::login_names::{self, ClaimError, Taken};
 use chrono::{DateTime, Utc};
 use entity::users::{self, ActiveModel, Column, Entity as Users, Model};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _, SqlErr,
+    QueryOrder as _, QuerySelect as _, SqlErr, TransactionTrait as _,
 };
 
 /// Failures specific to the users table.
@@ -15,6 +16,8 @@ use sea_orm::{
 pub enum UserStoreError {
     #[error("username already taken")]
     UsernameTaken,
+    #[error("email already another account's sign-in name")]
+    EmailTaken,
     #[error("no such user")]
     NotFound,
     #[error(transparent)]
@@ -34,12 +37,16 @@ pub struct NewUserRow {
     pub username: String,
     pub username_normalized: String,
     pub email: Option<String>,
+    /// The email's sign-in key, when it can be one.
+    pub login_email: Option<String>,
     pub display_name: Option<String>,
     pub password_hash: Option<String>,
     pub is_admin: bool,
 }
 
+/// Inserts the user and claims its sign-in names, in one transaction.
 pub async fn insert(db: &DatabaseConnection, row: NewUserRow, now: DateTime<Utc>) -> Result<Model, UserStoreError> {
+    let (id, key, login_email) = (row.id.clone(), row.username_normalized.clone(), row.login_email.clone());
     let model = ActiveModel {
         id: Set(row.id),
         username: Set(row.username),
@@ -54,10 +61,27 @@ pub async fn insert(db: &DatabaseConnection, row: NewUserRow, now: DateTime<Utc>
         version: Set(1),
         ..Default::default()
     };
-    Users::insert(model).exec_with_returning(db).await.map_err(|e| match e.sql_err() {
+    let tx = db.begin().await?;
+    let user = Users::insert(model).exec_with_returning(&tx).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => UserStoreError::UsernameTaken,
         _ => e.into(),
-    })
+    })?;
+    login_names::claim(&tx, &id, &key, login_email.as_deref()).await.map_err(|e| match e {
+        ClaimError::Taken(Taken::Username) => UserStoreError::UsernameTaken,
+        ClaimError::Taken(Taken::Email) => UserStoreError::EmailTaken,
+        ClaimError::Db(e) => e.into(),
+    })?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// The account a sign-in name (a username or a login email, by its key)
+/// belongs to.
+pub async fn find_by_login_name(db: &DatabaseConnection, key: &str) -> Result<Option<Model>, UserStoreError> {
+    match login_names::owner(db, key).await? {
+        Some(id) => find_by_id(db, &id).await,
+        None => Ok(None),
+    }
 }
 
 pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<Model>, UserStoreError> {
@@ -66,17 +90,6 @@ pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<Mode
 
 pub async fn find_by_username(db: &DatabaseConnection, normalized: &str) -> Result<Option<Model>, UserStoreError> {
     Ok(Users::find().filter(Column::UsernameNormalized.eq(normalized)).one(db).await?)
-}
-
-/// Users whose email is `email` (case-insensitively); at most two, which
-/// is enough to tell "exactly one" from "ambiguous".
-pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Vec<Model>, UserStoreError> {
-    use sea_orm::sea_query::Func;
-    Ok(Users::find()
-        .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.to_lowercase()))
-        .limit(2)
-        .all(db)
-        .await?)
 }
 
 /// A page of users ordered by creation (then id, for a stable order).

@@ -12,6 +12,7 @@ mod http_edge;
 mod introspection;
 mod keys;
 mod lockout;
+mod login_namespace;
 mod metrics;
 mod mfa;
 mod mfa_attacks;
