@@ -8,6 +8,7 @@ pub mod authorization_codes;
 pub mod client_assertions;
 pub mod clients;
 pub mod consents;
+pub mod device_lockouts;
 pub mod family_access_tokens;
 pub mod group_members;
 pub mod groups;

@@ -22,6 +22,7 @@ mod m20261123_000015_webauthn;
 mod m20261202_000016_refresh_families;
 mod m20261202_000017_client_introspection_audiences;
 pub mod m20261202_000018_login_names;
+mod m20261202_000019_device_lockouts;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_refresh_families::Migration),
             Box::new(m20261202_000017_client_introspection_audiences::Migration),
             Box::new(m20261202_000018_login_names::Migration),
+            Box::new(m20261202_000019_device_lockouts::Migration),
         ]
     }
 }

@@ -1,8 +1,10 @@
 //! Password login: the same answer, in about the same time, for a wrong
 //! password, an unknown account, a disabled one and a locked one (no user
-//! enumeration). Wrong passwords count toward the account's lockout; a
-//! right one does not reset it (that waits for the whole login).
+//! enumeration). Wrong passwords count toward the lockout of the device
+//! they come from (a trusted one, or all unknown ones); a right one does
+//! not reset it (that waits for the whole login).
 
+use super::devices::Device;
 use super::lockout::LockoutPolicy;
 use super::password::{PasswordError, PasswordHasher, Verification};
 use crate::store::Db;
@@ -38,10 +40,13 @@ fn refused(reason: &'static str, user: Option<User>) -> LoginError {
 
 /// Checks `login` (a sign-in name: a username or a login email, one
 /// namespace) and `password`.
+/// `devices` are the browser's verified device-cookie entries: they pick
+/// which failure budget the attempt counts toward (see [`super::devices`]).
 pub async fn authenticate(
     db: &Db,
     hasher: &PasswordHasher,
     lockout: &LockoutPolicy,
+    devices: &[Device],
     login: &str,
     password: Zeroizing<String>,
     now: DateTime<Utc>,
@@ -55,7 +60,8 @@ pub async fn authenticate(
         hasher.burn(password).await?;
         return Err(refused("no password set", Some(user)));
     };
-    if lockouts::locked_until(db, &user.id, now).await.map_err(store)?.is_some() {
+    let budget = super::devices::budget(devices, &user.id);
+    if lockouts::locked_until(db, budget, now).await.map_err(store)?.is_some() {
         // Verified anyway, so a locked account takes as long as any other.
         hasher.verify(password, phc).await?;
         return Err(refused("account locked", Some(user)));
@@ -67,7 +73,7 @@ pub async fn authenticate(
         Verification::Valid { .. } if user.active => Ok(user),
         Verification::Valid { .. } => Err(refused("account disabled", Some(user))),
         Verification::Invalid => {
-            let locked_until = lockouts::record_failure(db, &user.id, now, lockout).await.map_err(store)?;
+            let locked_until = lockouts::record_failure(db, budget, now, lockout).await.map_err(store)?;
             Err(LoginError::Refused(Box::new(Refusal { reason: "wrong password", user: Some(user), locked_until })))
         }
     }

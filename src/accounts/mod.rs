@@ -1,6 +1,7 @@
 //! Accounts: users, password hashing and the first-start bootstrap admin.
 
 pub mod bootstrap;
+pub mod devices;
 pub mod identifiers;
 pub mod lockout;
 pub mod login;

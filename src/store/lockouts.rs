@@ -1,31 +1,94 @@
-//! Repository for per-account failed-login counts and lockouts.
+//! Repository for failed-login counts and lockouts: one budget for the
+//! devices an account has never signed in from, one per trusted device.
 
 use super::StoreError;
 use crate::accounts::lockout::LockoutPolicy;
 use chrono::{DateTime, Utc};
 use entity::account_lockouts::{self as lockouts, Entity as Lockouts, Model};
+use entity::device_lockouts::{self as devices, Entity as Devices};
 use entity::users::Entity as Users;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 
-/// Until when the account is locked, if it is.
+/// Whose failures a sign-in attempt counts toward (OWASP device cookies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget<'a> {
+    /// Every device that has not completed a sign-in to the account: what
+    /// an attacker guesses from. Its lock is "the account is locked".
+    Unknown { user_id: &'a str },
+    /// One device that has (a valid device cookie), with its own budget.
+    Device { user_id: &'a str, device_id: &'a str },
+}
+
+/// A budget's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Counter {
+    failures: i32,
+    window_start: DateTime<Utc>,
+    lockouts: i32,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+impl From<&Model> for Counter {
+    fn from(m: &Model) -> Self {
+        Self { failures: m.failures, window_start: m.window_start, lockouts: m.lockouts, locked_until: m.locked_until }
+    }
+}
+
+impl From<&devices::Model> for Counter {
+    fn from(m: &devices::Model) -> Self {
+        Self { failures: m.failures, window_start: m.window_start, lockouts: m.lockouts, locked_until: m.locked_until }
+    }
+}
+
+/// One more failure: the next state, and the lock's end when it locks.
+fn step(old: Option<&Counter>, now: DateTime<Utc>, policy: &LockoutPolicy) -> (Counter, Option<DateTime<Utc>>) {
+    let mut r = old.cloned().unwrap_or(Counter { failures: 0, window_start: now, lockouts: 0, locked_until: None });
+    if now - r.window_start > policy.window {
+        r.failures = 0;
+        r.window_start = now;
+    }
+    r.failures = r.failures.saturating_add(1);
+    if u32::try_from(r.failures).unwrap_or(u32::MAX) < policy.threshold {
+        return (r, None);
+    }
+    r.lockouts = r.lockouts.saturating_add(1);
+    let until = now + policy.backoff(u32::try_from(r.lockouts).unwrap_or(u32::MAX));
+    r.locked_until = Some(until);
+    r.failures = 0;
+    r.window_start = now;
+    (r, Some(until))
+}
+
+async fn read(db: &DatabaseConnection, budget: Budget<'_>) -> Result<Option<Counter>, StoreError> {
+    Ok(match budget {
+        Budget::Unknown { user_id } => {
+            Lockouts::find_by_id(user_id.to_owned()).one(db).await?.as_ref().map(Counter::from)
+        }
+        Budget::Device { device_id, .. } => {
+            Devices::find_by_id(device_id.to_owned()).one(db).await?.as_ref().map(Counter::from)
+        }
+    })
+}
+
+/// Until when the budget is locked, if it is.
 pub async fn locked_until(
     db: &DatabaseConnection,
-    user_id: &str,
+    budget: Budget<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(Lockouts::find_by_id(user_id.to_owned()).one(db).await?.and_then(|r| r.locked_until).filter(|t| *t > now))
+    Ok(read(db, budget).await?.and_then(|r| r.locked_until).filter(|t| *t > now))
 }
 
 /// Counts a failure; returns the lock's end when this failure locked the
-/// account. Each write is one conditional statement on the state it read
+/// budget. Each write is one conditional statement on the state it read
 /// (retried if another failure got there first): no read-then-write
 /// transaction, which SQLite would refuse at once under a concurrent writer.
 pub async fn record_failure(
     db: &DatabaseConnection,
-    user_id: &str,
+    budget: Budget<'_>,
     now: DateTime<Utc>,
     policy: &LockoutPolicy,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -33,79 +96,104 @@ pub async fn record_failure(
         return Ok(None);
     }
     for _ in 0..8 {
-        let row = Lockouts::find_by_id(user_id.to_owned()).one(db).await?;
-        let mut r = row.clone().unwrap_or(Model {
-            user_id: user_id.to_owned(),
-            failures: 0,
-            window_start: now,
-            lockouts: 0,
-            locked_until: None,
-            updated_at: now,
-        });
-        if now - r.window_start > policy.window {
-            r.failures = 0;
-            r.window_start = now;
-        }
-        r.failures = r.failures.saturating_add(1);
-        r.updated_at = now;
-        let mut locked = None;
-        if u32::try_from(r.failures).unwrap_or(u32::MAX) >= policy.threshold {
-            r.lockouts = r.lockouts.saturating_add(1);
-            let until = now + policy.backoff(u32::try_from(r.lockouts).unwrap_or(u32::MAX));
-            r.locked_until = Some(until);
-            r.failures = 0;
-            r.window_start = now;
-            locked = Some(until);
-        }
-        let written = match row {
-            Some(old) => {
-                Lockouts::update_many()
-                    .col_expr(lockouts::Column::Failures, Expr::value(r.failures))
-                    .col_expr(lockouts::Column::WindowStart, Expr::value(r.window_start))
-                    .col_expr(lockouts::Column::Lockouts, Expr::value(r.lockouts))
-                    .col_expr(lockouts::Column::LockedUntil, Expr::value(r.locked_until))
-                    .col_expr(lockouts::Column::UpdatedAt, Expr::value(now))
-                    .filter(lockouts::Column::UserId.eq(user_id))
-                    .filter(lockouts::Column::Failures.eq(old.failures))
-                    .filter(lockouts::Column::Lockouts.eq(old.lockouts))
-                    .filter(lockouts::Column::WindowStart.eq(old.window_start))
-                    .exec(db)
-                    .await?
-                    .rows_affected
-            }
-            None => {
-                let am = lockouts::ActiveModel {
-                    user_id: Set(r.user_id),
-                    failures: Set(r.failures),
-                    window_start: Set(r.window_start),
-                    lockouts: Set(r.lockouts),
-                    locked_until: Set(r.locked_until),
-                    updated_at: Set(now),
-                };
-                match Lockouts::insert(am)
-                    .on_conflict(OnConflict::column(lockouts::Column::UserId).do_nothing().to_owned())
-                    .exec_without_returning(db)
-                    .await
-                {
-                    Ok(n) => n,
-                    Err(sea_orm::DbErr::RecordNotInserted) => 0,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        if written == 1 {
+        let old = read(db, budget).await?;
+        let (new, locked) = step(old.as_ref(), now, policy);
+        if write(db, budget, old.as_ref(), &new, now).await? {
             return Ok(locked);
         }
     }
-    tracing::warn!(user_id, "failed login not counted toward lockout: too much contention");
+    tracing::warn!("failed login not counted toward lockout: too much contention");
     Ok(None)
 }
 
-/// Forgets failures and lockouts (a successful login or an unlock);
-/// returns whether the account was locked.
+/// Writes `new` if the row still holds `old` (or, with no `old`, does not
+/// exist yet); false if another writer got there first.
+async fn write(
+    db: &DatabaseConnection,
+    budget: Budget<'_>,
+    old: Option<&Counter>,
+    new: &Counter,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    macro_rules! cas {
+        ($old:ident, $entity:ident, $m:ident, $key:ident, $id:expr) => {
+            $entity::update_many()
+                .col_expr($m::Column::Failures, Expr::value(new.failures))
+                .col_expr($m::Column::WindowStart, Expr::value(new.window_start))
+                .col_expr($m::Column::Lockouts, Expr::value(new.lockouts))
+                .col_expr($m::Column::LockedUntil, Expr::value(new.locked_until))
+                .col_expr($m::Column::UpdatedAt, Expr::value(now))
+                .filter($m::Column::$key.eq($id))
+                .filter($m::Column::Failures.eq($old.failures))
+                .filter($m::Column::Lockouts.eq($old.lockouts))
+                .filter($m::Column::WindowStart.eq($old.window_start))
+                .exec(db)
+                .await?
+                .rows_affected
+        };
+    }
+    if let Some(old) = old {
+        let updated = match budget {
+            Budget::Unknown { user_id } => cas!(old, Lockouts, lockouts, UserId, user_id),
+            Budget::Device { device_id, .. } => cas!(old, Devices, devices, DeviceId, device_id),
+        };
+        return Ok(updated == 1);
+    }
+    let inserted = match budget {
+        Budget::Unknown { user_id } => {
+            let am = lockouts::ActiveModel {
+                user_id: Set(user_id.to_owned()),
+                failures: Set(new.failures),
+                window_start: Set(new.window_start),
+                lockouts: Set(new.lockouts),
+                locked_until: Set(new.locked_until),
+                updated_at: Set(now),
+            };
+            Lockouts::insert(am)
+                .on_conflict(OnConflict::column(lockouts::Column::UserId).do_nothing().to_owned())
+                .exec_without_returning(db)
+                .await
+        }
+        Budget::Device { user_id, device_id } => {
+            let am = devices::ActiveModel {
+                device_id: Set(device_id.to_owned()),
+                user_id: Set(user_id.to_owned()),
+                failures: Set(new.failures),
+                window_start: Set(new.window_start),
+                lockouts: Set(new.lockouts),
+                locked_until: Set(new.locked_until),
+                updated_at: Set(now),
+            };
+            Devices::insert(am)
+                .on_conflict(OnConflict::column(devices::Column::DeviceId).do_nothing().to_owned())
+                .exec_without_returning(db)
+                .await
+        }
+    };
+    match inserted {
+        Ok(n) => Ok(n == 1),
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Forgets one budget's failures and lockouts (a completed sign-in from
+/// it): a success on a trusted device leaves the unknown devices' lock in
+/// place, or the attacker could resume as soon as the owner signs in.
+pub async fn clear_budget(db: &DatabaseConnection, budget: Budget<'_>) -> Result<(), StoreError> {
+    match budget {
+        Budget::Unknown { user_id } => Lockouts::delete_by_id(user_id.to_owned()).exec(db).await?,
+        Budget::Device { device_id, .. } => Devices::delete_by_id(device_id.to_owned()).exec(db).await?,
+    };
+    Ok(())
+}
+
+/// Forgets every failure and lockout of the account, on every device (an
+/// administrator's unlock); returns whether the account was locked.
 pub async fn clear(db: &DatabaseConnection, user_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let was = locked_until(db, user_id, now).await?.is_some();
+    let was = locked_until(db, Budget::Unknown { user_id }, now).await?.is_some();
     Lockouts::delete_by_id(user_id.to_owned()).exec(db).await?;
+    Devices::delete_many().filter(devices::Column::UserId.eq(user_id)).exec(db).await?;
     Ok(was)
 }
 

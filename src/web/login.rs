@@ -140,7 +140,10 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
     }
     let now = state.clock.now();
     let policy = state.settings.lockout_policy();
-    let user = match login::authenticate(&state.db, &state.hasher, &policy, &form.username, form.password, now).await {
+    let devices = browser::devices(&req, &state);
+    let authenticated =
+        login::authenticate(&state.db, &state.hasher, &policy, &devices, &form.username, form.password, now).await;
+    let user = match authenticated {
         Ok(u) => u,
         Err(LoginError::Refused(r)) => {
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;

@@ -10,6 +10,7 @@ use super::authorize::{stylesheet, validated};
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
 use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
+use crate::accounts::devices;
 use crate::actors::sessions::{Create, End, Session, Which};
 use crate::mfa::service::{self, MfaError, Verdict};
 use crate::mfa::{MfaPolicy, acr_of, amr_after, satisfies};
@@ -190,8 +191,11 @@ pub(super) async fn start_session(
             return Err(browser::server_error_page(req));
         }
     }
-    // Only a complete login resets the failed-attempt count.
-    if let Err(e) = crate::store::lockouts::clear(&state.db, user_id, now).await {
+    // Only a complete login resets the failed-attempt count, and only the
+    // count of the device it came from: the owner signing in on a trusted
+    // browser does not lift the lock the unknown devices earned.
+    let devices = browser::devices(req, state);
+    if let Err(e) = crate::store::lockouts::clear_budget(&state.db, devices::budget(&devices, user_id)).await {
         tracing::warn!(error = %e, "could not clear the failed-login count");
     }
     let mut ev = AuditEvent::new(now, format!("user:{user_id}"), "login.succeeded", Some(user_id.to_owned()));
@@ -199,6 +203,7 @@ pub(super) async fn start_session(
     state.actors.audit.record(super::with_request(ev, req));
     let mut cookies = vec![browser::session_cookie(state, secret), browser::expired_login_challenge_cookie(state)];
     cookies.extend(browser::new_csrf_cookie(state));
+    cookies.extend(browser::device_cookie(req, state, user_id));
     Ok(cookies)
 }
 
@@ -392,7 +397,7 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
         return res;
     }
     let now = state.clock.now();
-    match locked_out(&state, &c).await {
+    match locked_out(&req, &state, &c).await {
         Ok(false) => {}
         Ok(true) => {
             let mut res = browser::error_page(
@@ -469,7 +474,9 @@ pub(super) async fn count_failure(
     ev.reason = Some(reason);
     state.actors.audit.record(super::with_request(ev, req));
     let policy = state.settings.lockout_policy();
-    let locked = crate::store::lockouts::record_failure(&state.db, &c.user_id, now, &policy).await?;
+    let devices = browser::devices(req, state);
+    let budget = devices::budget(&devices, &c.user_id);
+    let locked = crate::store::lockouts::record_failure(&state.db, budget, now, &policy).await?;
     if let Some(until) = locked {
         let name = crate::store::users::find_by_id(&state.db, &c.user_id).await.ok().flatten().map(|u| u.username);
         let name = name.unwrap_or_default();
@@ -485,8 +492,14 @@ pub(super) async fn count_failure(
 
 /// Whether the challenge's account is locked now; a locked account's
 /// challenge ends (the lock outlives it).
-pub(super) async fn locked_out(state: &AppState, c: &Challenge) -> Result<bool, crate::store::StoreError> {
-    if crate::store::lockouts::locked_until(&state.db, &c.user_id, state.clock.now()).await?.is_none() {
+pub(super) async fn locked_out(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Challenge,
+) -> Result<bool, crate::store::StoreError> {
+    let devices = browser::devices(req, state);
+    let budget = devices::budget(&devices, &c.user_id);
+    if crate::store::lockouts::locked_until(&state.db, budget, state.clock.now()).await?.is_none() {
         return Ok(false);
     }
     store::take_challenge(&state.db, &c.id_hash).await?;

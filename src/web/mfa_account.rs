@@ -130,7 +130,18 @@ pub(super) async fn password_confirms(
     }
     let now = state.clock.now();
     let policy = state.settings.lockout_policy();
-    match crate::accounts::login::authenticate(&state.db, &state.hasher, &policy, &user.username, password, now).await {
+    let devices = super::browser::devices(req, state);
+    let authenticated = crate::accounts::login::authenticate(
+        &state.db,
+        &state.hasher,
+        &policy,
+        &devices,
+        &user.username,
+        password,
+        now,
+    )
+    .await;
+    match authenticated {
         Ok(u) if u.id == user.id => Ok(()),
         Err(crate::accounts::login::LoginError::Refused(r)) => {
             if let (Some(u), Some(until)) = (&r.user, r.locked_until) {

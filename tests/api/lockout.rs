@@ -98,7 +98,14 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     for i in 0..3 {
         attempt(&app, &format!("203.0.113.{i}"), "carol", "wrong password!").await;
     }
-    let first = gatehouse::store::lockouts::locked_until(&app.db, &id, chrono::Utc::now()).await.unwrap().unwrap();
+    let first = gatehouse::store::lockouts::locked_until(
+        &app.db,
+        gatehouse::store::lockouts::Budget::Unknown { user_id: &id },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let secs = (first - chrono::Utc::now()).num_seconds();
     assert!((55..=60).contains(&secs), "{secs}");
     let env = base_env(&app.database);
@@ -110,7 +117,14 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     for i in 0..3 {
         attempt(&app, &format!("203.0.113.{}", 10 + i), "carol", "wrong password!").await;
     }
-    let again = gatehouse::store::lockouts::locked_until(&app.db, &id, chrono::Utc::now()).await.unwrap().unwrap();
+    let again = gatehouse::store::lockouts::locked_until(
+        &app.db,
+        gatehouse::store::lockouts::Budget::Unknown { user_id: &id },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert!((again - chrono::Utc::now()).num_seconds() <= 60);
     // Without an unlock, the next lockout lasts twice as long.
     let policy = gatehouse::accounts::lockout::LockoutPolicy {
@@ -122,7 +136,15 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     let later = chrono::Utc::now() + chrono::Duration::seconds(61);
     let mut until = None;
     for _ in 0..3 {
-        until = gatehouse::store::lockouts::record_failure(&app.db, &id, later, &policy).await.unwrap().or(until);
+        until = gatehouse::store::lockouts::record_failure(
+            &app.db,
+            gatehouse::store::lockouts::Budget::Unknown { user_id: &id },
+            later,
+            &policy,
+        )
+        .await
+        .unwrap()
+        .or(until);
     }
     assert_eq!((until.unwrap() - later).num_seconds(), 120);
 }
@@ -146,7 +168,14 @@ async fn unknown_locked_and_wrong_password_answers_take_alike() {
         base: chrono::Duration::seconds(3600),
         max: chrono::Duration::seconds(3600),
     };
-    gatehouse::store::lockouts::record_failure(&app.db, &bob, chrono::Utc::now(), &lock_now).await.unwrap();
+    gatehouse::store::lockouts::record_failure(
+        &app.db,
+        gatehouse::store::lockouts::Budget::Unknown { user_id: &bob },
+        chrono::Utc::now(),
+        &lock_now,
+    )
+    .await
+    .unwrap();
     let mut timings: Vec<(&str, Vec<u128>)> = vec![("wrong", vec![]), ("unknown", vec![]), ("locked", vec![])];
     for round in 0..7 {
         for (kind, samples) in timings.iter_mut() {
@@ -172,4 +201,66 @@ async fn unknown_locked_and_wrong_password_answers_take_alike() {
         .collect();
     let (lo, hi) = (medians.iter().map(|m| m.1).min().unwrap(), medians.iter().map(|m| m.1).max().unwrap());
     assert!(hi <= lo * 3, "answers differ in cost: {medians:?}");
+}
+
+/// One login attempt from the given browser (its cookie jar is its device),
+/// each from its own address so the per-address budget stays out of it.
+async fn attempt_in(app: &TestApp, b: &reqwest::Client, user: &str, password: &str) -> (u16, String) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let ip = format!("198.18.{}.{}", n / 250, n % 250 + 1);
+    let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = b
+        .post(app.url("/login"))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("csrf", field(&page, "csrf")),
+            ("request", String::new()),
+            ("username", user.into()),
+            ("password", password.into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap_or_default())
+}
+
+/// OWASP device cookies: an attacker guessing from fresh cookie jars locks
+/// the account for unknown devices only; the owner's browser, which signed
+/// in before, keeps signing in, with a budget of its own; the device cookie
+/// never stands in for the password, and the owner's success does not lift
+/// the attacker's lock.
+#[actix_web::test]
+async fn guessing_from_unknown_devices_does_not_lock_the_owners_browser() {
+    let app = app().await;
+    person(&app, "alice", "alice@example.com").await;
+    let owner = browser();
+    assert_eq!(attempt_in(&app, &owner, "alice", PASSWORD).await.0, 303, "the owner signs in once");
+
+    for _ in 0..6 {
+        let (status, page) = attempt_in(&app, &browser(), "alice", "guess guess guess").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Incorrect username or password."));
+    }
+    let (status, _) = attempt_in(&app, &browser(), "alice", PASSWORD).await;
+    assert_eq!(status, 200, "unknown devices are locked out, even with the right password");
+
+    assert_eq!(attempt_in(&app, &owner, "alice", PASSWORD).await.0, 303, "the owner's browser is not");
+    let (status, page) = attempt_in(&app, &owner, "alice", "wrong on the owner's browser").await;
+    assert_eq!((status, page.contains("Incorrect username or password.")), (200, true), "the cookie is no password");
+    let (status, _) = attempt_in(&app, &browser(), "alice", PASSWORD).await;
+    assert_eq!(status, 200, "the owner's success did not lift the unknown devices' lock");
+
+    // The owner's browser has a budget of its own: exhausting it locks that
+    // browser (a stolen device cookie buys an attacker three guesses).
+    for _ in 0..3 {
+        attempt_in(&app, &owner, "alice", "wrong again on the owner's browser").await;
+    }
+    assert_eq!(attempt_in(&app, &owner, "alice", PASSWORD).await.0, 200, "the owner's browser is now locked too");
+    // Another account's device cookie gives no trust: bob's browser guessing
+    // at alice is an unknown device for her.
+    person(&app, "bob", "bob@example.com").await;
+    let bob = browser();
+    assert_eq!(attempt_in(&app, &bob, "bob", PASSWORD).await.0, 303);
+    assert_eq!(attempt_in(&app, &bob, "alice", PASSWORD).await.0, 200, "bob's browser is unknown to alice's account");
 }

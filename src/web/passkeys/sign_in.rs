@@ -44,7 +44,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
     }
     let now = state.clock.now();
-    match crate::web::mfa::locked_out(&state, &c).await {
+    match crate::web::mfa::locked_out(&req, &state, &c).await {
         Ok(false) => {}
         Ok(true) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later"),
         Err(e) => {
@@ -155,7 +155,9 @@ pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state:
             return internal();
         }
     };
-    let locked = !matches!(crate::store::lockouts::locked_until(&state.db, &user.id, now).await, Ok(None));
+    let devices = crate::web::browser::devices(&req, &state);
+    let budget = crate::accounts::devices::budget(&devices, &user.id);
+    let locked = !matches!(crate::store::lockouts::locked_until(&state.db, budget, now).await, Ok(None));
     if !user.active || locked {
         audit(
             &state,
