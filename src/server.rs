@@ -123,6 +123,7 @@ impl Application {
             revocations_loaded_at,
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
             failure_limits: failures.clone(),
+            audit_tally_every: Duration::from_secs(settings.audit_machine_tokens_secs),
             audit_masking: crate::store::audit::Masking {
                 ips: settings.audit_mask_ips,
                 emails: settings.audit_mask_emails,

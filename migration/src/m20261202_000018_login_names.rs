@@ -92,6 +92,19 @@ impl MigrationTrait for Migration {
             insert.on_conflict(OnConflict::column(LoginNames::Name).do_nothing().to_owned());
             manager.exec_stmt(insert).await?;
         }
+        // Usernames are looked up (SCIM filters, the CLI) by the same key as
+        // sign-in: move each to its new key, unless another account holds
+        // that key already (two old names that are now one: the younger
+        // keeps its old key and must be renamed to sign in by name).
+        db.execute_unprepared(
+            "UPDATE users SET username_normalized = \
+                 (SELECT ln.name FROM login_names ln WHERE ln.user_id = users.id AND ln.kind = 'username') \
+             WHERE EXISTS (SELECT 1 FROM login_names ln WHERE ln.user_id = users.id AND ln.kind = 'username' \
+                     AND ln.name <> users.username_normalized) \
+               AND NOT EXISTS (SELECT 1 FROM users u2 WHERE u2.id <> users.id AND u2.username_normalized = \
+                     (SELECT ln.name FROM login_names ln WHERE ln.user_id = users.id AND ln.kind = 'username'))",
+        )
+        .await?;
         Ok(())
     }
 

@@ -85,6 +85,8 @@ async fn find(db: &Db, login: &str) -> Result<Option<User>, LoginError> {
     }
     // One namespace: a username and a login email are keys of one table,
     // unique across accounts, so what was typed names one account or none.
-    let Some(key) = super::identifiers::login_key(login) else { return Ok(None) };
+    // A name RFC 8265 refuses can still belong to an account created before
+    // the profile applied: it kept its old (lower-cased) key.
+    let key = super::identifiers::login_key(login).unwrap_or_else(|| login.to_lowercase());
     repo::find_by_login_name(db, &key).await.map_err(|e| LoginError::Store(e.to_string()))
 }

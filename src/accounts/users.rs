@@ -178,8 +178,11 @@ pub async fn find_user(db: &Db, id_or_username: &str) -> Result<User, AccountErr
     {
         return Ok(u);
     }
-    let name = Username::parse(id_or_username).map_err(|_| AccountError::NotFound)?;
-    repo::find_by_username(db, name.normalized()).await?.ok_or(AccountError::NotFound)
+    // A name RFC 8265 refuses may be an older account's, under its old key.
+    let key = Username::parse(id_or_username)
+        .map(|n| n.normalized().to_owned())
+        .unwrap_or_else(|_| id_or_username.trim().to_lowercase());
+    repo::find_by_username(db, &key).await?.ok_or(AccountError::NotFound)
 }
 
 /// Disabling also signs the user out everywhere; the CLI calls this from

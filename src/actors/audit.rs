@@ -16,8 +16,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
-/// How often the machine-token tally becomes audit events.
-const TALLY_EVERY: Duration = Duration::from_secs(60);
 const MAX_BATCH: usize = 256;
 /// Beyond this many unwritten events (database down for long), the oldest
 /// are dropped with an error log rather than growing without bound.
@@ -51,11 +49,21 @@ pub struct AuditLog {
     masking: Masking,
     tally: Arc<MachineTally>,
     clock: Arc<dyn Clock>,
+    tally_every: Duration,
+    /// Start of the period the tally counts.
+    tally_since: chrono::DateTime<chrono::Utc>,
 }
 
 impl AuditLog {
-    pub fn new(db: Db, masking: Masking, tally: Arc<MachineTally>, clock: Arc<dyn Clock>) -> Self {
-        Self { db, buffer: Vec::new(), masking, tally, clock }
+    pub fn new(
+        db: Db,
+        masking: Masking,
+        tally: Arc<MachineTally>,
+        clock: Arc<dyn Clock>,
+        tally_every: Duration,
+    ) -> Self {
+        let tally_since = clock.now();
+        Self { db, buffer: Vec::new(), masking, tally, clock, tally_every, tally_since }
     }
 
     /// Turns the tally into one event per client (sorted, so the chain's
@@ -64,6 +72,7 @@ impl AuditLog {
         let mut counts: Vec<(String, u64)> = self.tally.take().into_iter().collect();
         counts.sort();
         let now = self.clock.now();
+        let since = std::mem::replace(&mut self.tally_since, now);
         for (client_id, n) in counts {
             let mut ev = AuditEvent::new(
                 now,
@@ -71,7 +80,11 @@ impl AuditLog {
                 "oauth.machine_tokens_issued",
                 Some(client_id.clone()),
             );
-            ev.reason = Some(format!("grant=client_credentials; count={n}; period={}s", TALLY_EVERY.as_secs()));
+            ev.reason = Some(format!(
+                "grant=client_credentials; count={n}; from={}; to={}",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ));
             self.buffer.push(self.masking.apply(ev));
         }
     }
@@ -116,7 +129,7 @@ impl Actor for AuditLog {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
-        ctx.run_interval(TALLY_EVERY, |act, _| act.record_tally());
+        ctx.run_interval(self.tally_every, |act, _| act.record_tally());
     }
 }
 

@@ -70,6 +70,8 @@ pub struct ActorDeps {
     /// A browser session unused for this long has ended.
     pub session_idle: chrono::Duration,
     pub audit_masking: crate::store::audit::Masking,
+    /// How often the machine-token tally becomes audit events.
+    pub audit_tally_every: Duration,
     /// Audit events older than this are purged (behind a checkpoint).
     pub audit_retention: Option<chrono::Duration>,
 }
@@ -87,10 +89,10 @@ impl Actors {
         let db = deps.db.clone();
         let masking = deps.audit_masking;
         let tally = std::sync::Arc::new(audit::MachineTally::default());
-        let (audit_tally, audit_clock) = (tally.clone(), deps.clock.clone());
+        let (audit_tally, audit_clock, tally_every) = (tally.clone(), deps.clock.clone(), deps.audit_tally_every);
         let audit = AuditHandle {
             addr: Supervisor::start(move |_| {
-                AuditLog::new(db.clone(), masking, audit_tally.clone(), audit_clock.clone())
+                AuditLog::new(db.clone(), masking, audit_tally.clone(), audit_clock.clone(), tally_every)
             }),
             tally,
         };

@@ -54,6 +54,7 @@ pub const KEYS: &[&str] = &[
     "audit_mask_ips",
     "audit_mask_emails",
     "audit_retention_days",
+    "audit_machine_tokens_secs",
     "mfa",
 ];
 

@@ -100,6 +100,9 @@ pub struct Settings {
     pub audit_mask_emails: bool,
     /// Audit events older than this many days are purged; 0 keeps them.
     pub audit_retention_days: u64,
+    /// How often the per-client count of `client_credentials` tokens is
+    /// written to the audit log (one event per client per period).
+    pub audit_machine_tokens_secs: u64,
     /// Tokens each client may obtain per minute (burst the same); 0 = no quota.
     pub client_token_quota_per_minute: u32,
     /// Under Redis trouble: keep local budgets, or refuse failure-path checks.
@@ -297,6 +300,7 @@ impl Settings {
             audit_mask_ips: r.boolean("audit_mask_ips")?.unwrap_or(false),
             audit_mask_emails: r.boolean("audit_mask_emails")?.unwrap_or(false),
             audit_retention_days: r.int("audit_retention_days", 0, 36_500)?.unwrap_or(0),
+            audit_machine_tokens_secs: r.int("audit_machine_tokens_secs", 1, 3600)?.unwrap_or(60),
             metrics_enabled,
             metrics_token: metrics_token.map(Secret::new),
             metrics_bind,

@@ -10,7 +10,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 45] = [
+        let entries: [(&'static str, Value); 46] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -40,6 +40,7 @@ impl Settings {
             ("audit_mask_ips", json!(self.audit_mask_ips)),
             ("audit_mask_emails", json!(self.audit_mask_emails)),
             ("audit_retention_days", json!(self.audit_retention_days)),
+            ("audit_machine_tokens_secs", json!(self.audit_machine_tokens_secs)),
             ("client_token_quota_per_minute", json!(self.client_token_quota_per_minute)),
             (
                 "rate_limit_redis_policy",

@@ -191,7 +191,13 @@ pub async fn clear_budget(db: &DatabaseConnection, budget: Budget<'_>) -> Result
 /// Forgets every failure and lockout of the account, on every device (an
 /// administrator's unlock); returns whether the account was locked.
 pub async fn clear(db: &DatabaseConnection, user_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let was = locked_until(db, Budget::Unknown { user_id }, now).await?.is_some();
+    use sea_orm::PaginatorTrait as _;
+    let locked_devices = Devices::find()
+        .filter(devices::Column::UserId.eq(user_id))
+        .filter(devices::Column::LockedUntil.gt(now))
+        .count(db)
+        .await?;
+    let was = locked_until(db, Budget::Unknown { user_id }, now).await?.is_some() || locked_devices > 0;
     Lockouts::delete_by_id(user_id.to_owned()).exec(db).await?;
     Devices::delete_many().filter(devices::Column::UserId.eq(user_id)).exec(db).await?;
     Ok(was)

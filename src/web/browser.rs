@@ -51,13 +51,14 @@ fn device_cookie_name(state: &AppState) -> String {
 /// The browser's verified device-cookie entries (see `accounts::devices`).
 pub fn devices(req: &HttpRequest, state: &AppState) -> Vec<crate::accounts::devices::Device> {
     req.cookie(&device_cookie_name(state))
-        .map(|c| crate::accounts::devices::parse(&state.secret_hasher, c.value()))
+        .map(|c| crate::accounts::devices::parse(&state.secret_hasher, c.value(), state.clock.now().timestamp()))
         .unwrap_or_default()
 }
 
 /// The device cookie after a completed sign-in for `user_id`.
 pub fn device_cookie(req: &HttpRequest, state: &AppState, user_id: &str) -> Option<Cookie<'static>> {
-    let value = crate::accounts::devices::remember(&state.secret_hasher, &devices(req, state), user_id).ok()?;
+    let now = state.clock.now().timestamp();
+    let value = crate::accounts::devices::remember(&state.secret_hasher, &devices(req, state), user_id, now).ok()?;
     Some(build_cookie(state, device_cookie_name(state), value, Some(crate::accounts::devices::MAX_AGE_SECS)))
 }
 

@@ -119,7 +119,10 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         None => (String::new(), Vec::new()),
     };
     let ip = peer_ip(&req);
-    let identity = form.username.trim().to_lowercase();
+    // The budget is per sign-in name, as sign-in compares it (fullwidth
+    // `ａｄｍｉｎ` is `admin`, so it must not get a budget of its own).
+    let identity =
+        crate::accounts::identifiers::login_key(&form.username).unwrap_or_else(|| form.username.trim().to_lowercase());
     if let Some(b) = state.login_failures.blocked(FailureClass::Login, &ip, &identity) {
         state.metrics.rate_limited.with_label_values(&[FailureClass::Login.as_str()]).inc();
         state.metrics.login_attempts.with_label_values(&["rate_limited"]).inc();

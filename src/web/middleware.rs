@@ -148,9 +148,9 @@ pub async fn body_limit(
     // the connection cannot be reused: the rest of the body may still come.
     let (http_req, _) = match res {
         Ok(res) => res.into_parts(),
-        Err(e) => {
+        Err(_) => {
             tracing::info!(timeout, "request body timed out");
-            return Err(timed_out_response(e, timeout));
+            return Err(timed_out_error(timeout));
         }
     };
     tracing::info!(timeout, "request body timed out");
@@ -161,10 +161,14 @@ pub async fn body_limit(
 
 /// An inner error after the deadline passed becomes the 408 (as an error,
 /// since the request it belonged to is gone).
-fn timed_out_response(_inner: actix_web::Error, timeout: u64) -> actix_web::Error {
+fn timed_out_error(timeout: u64) -> actix_web::Error {
     let mut res = ApiError::BodyTimeout { secs: timeout }.error_response();
     res.head_mut().set_connection_type(ConnectionType::Close);
     actix_web::error::InternalError::from_response("request body timed out", res).into()
+}
+
+fn timed_out() -> PayloadError {
+    PayloadError::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "request body timed out"))
 }
 
 /// A request payload that fails once its deadline passes. The timer is armed
@@ -182,8 +186,10 @@ impl Stream for DeadlinePayload {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        // Once expired, always an error: a handler that reads on must never
+        // see a truncated body as a complete one.
         if this.expired.get() {
-            return Poll::Ready(None);
+            return Poll::Ready(Some(Err(timed_out())));
         }
         if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
             return Poll::Ready(item);
@@ -193,10 +199,7 @@ impl Stream for DeadlinePayload {
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 this.expired.set(true);
-                Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "request body timed out",
-                )))))
+                Poll::Ready(Some(Err(timed_out())))
             }
             Poll::Pending => Poll::Pending,
         }

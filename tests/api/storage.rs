@@ -252,3 +252,48 @@ async fn refresh_families_are_backfilled_and_rolled_back_without_reviving_anythi
     assert!(token("b2").await.revoked_at.is_some(), "the revoked family's tokens");
     store::migrate_up(db).await.unwrap();
 }
+
+/// Migration 18 builds the login namespace from existing accounts:
+/// usernames move to their RFC 8265 key (fullwidth `ＤＡＮＡ` is `dana`),
+/// login emails join it, a shared email stays with the oldest account, and a
+/// name the profile refuses keeps its old key and still signs in.
+#[actix_web::test]
+async fn the_login_namespace_is_backfilled_from_existing_accounts() {
+    use entity::users::{ActiveModel, Entity as Users};
+    use sea_orm::{ActiveValue::Set, EntityTrait as _};
+    let app = spawn_app().await;
+    let db = &app.db;
+    let applied = store::migration_status(db).await.unwrap();
+    let since_18 = applied.iter().rev().take_while(|m| !m.name.contains("000018")).count() as u32 + 1;
+    store::migrate_down(db, since_18).await.unwrap();
+    let t0 = chrono::Utc::now();
+    let user = |id: &str, name: &str, legacy: &str, email: Option<&str>, age: i64| ActiveModel {
+        id: Set(id.into()),
+        username: Set(name.into()),
+        username_normalized: Set(legacy.into()),
+        email: Set(email.map(Into::into)),
+        active: Set(true),
+        is_admin: Set(false),
+        created_at: Set(t0 - chrono::Duration::seconds(age)),
+        updated_at: Set(t0),
+        version: Set(1),
+        ..Default::default()
+    };
+    let rows = [
+        user("00000000-0000-0000-0000-000000000001", "ＤＡＮＡ", "ｄａｎａ", Some("Dana@Corp.Example"), 30),
+        user("00000000-0000-0000-0000-000000000002", "erin", "erin", Some("dana@corp.example"), 20),
+        user("00000000-0000-0000-0000-000000000003", "o\u{2019}brien", "o\u{2019}brien", None, 10),
+    ];
+    Users::insert_many(rows).exec_without_returning(db).await.unwrap();
+    store::migrate_up(db).await.unwrap();
+
+    let owner = |key: &'static str| async move { repo::find_by_login_name(db, key).await.unwrap().map(|u| u.id) };
+    assert_eq!(owner("dana").await.as_deref(), Some("00000000-0000-0000-0000-000000000001"));
+    assert_eq!(owner("dana@corp.example").await.as_deref(), Some("00000000-0000-0000-0000-000000000001"), "oldest");
+    assert_eq!(owner("erin").await.as_deref(), Some("00000000-0000-0000-0000-000000000002"));
+    assert_eq!(owner("o\u{2019}brien").await.as_deref(), Some("00000000-0000-0000-0000-000000000003"));
+    let dana = repo::find_by_id(db, "00000000-0000-0000-0000-000000000001").await.unwrap().unwrap();
+    assert_eq!(dana.username_normalized, "dana", "moved to the new key");
+    // The legacy name still finds its account through the CLI's lookup.
+    assert_eq!(users::find_user(db, "O\u{2019}Brien").await.unwrap().username, "o\u{2019}brien");
+}
