@@ -1,7 +1,7 @@
 //! The tamper-evident audit log: concurrent writers keep one chain, and
 //! `audit verify` finds edited and deleted rows.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app};
 use gatehouse::store::audit::{self, AuditEvent, ChainReport};
 use sea_orm::ConnectionTrait as _;
@@ -46,9 +46,9 @@ async fn concurrent_writers_build_one_verifiable_chain() {
     assert_eq!(head.unwrap().len(), 64);
 
     let env = base_env(&app.database);
-    let out = json_out(&run(&env, &["audit", "verify", "--json"], None));
+    let out = json_out(&run_async(&env, &["audit", "verify", "--json"], None).await);
     assert_eq!(out["status"], "intact");
-    let tail = json_out(&run(&env, &["audit", "tail", "--limit", "5", "--json"], None));
+    let tail = json_out(&run_async(&env, &["audit", "tail", "--limit", "5", "--json"], None).await);
     let events = tail["events"].as_array().unwrap();
     assert_eq!(events.len(), 5);
     assert!(events.windows(2).all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64()), "oldest first");
@@ -75,7 +75,7 @@ async fn an_edited_row_is_found() {
         audit::verify_chain(&app.db).await.unwrap(),
         ChainReport::Broken { id: ids[2], reason: "content does not match its hash" }
     );
-    let out = run(&base_env(&app.database), &["audit", "verify"], None);
+    let out = run_async(&base_env(&app.database), &["audit", "verify"], None).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("broken at event {}", ids[2])));
 }

@@ -29,6 +29,21 @@ pub fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Outp
     child.wait_with_output().unwrap()
 }
 
+/// [`run`] off the test's thread. A test's server shares that one thread,
+/// so a CLI command that waits for the server (the audit chain's lock,
+/// held by the server's audit writer mid-batch) would deadlock a blocking
+/// call: the server could never finish while the thread waits.
+pub async fn run_async(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+    let (env, args, stdin) =
+        (env.to_vec(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), stdin.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&env, &args, stdin.as_deref())
+    })
+    .await
+    .unwrap()
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }

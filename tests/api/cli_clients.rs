@@ -1,6 +1,6 @@
 //! `gatehouse client …` against a real database, through the real binary.
 
-use crate::binary::{json_out, run, text};
+use crate::binary::{json_out, run, run_async, text};
 use crate::helpers::{TestDatabase, base_env, with};
 use gatehouse::crypto::{MasterKey, SecretHasher};
 
@@ -8,10 +8,12 @@ use gatehouse::crypto::{MasterKey, SecretHasher};
 async fn client_lifecycle_through_the_cli() {
     let db = TestDatabase::create().await;
     let env = with(base_env(&db), &[("GATEHOUSE_LOG_FORMAT", "json"), ("GATEHOUSE_LOG_LEVEL", "trace")]);
-    assert!(run(&env, &["migrate", "up"], None).status.success());
+    assert!(run_async(&env, &["migrate", "up"], None).await.status.success());
 
     // A machine client: confidential, client_credentials, secret shown once.
-    let out = run(&env, &["client", "create", "--name", "billing", "--scope", "api:read api:write", "--json"], None);
+    let out =
+        run_async(&env, &["client", "create", "--name", "billing", "--scope", "api:read api:write", "--json"], None)
+            .await;
     let svc = json_out(&out);
     let id = svc["client_id"].as_str().unwrap().to_owned();
     let secret = svc["client_secret"].as_str().unwrap().to_owned();
@@ -31,19 +33,25 @@ async fn client_lifecycle_through_the_cli() {
     assert!(!stored.contains(&secret));
     assert!(hasher.verify(&secret, &stored));
 
-    let web = json_out(&run(
-        &env,
-        &["client", "create", "--name", "web", "--redirect-uri", "https://app.example.com/cb", "--json"],
-        None,
-    ));
+    let web = json_out(
+        &run_async(
+            &env,
+            &["client", "create", "--name", "web", "--redirect-uri", "https://app.example.com/cb", "--json"],
+            None,
+        )
+        .await,
+    );
     assert_eq!(web["grant_types"], serde_json::json!(["authorization_code", "refresh_token"]));
     assert_eq!(web["scope"], "openid profile email offline_access");
 
-    let native = json_out(&run(
-        &env,
-        &["client", "create", "--name", "cli", "--public", "--redirect-uri", "http://127.0.0.1/cb", "--json"],
-        None,
-    ));
+    let native = json_out(
+        &run_async(
+            &env,
+            &["client", "create", "--name", "cli", "--public", "--redirect-uri", "http://127.0.0.1/cb", "--json"],
+            None,
+        )
+        .await,
+    );
     assert!(native.get("client_secret").is_none());
     assert_eq!(native["token_endpoint_auth_method"], "none");
 
@@ -54,40 +62,40 @@ async fn client_lifecycle_through_the_cli() {
         (&["client", "create", "--name", "x", "--public", "--grant-type", "client_credentials"], "public clients"),
         (&["client", "create", "--name", "x", "--auth-method", "private_key_jwt"], "JWKS URI"),
     ] {
-        let o = run(&env, args, None);
+        let o = run_async(&env, args, None).await;
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert!(text(&o.stderr).contains(reason), "{args:?}: {}", text(&o.stderr));
     }
-    let o = run(&env, &["client", "create", "--name", "x", "--grant-type", "implicit"], None);
+    let o = run_async(&env, &["client", "create", "--name", "x", "--grant-type", "implicit"], None).await;
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 
-    let list = json_out(&run(&env, &["client", "list", "--json"], None));
+    let list = json_out(&run_async(&env, &["client", "list", "--json"], None).await);
     assert_eq!(list["total"], 3);
-    let shown = json_out(&run(&env, &["client", "show", &id, "--json"], None));
+    let shown = json_out(&run_async(&env, &["client", "show", &id, "--json"], None).await);
     assert!(shown.get("client_secret").is_none(), "never shown again");
 
-    let updated = json_out(&run(&env, &["client", "update", &id, "--scope", "api:admin", "--json"], None));
+    let updated = json_out(&run_async(&env, &["client", "update", &id, "--scope", "api:admin", "--json"], None).await);
     assert_eq!(updated["scope"], "api:admin");
     assert_eq!(updated["version"], 2);
     assert!(updated.get("client_secret").is_none());
     assert!(hasher.verify(&secret, &gatehouse::store::clients::find(&conn, &id).await.unwrap().secret_hash.unwrap()));
 
-    let rotated = json_out(&run(&env, &["client", "rotate-secret", &id, "--json"], None));
+    let rotated = json_out(&run_async(&env, &["client", "rotate-secret", &id, "--json"], None).await);
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_ne!(new_secret, secret);
     let stored = gatehouse::store::clients::find(&conn, &id).await.unwrap().secret_hash.unwrap();
     assert!(hasher.verify(new_secret, &stored));
     assert!(!hasher.verify(&secret, &stored), "the old secret stops working");
 
-    let o = run(&env, &["client", "rotate-secret", native["client_id"].as_str().unwrap()], None);
+    let o = run_async(&env, &["client", "rotate-secret", native["client_id"].as_str().unwrap()], None).await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("does not authenticate with a secret"));
 
-    let human = run(&env, &["client", "list"], None);
+    let human = run_async(&env, &["client", "list"], None).await;
     assert!(text(&human.stdout).contains("billing"), "{}", text(&human.stdout));
 
-    assert!(run(&env, &["client", "delete", &id], None).status.success());
-    let o = run(&env, &["client", "show", &id], None);
+    assert!(run_async(&env, &["client", "delete", &id], None).await.status.success());
+    let o = run_async(&env, &["client", "show", &id], None).await;
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("no such client"));
 

@@ -1,7 +1,7 @@
 //! RFC 7662 introspection and RFC 7009 revocation, including forged and
 //! tampered tokens.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app_with};
 use crate::token::{client, machine, post_token};
 use base64::Engine as _;
@@ -157,7 +157,7 @@ async fn forged_tampered_and_foreign_tokens_are_inactive() {
     assert_eq!(introspect(&app, me, &control).await["active"], true);
 
     // Revoking the signing key deactivates every token it signed.
-    json_out(&run(&base_env(&app.database), &["keys", "revoke", &kid, "--json"], None));
+    json_out(&run_async(&base_env(&app.database), &["keys", "revoke", &kid, "--json"], None).await);
     let started = std::time::Instant::now();
     while introspect(&app, me, &good).await["active"] == true {
         assert!(started.elapsed().as_secs() < 5, "tokens of a revoked key still active");

@@ -1,6 +1,6 @@
 //! Signing keys over HTTP and through the CLI.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestDatabase, base_env, spawn_app_with};
 use gatehouse::clock::SystemClock;
 use gatehouse::crypto::MasterKey;
@@ -70,7 +70,7 @@ async fn cli_rotation_and_revocation_reach_a_running_server_within_five_seconds(
     let before: Value = app.get("/jwks.json").await.json().await.unwrap();
     let old = kids(&before);
 
-    let rotated = json_out(&run(&env, &["keys", "rotate", "--now", "--json"], None));
+    let rotated = json_out(&run_async(&env, &["keys", "rotate", "--now", "--json"], None).await);
     let created: Vec<String> = rotated["changes"]
         .as_array()
         .unwrap()
@@ -100,7 +100,7 @@ async fn cli_rotation_and_revocation_reach_a_running_server_within_five_seconds(
         .as_str()
         .unwrap()
         .to_owned();
-    let revoked = json_out(&run(&env, &["keys", "revoke", &es256, "--json"], None));
+    let revoked = json_out(&run_async(&env, &["keys", "revoke", &es256, "--json"], None).await);
     assert!(revoked["changes"].as_array().unwrap().iter().any(|c| c["action"] == "key.revoked"));
     let replacement = revoked["changes"]
         .as_array()
@@ -113,9 +113,9 @@ async fn cli_rotation_and_revocation_reach_a_running_server_within_five_seconds(
         .to_owned();
     wait_for_jwks(&app, "revocation", |k| !k.contains(&es256) && k.contains(&replacement)).await;
 
-    let again = run(&env, &["keys", "revoke", &es256], None);
+    let again = run_async(&env, &["keys", "revoke", &es256], None).await;
     assert_eq!(again.status.code(), Some(1), "already revoked");
-    let unknown = run(&env, &["keys", "revoke", "no-such-kid"], None);
+    let unknown = run_async(&env, &["keys", "revoke", "no-such-kid"], None).await;
     assert_eq!(unknown.status.code(), Some(1));
 
     let audited: Vec<String> =
@@ -158,7 +158,7 @@ async fn time_driven_transitions_are_audited_exactly_once_across_instances() {
 
     // Scheduled (not --now): the successors sign two seconds from now.
     let env = crate::helpers::with(base_env(&app.database), &fast);
-    let rotated = json_out(&run(&env, &["keys", "rotate", "--json"], None));
+    let rotated = json_out(&run_async(&env, &["keys", "rotate", "--json"], None).await);
     let created: Vec<String> = rotated["changes"]
         .as_array()
         .unwrap()

@@ -3,7 +3,7 @@
 //! password (even to the right one), the unlock by CLI and admin API, the
 //! audit events and the metrics.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app_at_issuer};
 use crate::oidc_flow::{PASSWORD, browser, field, person};
 use serde_json::Value;
@@ -109,9 +109,9 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     let secs = (first - chrono::Utc::now()).num_seconds();
     assert!((55..=60).contains(&secs), "{secs}");
     let env = base_env(&app.database);
-    let listed = json_out(&run(&env, &["user", "lockouts", "--json"], None));
+    let listed = json_out(&run_async(&env, &["user", "lockouts", "--json"], None).await);
     assert_eq!(listed[0]["username"], "carol");
-    let out = json_out(&run(&env, &["user", "unlock", "carol", "--json"], None));
+    let out = json_out(&run_async(&env, &["user", "unlock", "carol", "--json"], None).await);
     assert_eq!(out["was_locked"], true);
     // Unlock clears the backoff too; the next lockout is the first again.
     for i in 0..3 {

@@ -5,7 +5,7 @@
 //! reaching `/authorize` or `/consent` with a login that has not finished
 //! its second step. Guessing and other attacks: `mfa_attacks.rs`.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app_at_issuer};
 use crate::oidc_flow::{
     PASSWORD, REDIRECT, browser, callback_params, consent, decode_payload, field, location, person, sign_in, unescape,
@@ -343,7 +343,7 @@ async fn removing_the_factor_needs_a_current_code_and_admins_can_reset() {
     let (auth, used_step, _) = enrol_from_account(&app, &b).await;
     let env = base_env(&app.database);
 
-    let listed = json_out(&run(&env, &["user", "mfa", "list", "alice", "--json"], None));
+    let listed = json_out(&run_async(&env, &["user", "mfa", "list", "alice", "--json"], None).await);
     assert!(listed["totp"]["confirmed_at"].is_string(), "{listed}");
     assert_eq!(listed["recovery_codes_left"], 10);
 
@@ -364,10 +364,10 @@ async fn removing_the_factor_needs_a_current_code_and_admins_can_reset() {
     assert_eq!(res.status(), 200);
     recovery_codes(&text(res).await);
 
-    let reset = json_out(&run(&env, &["user", "mfa", "reset", "alice", "--json"], None));
+    let reset = json_out(&run_async(&env, &["user", "mfa", "reset", "alice", "--json"], None).await);
     assert_eq!(reset["recovery_codes_left"], 10);
     assert!(reset["sessions_ended"].as_u64().unwrap() >= 1);
-    let listed = json_out(&run(&env, &["user", "mfa", "list", "alice", "--json"], None));
+    let listed = json_out(&run_async(&env, &["user", "mfa", "list", "alice", "--json"], None).await);
     assert!(listed["totp"].is_null());
     assert_eq!(listed["recovery_codes_left"], 0);
     let b = browser();

@@ -117,26 +117,26 @@ async fn a_scim_token_cannot_take_over_accounts_it_did_not_provision() {
 
 #[actix_web::test]
 async fn scim_tokens_are_managed_from_the_cli() {
-    use crate::binary::{json_out, run, text};
+    use crate::binary::{json_out, run_async, text};
     let app = spawn_app().await;
     let env = crate::helpers::with(
         crate::helpers::base_env(&app.database),
         &[("GATEHOUSE_LOG_FORMAT", "json"), ("GATEHOUSE_LOG_LEVEL", "trace")],
     );
-    let out = run(&env, &["scim-token", "create", "--name", "okta", "--json"], None);
+    let out = run_async(&env, &["scim-token", "create", "--name", "okta", "--json"], None).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let created = json_out(&out);
     let token = created["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("gh_scim_") && token.len() > 40, "{token}");
     assert!(!text(&out.stderr).contains(&token), "token in a log line");
-    let dup = run(&env, &["scim-token", "create", "--name", "okta"], None);
+    let dup = run_async(&env, &["scim-token", "create", "--name", "okta"], None).await;
     assert_eq!(dup.status.code(), Some(1));
     assert!(text(&dup.stderr).contains("already exists"));
 
     let call = |t: &str| app.client.get(app.url("/scim/v2/Users")).bearer_auth(t.to_owned()).send();
     assert_eq!(call(&token).await.unwrap().status(), 200);
 
-    let listed = json_out(&run(&env, &["scim-token", "list", "--json"], None));
+    let listed = json_out(&run_async(&env, &["scim-token", "list", "--json"], None).await);
     assert_eq!(listed[0]["name"], "okta");
     assert!(listed[0]["last_used_at"].is_string(), "use is recorded");
     assert!(!listed.to_string().contains(&token), "list never shows the token");
@@ -144,10 +144,10 @@ async fn scim_tokens_are_managed_from_the_cli() {
     let rows = gatehouse::store::scim::tokens::list_tokens(&app.db).await.unwrap();
     assert!(!rows[0].token_hash.contains(&token[8..]));
 
-    let out = run(&env, &["scim-token", "revoke", "okta"], None);
+    let out = run_async(&env, &["scim-token", "revoke", "okta"], None).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(call(&token).await.unwrap().status(), 401);
-    let listed = json_out(&run(&env, &["scim-token", "list", "--json"], None));
+    let listed = json_out(&run_async(&env, &["scim-token", "list", "--json"], None).await);
     assert!(listed[0]["revoked_at"].is_string());
-    assert_eq!(run(&env, &["scim-token", "revoke", "nope"], None).status.code(), Some(1));
+    assert_eq!(run_async(&env, &["scim-token", "revoke", "nope"], None).await.status.code(), Some(1));
 }

@@ -1,7 +1,7 @@
 //! No flow leaks what it handles: the whole product, run against the real
 //! binary at `trace` level, checked against every secret it used.
 
-use crate::binary::{json_env, json_out, run, serve, text};
+use crate::binary::{json_env, json_out, run_async, serve, text};
 use crate::helpers::TestDatabase;
 use serde_json::Value;
 use std::time::Duration;
@@ -14,26 +14,28 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
     use crate::oidc_flow::{callback_params, field, location};
     let db = TestDatabase::create().await;
     let env = json_env(&db, &[("GATEHOUSE_ADMIN_TOKEN", "admin-secret-token-0123456789abcdef")]);
-    assert!(run(&env, &["migrate", "up"], None).status.success());
+    assert!(run_async(&env, &["migrate", "up"], None).await.status.success());
     let mut logs = String::new();
     let user_pw = "flow-secret-password-8";
-    let o = run(
+    let o = run_async(
         &env,
         &["user", "create", "--username", "frank", "--email", "frank@example.com", "--password-stdin"],
         Some(&format!("{user_pw}\n")),
-    );
+    )
+    .await;
     assert!(o.status.success(), "{}", text(&o.stderr));
     logs.push_str(&text(&o.stderr));
-    let o = run(
+    let o = run_async(
         &env,
         &["client", "create", "--name", "web", "--redirect-uri", "https://rp.example.com/callback", "--json"],
         None,
-    );
+    )
+    .await;
     logs.push_str(&text(&o.stderr));
     let c = json_out(&o);
     let (client_id, client_secret) =
         (c["client_id"].as_str().unwrap().to_owned(), c["client_secret"].as_str().unwrap().to_owned());
-    let o = run(&env, &["scim-token", "create", "--name", "idp", "--json"], None);
+    let o = run_async(&env, &["scim-token", "create", "--name", "idp", "--json"], None).await;
     logs.push_str(&text(&o.stderr));
     let scim_token = json_out(&o)["token"].as_str().unwrap().to_owned();
 

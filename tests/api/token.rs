@@ -1,7 +1,7 @@
 //! `POST /token` with the client credentials grant, checked by an
 //! independent JOSE implementation fed from the served JWKS.
 
-use crate::binary::{json_out, run};
+use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app};
 use base64::Engine as _;
 use gatehouse::crypto::{MasterKey, SecretHasher};
@@ -284,7 +284,7 @@ async fn tokens_survive_rotation_but_not_revocation_of_their_key() {
     let old_kid = decode_header(&old_token).unwrap().kid.unwrap();
 
     let env = base_env(&app.database);
-    json_out(&run(&env, &["keys", "rotate", "--now", "--json"], None));
+    json_out(&run_async(&env, &["keys", "rotate", "--now", "--json"], None).await);
     // Wait until the server signs with the new key.
     let started = std::time::Instant::now();
     let new_token = loop {
@@ -300,7 +300,7 @@ async fn tokens_survive_rotation_but_not_revocation_of_their_key() {
     verify(&app, &new_token).await.unwrap();
     verify(&app, &old_token).await.expect("a retired key still verifies its tokens");
 
-    json_out(&run(&env, &["keys", "revoke", &old_kid, "--json"], None));
+    json_out(&run_async(&env, &["keys", "revoke", &old_kid, "--json"], None).await);
     let started = std::time::Instant::now();
     while verify(&app, &old_token).await.is_ok() {
         assert!(started.elapsed().as_secs() < 5, "revoked key still published");
