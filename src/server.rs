@@ -52,8 +52,10 @@ pub enum StartupError {
     Redis(String),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    /// Names the setting (`bind` or `metrics_bind`), so the operator
+    /// knows which one to change.
+    #[error("cannot listen on {addr} (setting `{setting}`): {source}")]
+    Bind { setting: &'static str, addr: SocketAddr, source: std::io::Error },
 }
 
 /// A built, bound, not yet running server.
@@ -78,6 +80,14 @@ impl Application {
     /// Builds on an existing pool with a given clock (tests pin both).
     pub async fn build_with(settings: Settings, db: Db, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let started = Instant::now();
+        // Listeners first: a start that cannot listen must fail before it
+        // creates anything (a bootstrap admin whose generated password is
+        // shown only by a start that succeeds would be lost).
+        let listener = bind("bind", settings.bind)?;
+        let metrics_listener = match settings.metrics_bind.filter(|_| settings.metrics_enabled) {
+            Some(addr) => Some(bind("metrics_bind", addr)?),
+            None => None,
+        };
         if settings.auto_migrate {
             store::migrate_up(&db).await?;
         } else if !store::is_up_to_date(&db).await? {
@@ -124,6 +134,7 @@ impl Application {
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
             failure_limits: failures.clone(),
             audit_tally_every: Duration::from_secs(settings.audit_machine_tokens_secs),
+            janitor_first_sweep: Duration::from_secs(20),
             audit_masking: crate::store::audit::Masking {
                 ips: settings.audit_mask_ips,
                 emails: settings.audit_mask_emails,
@@ -186,8 +197,11 @@ impl Application {
             assertion_audiences: crate::oauth::client_assertion::AssertionAudiences::new(&settings.issuer),
         });
 
-        let listener = bind(settings.bind)?;
-        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            setting: "bind",
+            addr: settings.bind,
+            source,
+        })?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();
@@ -203,12 +217,12 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .disable_signals()
         .listen(listener)
-        .map_err(|source| StartupError::Bind { addr, source })?
+        .map_err(|source| StartupError::Bind { setting: "bind", addr, source })?
         .run();
 
-        let (metrics_server, metrics_addr) = match settings.metrics_bind.filter(|_| settings.metrics_enabled) {
-            Some(bind_addr) => {
-                let (s, a) = metrics_server(bind_addr, state.clone(), settings.shutdown_timeout_secs)?;
+        let (metrics_server, metrics_addr) = match metrics_listener {
+            Some(l) => {
+                let (s, a) = metrics_server(l, state.clone(), settings.shutdown_timeout_secs)?;
                 (Some(s), Some(a))
             }
             None => (None, None),
@@ -302,17 +316,18 @@ impl ShutdownHandle {
     }
 }
 
-fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })
+fn bind(setting: &'static str, addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|source| StartupError::Bind { setting, addr, source })
 }
 
 fn metrics_server(
-    bind_addr: SocketAddr,
+    listener: TcpListener,
     state: actix_web::web::Data<AppState>,
     shutdown_timeout: u64,
 ) -> Result<(Server, SocketAddr), StartupError> {
-    let listener = bind(bind_addr)?;
-    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: bind_addr, source })?;
+    let setting = "metrics_bind";
+    let bound = |source| StartupError::Bind { setting, addr: SocketAddr::from(([0, 0, 0, 0], 0)), source };
+    let addr = listener.local_addr().map_err(bound)?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -323,7 +338,7 @@ fn metrics_server(
     .shutdown_timeout(shutdown_timeout)
     .disable_signals()
     .listen(listener)
-    .map_err(|source| StartupError::Bind { addr, source })?
+    .map_err(|source| StartupError::Bind { setting, addr, source })?
     .run();
     Ok((server, addr))
 }

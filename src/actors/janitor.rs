@@ -1,5 +1,5 @@
-//! The `Janitor` actor: on a jittered schedule (instances sharing a
-//! database do not all sweep at once) it purges rows that can no longer
+//! The `Janitor` actor: soon after start, then on a jittered schedule
+//! (instances sharing a database do not all sweep at once) it purges rows that can no longer
 //! matter: revocations of tokens past their expiry, used client assertions
 //! past theirs, expired codes, refresh tokens and sessions, audit events past
 //! `audit_retention_days` (behind a checkpoint), and signing keys a day
@@ -21,6 +21,9 @@ pub struct Janitor {
     pub clock: Arc<dyn Clock>,
     /// Mean time between sweeps; each wait is drawn from ±25 % around it.
     pub every: Duration,
+    /// Mean wait before the first sweep (also ±25 %): short, so an instance
+    /// restarted more often than `every` still purges.
+    pub first: Duration,
     /// Audit events older than this are purged behind a checkpoint.
     pub audit_retention: Option<chrono::Duration>,
 }
@@ -76,7 +79,10 @@ impl Actor for Janitor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.schedule(ctx);
+        ctx.run_later(jittered(self.first), |act, ctx| {
+            act.sweep(ctx);
+            act.schedule(ctx);
+        });
     }
 }
 

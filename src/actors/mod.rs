@@ -72,6 +72,8 @@ pub struct ActorDeps {
     pub audit_masking: crate::store::audit::Masking,
     /// How often the machine-token tally becomes audit events.
     pub audit_tally_every: Duration,
+    /// Mean wait before the janitor's first sweep.
+    pub janitor_first_sweep: Duration,
     /// Audit events older than this are purged (behind a checkpoint).
     pub audit_retention: Option<chrono::Duration>,
 }
@@ -103,6 +105,7 @@ impl Actors {
             db: janitor_db.clone(),
             clock: janitor_clock.clone(),
             every: Duration::from_secs(300),
+            first: deps.janitor_first_sweep,
             audit_retention,
         });
         let limits = deps.failure_limits.clone();

@@ -131,7 +131,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/end_session", web::post().to(account::post_end_session))
         .route("/logout", web::post().to(account::post_logout))
         .route("/userinfo", web::get().to(userinfo::userinfo))
-        .route("/userinfo", web::post().to(userinfo::userinfo))
+        .route("/userinfo", web::post().to(userinfo::userinfo_post))
         .configure(scim::configure);
     if state.settings.admin_token.is_some() {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));

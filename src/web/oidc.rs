@@ -88,6 +88,10 @@ impl Metadata {
             map.insert("subject_types_supported".into(), serde_json::json!(["public"]));
             map.insert("id_token_signing_alg_values_supported".into(), serde_json::json!(["RS256", "ES256"]));
             map.insert("userinfo_endpoint".into(), serde_json::json!(format!("{issuer}/userinfo")));
+            // Absent means true for request_uri (OIDC Discovery §3): say
+            // plainly that neither request objects nor references are taken.
+            map.insert("request_parameter_supported".into(), serde_json::json!(false));
+            map.insert("request_uri_parameter_supported".into(), serde_json::json!(false));
             map.insert("end_session_endpoint".into(), serde_json::json!(format!("{issuer}/end_session")));
             map.insert("prompt_values_supported".into(), serde_json::json!(["none", "login", "consent"]));
             map.insert("acr_values_supported".into(), serde_json::json!(crate::mfa::ACR_VALUES));

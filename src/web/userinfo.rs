@@ -22,8 +22,9 @@ fn bearer_error(status: StatusCode, error: Option<(&str, &str)>) -> HttpResponse
     }
 }
 
-/// The token from `Authorization: Bearer` (RFC 6750 §2.1; the form and
-/// query variants are not accepted: they leak into logs and histories).
+/// The token from `Authorization: Bearer` (RFC 6750 §2.1). The form-body
+/// variant (§2.2) is read by [`userinfo_post`]; the query variant is not
+/// accepted (it leaks into logs and histories).
 fn bearer(req: &HttpRequest) -> Result<Option<&str>, ()> {
     let Some(v) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let v = v.to_str().map_err(|_| ())?;
@@ -35,14 +36,46 @@ fn bearer(req: &HttpRequest) -> Result<Option<&str>, ()> {
     }
 }
 
+/// `GET /userinfo`: the token in the `Authorization` header.
 pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let token = match bearer(&req) {
-        Ok(Some(t)) => t,
-        Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, None),
-        Err(()) => {
-            return bearer_error(StatusCode::BAD_REQUEST, Some(("invalid_request", "malformed Authorization header")));
-        }
+    match bearer(&req) {
+        Ok(Some(t)) => respond(&state, t).await,
+        Ok(None) => bearer_error(StatusCode::UNAUTHORIZED, None),
+        Err(()) => bearer_error(StatusCode::BAD_REQUEST, Some(("invalid_request", "malformed Authorization header"))),
+    }
+}
+
+/// `POST /userinfo`: the token in the header, or as `access_token` in a
+/// form-encoded body (RFC 6750 §2.2) — never both (§2: one method only).
+pub async fn userinfo_post(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let malformed = |why| bearer_error(StatusCode::BAD_REQUEST, Some(("invalid_request", why)));
+    let header_token = match bearer(&req) {
+        Ok(t) => t.map(str::to_owned),
+        Err(()) => return malformed("malformed Authorization header"),
     };
+    let mut body_token = None;
+    if super::content_type_is(&req, "application/x-www-form-urlencoded") {
+        let Ok(body) = super::read_body_limited(payload, state.settings.body_limit_bytes).await else {
+            return malformed("request body too large or unreadable");
+        };
+        for (k, v) in url::form_urlencoded::parse(&body) {
+            if k == "access_token" {
+                if body_token.is_some() {
+                    return malformed("access_token is repeated");
+                }
+                body_token = Some(v.into_owned());
+            }
+        }
+    }
+    match (header_token, body_token) {
+        (Some(_), Some(_)) => malformed("the access token was sent in more than one way"),
+        (Some(t), None) | (None, Some(t)) if !t.is_empty() => respond(&state, &t).await,
+        (None, None) => bearer_error(StatusCode::UNAUTHORIZED, None),
+        _ => malformed("the access token is empty"),
+    }
+}
+
+async fn respond(state: &AppState, token: &str) -> HttpResponse {
     let keys = state.keys.load();
     let verified = introspection::active_access_token(&state.token_check(&keys), token, state.clock.now());
     let invalid = || bearer_error(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the access token is not valid")));

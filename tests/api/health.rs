@@ -61,3 +61,35 @@ async fn a_taken_port_is_a_clear_startup_error() {
         Ok(_) => panic!("bound a port that is in use"),
     }
 }
+
+/// A first start that cannot listen creates nothing: the next start still
+/// creates the administrator and shows its generated password (before, the
+/// failed start had created it, and its password was never shown). A taken
+/// metrics port names `metrics_bind`.
+#[actix_web::test]
+async fn a_start_that_cannot_listen_creates_nothing() {
+    use gatehouse::accounts::bootstrap::Bootstrap;
+    let db = crate::helpers::TestDatabase::create().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap().to_string();
+    let mut env = crate::helpers::base_env(&db);
+    env.retain(|(k, _)| k != "GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD");
+    let start = |extra: &[(&str, &str)]| {
+        let settings = gatehouse::config::Settings::load(None, crate::helpers::with(env.clone(), extra)).unwrap();
+        gatehouse::server::Application::build(settings)
+    };
+    match start(&[("GATEHOUSE_BIND", &taken_addr)]).await {
+        Err(e) => assert!(e.to_string().contains("`bind`") && e.to_string().contains(&taken_addr), "{e}"),
+        Ok(_) => panic!("bound a port that is in use"),
+    }
+    let metrics = [("GATEHOUSE_METRICS_ENABLED", "true"), ("GATEHOUSE_METRICS_BIND", taken_addr.as_str())];
+    match start(&metrics).await {
+        Err(e) => assert!(e.to_string().contains("`metrics_bind`"), "{e}"),
+        Ok(_) => panic!("bound a metrics port that is in use"),
+    }
+    let app = start(&[]).await.unwrap();
+    assert!(
+        matches!(app.bootstrap(), Bootstrap::CreatedWithGeneratedPassword(..)),
+        "the administrator is created by the start that can show its password"
+    );
+}

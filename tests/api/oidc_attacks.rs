@@ -420,6 +420,35 @@ async fn userinfo_speaks_rfc_6750() {
     assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
 }
 
+/// RFC 6750 §2.2: the access token may come in a form-encoded POST body,
+/// but in one way only.
+#[actix_web::test]
+async fn userinfo_takes_the_token_from_a_form_body() {
+    let (app, rp) = setup().await;
+    let code = code_for(&app, &rp, &browser(), &[]).await;
+    let (status, t) = redeem(&app, &rp, &code).await;
+    assert_eq!(status, 200, "{t}");
+    let token = t["access_token"].as_str().unwrap();
+    let post = |body: String| {
+        app.client.post(app.url("/userinfo")).header("content-type", "application/x-www-form-urlencoded").body(body)
+    };
+    let res = post(format!("access_token={token}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let claims: Value = res.json().await.unwrap();
+    assert!(claims["sub"].is_string(), "{claims}");
+    let res = post(format!("access_token={token}")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 400, "header and body at once");
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("invalid_request"));
+    let res = post(format!("access_token={token}&access_token={token}")).send().await.unwrap();
+    assert_eq!(res.status(), 400, "repeated");
+    assert_eq!(post("access_token=".into()).send().await.unwrap().status(), 400, "empty");
+    assert_eq!(post("access_token=garbage".into()).send().await.unwrap().status(), 401);
+    assert_eq!(post("other=1".into()).send().await.unwrap().status(), 401, "no token at all");
+    // The header still works on POST.
+    let res = app.client.post(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 #[actix_web::test]
 async fn form_post_answers_with_a_self_submitting_form() {
     let (app, rp) = setup().await;

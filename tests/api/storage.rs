@@ -297,3 +297,34 @@ async fn the_login_namespace_is_backfilled_from_existing_accounts() {
     // The legacy name still finds its account through the CLI's lookup.
     assert_eq!(users::find_user(db, "O\u{2019}Brien").await.unwrap().username, "o\u{2019}brien");
 }
+
+/// The janitor sweeps soon after it starts, not only after its full
+/// period: an instance restarted more often than that still purges.
+#[actix_web::test]
+async fn the_janitor_sweeps_soon_after_start() {
+    use actix::Actor as _;
+    use gatehouse::store::revocations;
+    let app = spawn_app().await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(2);
+    revocations::insert(&app.db, "expired-jti", "some-client", long_ago, long_ago + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert!(revocations::is_revoked(&app.db, "expired-jti").await.unwrap());
+    let _janitor = gatehouse::actors::Janitor {
+        db: app.db.clone(),
+        clock: std::sync::Arc::new(gatehouse::clock::SystemClock),
+        every: std::time::Duration::from_secs(3600),
+        first: std::time::Duration::from_millis(50),
+        audit_retention: None,
+    }
+    .start();
+    let mut purged = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if !revocations::is_revoked(&app.db, "expired-jti").await.unwrap() {
+            purged = true;
+            break;
+        }
+    }
+    assert!(purged, "the first sweep came within seconds, not after the hour");
+}

@@ -270,6 +270,9 @@ async fn openid_configuration_extends_the_oauth_metadata() {
         assert!(jwks["keys"].as_array().unwrap().iter().any(|k| &k["alg"] == alg), "no {alg} key in the JWKS");
     }
     assert_eq!(oidc["userinfo_endpoint"], "http://127.0.0.1:8080/userinfo");
+    // Absent would mean request_uri is supported (OIDC Discovery §3).
+    assert_eq!(oidc["request_uri_parameter_supported"], false);
+    assert_eq!(oidc["request_parameter_supported"], false);
     assert!(oauth.get("userinfo_endpoint").is_none(), "an OpenID Connect endpoint");
 }
 
