@@ -420,6 +420,18 @@ async fn userinfo_speaks_rfc_6750() {
     assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
 }
 
+/// OIDC Core §3.1.2.1: what a library asks for by default (`address`,
+/// `phone`) is ignored rather than refused, and the token response says
+/// which scope was granted (RFC 6749 §3.3).
+#[actix_web::test]
+async fn unknown_scopes_in_an_openid_request_are_ignored_and_the_grant_says_so() {
+    let (app, rp) = setup().await;
+    let code = code_for(&app, &rp, &browser(), &[("scope", "openid profile email address phone")]).await;
+    let (status, t) = redeem(&app, &rp, &code).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["scope"], "openid profile email");
+}
+
 /// RFC 6750 §2.2: the access token may come in a form-encoded POST body,
 /// but in one way only.
 #[actix_web::test]

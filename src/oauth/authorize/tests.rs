@@ -169,7 +169,7 @@ fn after_the_redirect_uri_holds_errors_go_back_to_the_client() {
         (&[("response_type", "token")], "unsupported_response_type"),
         (&[("response_type", "code id_token")], "unsupported_response_type"),
         (&[("scope", "")], "invalid_scope"),
-        (&[("scope", "openid admin")], "invalid_scope"),
+        (&[("scope", "profile admin")], "invalid_scope"),
         (&[("scope", "openid \"x")], "invalid_scope"),
         (&[("code_challenge", "")], "invalid_request"),
         (&[("code_challenge_method", "plain")], "invalid_request"),
@@ -192,6 +192,17 @@ fn after_the_redirect_uri_holds_errors_go_back_to_the_client() {
         Err(AuthorizeError::Redirect { reply, .. }) => assert_eq!(reply.state.as_deref(), Some("xyz")),
         other => panic!("{other:?}"),
     }
+}
+
+/// OIDC Core §3.1.2.1: scope values an OpenID request cannot be granted
+/// are ignored, not an error; without `openid` they stay invalid_scope.
+#[test]
+fn an_openid_request_ignores_scopes_it_cannot_grant() {
+    let c = || Some(client(false, &[GOOD]));
+    let ok = validate(&params(&[("scope", "openid profile address phone admin")]), c()).unwrap();
+    assert_eq!(ok.scope(), "openid profile");
+    assert_eq!(redirect_error(validate(&params(&[("scope", "profile address")]), c())), "invalid_scope");
+    assert_eq!(redirect_error(validate(&params(&[("scope", "openid \"x")]), c())), "invalid_scope", "malformed");
 }
 
 #[test]
