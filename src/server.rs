@@ -100,7 +100,7 @@ impl Application {
         let key_policy = settings.key_policy();
 
         // Keys exist and are loaded before the first request.
-        let key_events = ops::ensure_keys(&db, &envelope, clock.now(), &key_policy).await?;
+        let key_events = ops::ensure_keys(&db, &envelope, clock.as_ref(), &key_policy).await?;
         let (_, key_set) = ops::load(&db, &envelope, &mut HashMap::new(), clock.now()).await?;
         let keys = Arc::new(ArcSwap::from_pointee(key_set));
 

@@ -50,7 +50,7 @@ impl KeyManager {
                 return Ok::<_, ops::KeyError>((set, cache));
             }
             // Only when keys were due: write (locked) and read again.
-            for e in ops::ensure_keys(&db, &envelope, now, &policy).await? {
+            for e in ops::ensure_keys(&db, &envelope, clock.as_ref(), &policy).await? {
                 tracing::info!(action = e.action, kid = %e.kid, alg = %e.alg, "signing key change");
                 audit.record(AuditEvent::new(now, "system", e.action, Some(e.kid)));
             }

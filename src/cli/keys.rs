@@ -2,6 +2,7 @@
 //! running instance within `key_refresh_secs`.
 
 use super::{CliError, open_db, print_json, require_schema};
+use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::crypto::envelope::Envelope;
@@ -42,7 +43,7 @@ pub async fn run(action: KeysAction, settings: Settings, json: bool) -> Result<(
     let events = match action {
         KeysAction::List => None,
         KeysAction::Rotate { now: immediate } => Some(ops::rotate(&db, &envelope, now, &policy, immediate).await?),
-        KeysAction::Revoke { kid } => Some(ops::revoke(&db, &envelope, &kid, now, &policy).await?),
+        KeysAction::Revoke { kid } => Some(ops::revoke(&db, &envelope, &kid, &SystemClock, &policy).await?),
     };
     if let Some(events) = &events {
         let rows = events.iter().map(|e| AuditEvent::new(now, "cli", e.action, Some(e.kid.clone()))).collect();

@@ -82,6 +82,12 @@ pub fn state_at(k: &KeyRow, now: DateTime<Utc>) -> KeyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     Nothing,
+    /// More than one key signs (instances that raced at start on an older
+    /// version, or clocks apart): all but the newest retire now, staying
+    /// published for the grace period. Planned again afterwards.
+    RetireExtra {
+        retire: Vec<String>,
+    },
     /// No key signs: create one that signs at once (first start, or after
     /// an emergency revocation).
     CreateCurrent,
@@ -96,7 +102,16 @@ pub enum Plan {
 /// Decides what `alg` needs, from its rows alone.
 pub fn plan(rows: &[KeyRow], alg: SigningAlg, now: DateTime<Utc>, policy: &KeyPolicy) -> Plan {
     let mine: Vec<&KeyRow> = rows.iter().filter(|k| k.alg == alg.as_str()).collect();
-    let current = mine.iter().filter(|k| state_at(k, now) == KeyState::Current).max_by_key(|k| k.activates_at);
+    // Signing now with no end set: exactly one such key may exist.
+    let mut open: Vec<&&KeyRow> =
+        mine.iter().filter(|k| state_at(k, now) == KeyState::Current && k.retires_at.is_none()).collect();
+    if open.len() > 1 {
+        open.sort_by(|a, b| (a.activates_at, &a.kid).cmp(&(b.activates_at, &b.kid)));
+        let newest = open.len() - 1;
+        return Plan::RetireExtra { retire: open[..newest].iter().map(|k| k.kid.clone()).collect() };
+    }
+    let current =
+        mine.iter().filter(|k| state_at(k, now) == KeyState::Current).max_by_key(|k| (k.activates_at, &k.kid));
     let Some(current) = current else {
         // A successor already waiting would only sign after its window;
         // signing must not stop meanwhile.

@@ -4,6 +4,7 @@
 //! with exactly one new key.
 
 use super::{ALGORITHMS, KeyPolicy, KeySet, KeyState, Plan, plan, state_at};
+use crate::clock::Clock;
 use crate::crypto::envelope::{Envelope, EnvelopeError};
 use crate::crypto::signing::{SigningAlg, SigningError, SigningKeyPair};
 use crate::store::{self, Db, StoreError, signing_keys as repo};
@@ -44,25 +45,43 @@ pub struct KeyEvent {
     pub alg: SigningAlg,
 }
 
-/// Brings every algorithm's keys in line with the policy: a key that signs
-/// now, and a successor published ahead of each rotation.
+/// Brings every algorithm's keys in line with the policy: exactly one key
+/// that signs now, and a successor published ahead of each rotation. The
+/// time is read once the lock is held: read before it, an instance that
+/// waited behind another's first key would see that key as not yet
+/// active and create a second one.
 pub async fn ensure_keys(
     db: &Db,
     envelope: &Envelope,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     policy: &KeyPolicy,
 ) -> Result<Vec<KeyEvent>, KeyError> {
     let txn = store::locked_transaction(db, KEY_LOCK).await?;
-    let rows = repo::all(&txn).await?;
+    let now = clock.now();
+    let mut rows = repo::all(&txn).await?;
     let mut events = Vec::new();
     for alg in ALGORITHMS {
-        match plan(&rows, alg, now, policy) {
-            Plan::Nothing => {}
-            Plan::CreateCurrent => events.push(create(&txn, envelope, alg, now, now).await?),
-            Plan::CreateNext { retire, activates_at } => {
-                events.push(create(&txn, envelope, alg, now, activates_at).await?);
-                repo::schedule_retirement(&txn, &retire, activates_at, activates_at + policy.retire_grace).await?;
-                events.push(KeyEvent { action: "key.retirement_scheduled", kid: retire, alg });
+        // A retirement changes what is current: plan again (bounded).
+        for _ in 0..3 {
+            match plan(&rows, alg, now, policy) {
+                Plan::Nothing => break,
+                Plan::RetireExtra { retire } => {
+                    for kid in retire {
+                        repo::schedule_retirement(&txn, &kid, now, now + policy.retire_grace).await?;
+                        events.push(KeyEvent { action: "key.retirement_scheduled", kid, alg });
+                    }
+                    rows = repo::all(&txn).await?;
+                }
+                Plan::CreateCurrent => {
+                    events.push(create(&txn, envelope, alg, now, now).await?);
+                    break;
+                }
+                Plan::CreateNext { retire, activates_at } => {
+                    events.push(create(&txn, envelope, alg, now, activates_at).await?);
+                    repo::schedule_retirement(&txn, &retire, activates_at, activates_at + policy.retire_grace).await?;
+                    events.push(KeyEvent { action: "key.retirement_scheduled", kid: retire, alg });
+                    break;
+                }
             }
         }
     }
@@ -107,9 +126,10 @@ pub async fn revoke(
     db: &Db,
     envelope: &Envelope,
     kid: &str,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     policy: &KeyPolicy,
 ) -> Result<Vec<KeyEvent>, KeyError> {
+    let now = clock.now();
     let txn = db.begin().await?;
     let rows = repo::all(&txn).await?;
     let row = rows
@@ -122,7 +142,7 @@ pub async fn revoke(
     }
     txn.commit().await?;
     let mut events = vec![KeyEvent { action: "key.revoked", kid: kid.to_owned(), alg }];
-    events.extend(ensure_keys(db, envelope, now, policy).await?);
+    events.extend(ensure_keys(db, envelope, clock, policy).await?);
     Ok(events)
 }
 

@@ -113,3 +113,14 @@ fn jwks_cache_lifetime_is_inside_the_prepublish_window() {
     let short = KeyPolicy { prepublish: Duration::seconds(60), ..p };
     assert_eq!(short.jwks_max_age_secs(), 15);
 }
+
+#[test]
+fn two_signing_keys_retire_all_but_the_newest() {
+    let rows = [row("old", SigningAlg::Es256, 1), row("new", SigningAlg::Es256, 2), row("rsa", SigningAlg::Rs256, 1)];
+    assert_eq!(plan(&rows, SigningAlg::Es256, t(3), &policy()), Plan::RetireExtra { retire: vec!["old".into()] });
+    assert_eq!(plan(&rows, SigningAlg::Rs256, t(3), &policy()), Plan::Nothing, "one key per algorithm is fine");
+    // One already on its way out is not a duplicate.
+    let mut leaving = rows.clone();
+    leaving[0].retires_at = Some(t(4));
+    assert_eq!(plan(&leaving, SigningAlg::Es256, t(3), &policy()), Plan::Nothing);
+}

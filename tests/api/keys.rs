@@ -126,9 +126,6 @@ async fn cli_rotation_and_revocation_reach_a_running_server_within_five_seconds(
 
 #[actix_web::test]
 async fn instances_starting_together_create_exactly_one_key_per_algorithm() {
-    let database = TestDatabase::create().await;
-    let setup = gatehouse::store::connect(&database.url, 2).await.unwrap();
-    gatehouse::store::migrate_up(&setup).await.unwrap();
     let master = MasterKey::decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
     let envelope = Envelope::new(&master).unwrap();
     let policy = KeyPolicy {
@@ -136,17 +133,66 @@ async fn instances_starting_together_create_exactly_one_key_per_algorithm() {
         prepublish: chrono::Duration::days(1),
         retire_grace: chrono::Duration::hours(25),
     };
-    let now = gatehouse::clock::Clock::now(&SystemClock);
-    let pools: Vec<_> =
-        futures_util::future::join_all((0..4).map(|_| gatehouse::store::connect(&database.url, 2))).await;
-    let pools: Vec<_> = pools.into_iter().map(Result::unwrap).collect();
-    let results =
-        futures_util::future::join_all(pools.iter().map(|db| ops::ensure_keys(db, &envelope, now, &policy))).await;
-    let created: usize = results.into_iter().map(|r| r.unwrap().len()).sum();
-    assert_eq!(created, 2, "one ES256 and one RS256 key in all");
-    let rows = gatehouse::store::signing_keys::all(&setup).await.unwrap();
-    assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|k| state_at(k, now) == KeyState::Current));
+    // Many trials: the race is lost only when an instance reads the time
+    // before another's first key exists and takes the lock after it does.
+    for trial in 0..10 {
+        let database = TestDatabase::create().await;
+        let setup = gatehouse::store::connect(&database.url, 2).await.unwrap();
+        gatehouse::store::migrate_up(&setup).await.unwrap();
+        let pools: Vec<_> =
+            futures_util::future::join_all((0..4).map(|_| gatehouse::store::connect(&database.url, 2))).await;
+        let pools: Vec<_> = pools.into_iter().map(Result::unwrap).collect();
+        let results = futures_util::future::join_all(
+            pools.iter().map(|db| ops::ensure_keys(db, &envelope, &SystemClock, &policy)),
+        )
+        .await;
+        let created: usize = results.into_iter().map(|r| r.unwrap().len()).sum();
+        assert_eq!(created, 2, "trial {trial}: one ES256 and one RS256 key in all");
+        let rows = gatehouse::store::signing_keys::all(&setup).await.unwrap();
+        let now = gatehouse::clock::Clock::now(&SystemClock);
+        assert_eq!(rows.len(), 2, "trial {trial}");
+        assert!(rows.iter().all(|k| state_at(k, now) == KeyState::Current), "trial {trial}");
+    }
+}
+
+/// Two keys signing for one algorithm (instances whose clocks are apart,
+/// or a database from before the fix) are repaired: all but the newest
+/// retire with an end date, instead of staying published for ever.
+#[actix_web::test]
+async fn duplicate_current_keys_are_retired() {
+    use gatehouse::clock::FixedClock;
+    let database = TestDatabase::create().await;
+    let db = gatehouse::store::connect(&database.url, 2).await.unwrap();
+    gatehouse::store::migrate_up(&db).await.unwrap();
+    let master = MasterKey::decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    let envelope = Envelope::new(&master).unwrap();
+    let policy = KeyPolicy {
+        rotation: chrono::Duration::days(30),
+        prepublish: chrono::Duration::days(1),
+        retire_grace: chrono::Duration::hours(25),
+    };
+    // Whole seconds: PostgreSQL keeps microseconds.
+    let t = chrono::DateTime::from_timestamp(gatehouse::clock::Clock::now(&SystemClock).timestamp(), 0).unwrap();
+    // An instance five seconds ahead creates its keys; one behind sees them
+    // as not yet active and creates its own.
+    ops::ensure_keys(&db, &envelope, &FixedClock::new(t + chrono::Duration::seconds(5)), &policy).await.unwrap();
+    ops::ensure_keys(&db, &envelope, &FixedClock::new(t), &policy).await.unwrap();
+    let later = t + chrono::Duration::seconds(10);
+    let rows = gatehouse::store::signing_keys::all(&db).await.unwrap();
+    assert_eq!(rows.iter().filter(|k| state_at(k, later) == KeyState::Current).count(), 4, "the duplicates");
+    let events = ops::ensure_keys(&db, &envelope, &FixedClock::new(later), &policy).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "key.retirement_scheduled").count(), 2, "{events:?}");
+    let rows = gatehouse::store::signing_keys::all(&db).await.unwrap();
+    for alg in ["ES256", "RS256"] {
+        let mine: Vec<_> = rows.iter().filter(|k| k.alg == alg).collect();
+        let open: Vec<_> = mine.iter().filter(|k| k.retires_at.is_none()).collect();
+        assert_eq!(open.len(), 1, "{alg}: one key signs");
+        assert_eq!(open[0].activates_at, t + chrono::Duration::seconds(5), "{alg}: the newest stays");
+        let retired: Vec<_> = mine.iter().filter(|k| k.retires_at.is_some()).collect();
+        assert!(retired.iter().all(|k| k.expires_at.is_some()), "{alg}: the other leaves the JWKS in time");
+    }
+    // Nothing more to do.
+    assert!(ops::ensure_keys(&db, &envelope, &FixedClock::new(later), &policy).await.unwrap().is_empty());
 }
 
 #[actix_web::test]

@@ -86,6 +86,13 @@ impl Model {
     fn maintain(&mut self) {
         match plan(&self.rows, SigningAlg::Es256, self.now, &self.policy) {
             Plan::Nothing => {}
+            Plan::RetireExtra { retire } => {
+                let (now, grace) = (self.now, self.policy.retire_grace);
+                for r in self.rows.iter_mut().filter(|r| retire.contains(&r.kid)) {
+                    r.retires_at = Some(now);
+                    r.expires_at = Some(now + grace);
+                }
+            }
             Plan::CreateCurrent => {
                 self.add_key(self.now);
             }
