@@ -164,9 +164,8 @@ impl Provisioning<'_> {
         let parsed = resource::parse(ResourceKind::User, body)?;
         let id = uuid::Uuid::new_v4().to_string();
         let (write, _) = self.user_write(parsed, None, true).await?;
-        if store::username_exists(self.db, &write.username_normalized).await? {
-            return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
-        }
+        // A taken userName or email is a unique violation of the login
+        // namespace, written in the same transaction: 409 from there.
         store::insert_user(self.db, &id, write, self.now).await?;
         self.get_user(&id).await
     }
@@ -221,12 +220,6 @@ impl Provisioning<'_> {
         let old_hash = self.current_hash(&id).await?;
         let (write, changed_password) =
             self.user_write(parsed, Some((&id, old_hash.as_deref())), current.active).await?;
-        let current_key = Username::parse(&current.user_name).map(|u| u.normalized().to_owned()).unwrap_or_default();
-        if write.username_normalized != current_key
-            && store::username_exists(self.db, &write.username_normalized).await?
-        {
-            return Err(ScimError::bad(ScimType::Uniqueness, "userName is already taken"));
-        }
         let deactivated = current.active && !write.active;
         store::replace_user(self.db, &id, current.meta.version, write, self.now).await?;
         if deactivated {

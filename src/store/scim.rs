@@ -289,10 +289,6 @@ pub async fn find_user(db: &DatabaseConnection, id: &str) -> Result<Option<UserR
 }
 
 /// Whether a user with this normalized username exists at all (SCIM or not).
-pub async fn username_exists(db: &DatabaseConnection, normalized: &str) -> Result<bool, ScimStoreError> {
-    Ok(Users::find().filter(users::Column::UsernameNormalized.eq(normalized)).count(db).await? > 0)
-}
-
 async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Result<Vec<UserResource>, ScimStoreError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut multi: HashMap<String, Vec<MultiValue>> = HashMap::new();
