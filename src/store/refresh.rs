@@ -7,12 +7,12 @@
 //! revokes every unexpired access token the family issued.
 
 use super::StoreError;
+use super::revocations;
 use chrono::{DateTime, Utc};
 use entity::authorization_codes::{self as codes, Entity as Codes};
 use entity::family_access_tokens::{self as issued, Entity as Issued};
 use entity::refresh_families::{self as families, Entity as Families};
 use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
-use entity::revoked_tokens::{self as revoked, Entity as Revoked};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
@@ -234,25 +234,10 @@ pub async fn revoke_user_families(
             revoke_family(db, f, now).await?;
         }
     }
-    let code_tokens: Vec<revoked::ActiveModel> = spent
-        .iter()
-        .filter_map(|c| {
-            Some(revoked::ActiveModel {
-                jti: Set(c.access_jti.clone()?),
-                client_id: Set(c.client_id.clone()),
-                revoked_at: Set(now),
-                expires_at: Set(c.access_expires_at?),
-            })
-        })
-        .collect();
-    let mut out: Vec<(String, i64)> =
-        spent.iter().filter_map(|c| Some((c.access_jti.clone()?, c.access_expires_at?.timestamp()))).collect();
-    if !code_tokens.is_empty() {
-        Revoked::insert_many(code_tokens)
-            .on_conflict(OnConflict::column(revoked::Column::Jti).do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
-    }
+    let code_tokens: Vec<(String, String, DateTime<Utc>)> =
+        spent.iter().filter_map(|c| Some((c.access_jti.clone()?, c.client_id.clone(), c.access_expires_at?))).collect();
+    revocations::insert_many(db, &code_tokens, now).await?;
+    let mut out: Vec<(String, i64)> = code_tokens.into_iter().map(|(jti, _, exp)| (jti, exp.timestamp())).collect();
 
     let mut ids = Families::find().filter(families::Column::UserId.eq(user_id));
     if let Some(c) = client_id {
@@ -282,22 +267,12 @@ async fn revoke_issued(
         .into_iter()
         .map(|f| (f.id, f.client_id))
         .collect();
-    let rows: Vec<revoked::ActiveModel> = tokens
-        .iter()
-        .map(|t| revoked::ActiveModel {
-            jti: Set(t.jti.clone()),
-            client_id: Set(clients.get(&t.family_id).cloned().unwrap_or_default()),
-            revoked_at: Set(now),
-            expires_at: Set(t.expires_at),
-        })
+    let rows: Vec<(String, String, DateTime<Utc>)> = tokens
+        .into_iter()
+        .map(|t| (t.jti, clients.get(&t.family_id).cloned().unwrap_or_default(), t.expires_at))
         .collect();
-    if !rows.is_empty() {
-        Revoked::insert_many(rows)
-            .on_conflict(OnConflict::column(revoked::Column::Jti).do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(tokens.into_iter().map(|t| (t.jti, t.expires_at.timestamp())).collect())
+    revocations::insert_many(db, &rows, now).await?;
+    Ok(rows.into_iter().map(|(jti, _, exp)| (jti, exp.timestamp())).collect())
 }
 
 /// Purges expired tokens, families and access-token records (a family

@@ -27,6 +27,29 @@ pub async fn insert(
     Ok(())
 }
 
+/// Revokes many tokens at once: `(jti, client_id, expires_at)` each.
+/// Already revoked ones are left as they are.
+pub async fn insert_many(
+    db: &impl sea_orm::ConnectionTrait,
+    tokens: &[(String, String, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let rows = tokens.iter().map(|(jti, client_id, expires_at)| ActiveModel {
+        jti: Set(jti.clone()),
+        client_id: Set(client_id.clone()),
+        revoked_at: Set(now),
+        expires_at: Set(*expires_at),
+    });
+    Revoked::insert_many(rows)
+        .on_conflict(OnConflict::column(Column::Jti).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn is_revoked(db: &DatabaseConnection, jti: &str) -> Result<bool, StoreError> {
     Ok(Revoked::find_by_id(jti.to_owned()).one(db).await?.is_some())
 }
