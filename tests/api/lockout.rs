@@ -21,9 +21,13 @@ async fn app() -> TestApp {
     .await
 }
 
-/// One login attempt from `ip` (through the trusted proxy); the page text.
+/// One login attempt from `ip` (through the trusted proxy) in a fresh
+/// browser (an unknown device); the page text.
 async fn attempt(app: &TestApp, ip: &str, user: &str, password: &str) -> (u16, String) {
-    let b = browser();
+    attempt_from(app, &browser(), ip, user, password).await
+}
+
+async fn attempt_from(app: &TestApp, b: &reqwest::Client, ip: &str, user: &str, password: &str) -> (u16, String) {
     let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
     let res = b
         .post(app.url("/login"))
@@ -208,21 +212,7 @@ async fn unknown_locked_and_wrong_password_answers_take_alike() {
 async fn attempt_in(app: &TestApp, b: &reqwest::Client, user: &str, password: &str) -> (u16, String) {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let ip = format!("198.18.{}.{}", n / 250, n % 250 + 1);
-    let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let res = b
-        .post(app.url("/login"))
-        .header("x-forwarded-for", ip)
-        .form(&[
-            ("csrf", field(&page, "csrf")),
-            ("request", String::new()),
-            ("username", user.into()),
-            ("password", password.into()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
+    attempt_from(app, b, &format!("198.18.{}.{}", n / 250, n % 250 + 1), user, password).await
 }
 
 /// OWASP device cookies: an attacker guessing from fresh cookie jars locks
