@@ -28,6 +28,8 @@ pub struct Model {
     pub consent_required: bool,
     /// JSON array: audiences whose access tokens this client may introspect.
     pub introspection_audiences: String,
+    /// Whether `/authorize` demands an S256 `code_challenge` (RFC 7636).
+    pub require_pkce: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

@@ -100,6 +100,10 @@ struct CommonArgs {
     /// URI (repeatable; its own tokens a client always may).
     #[arg(long = "introspect-audience", value_name = "URI")]
     introspection_audiences: Vec<String>,
+    /// Demand PKCE (S256) at /authorize (default true); only a confidential
+    /// client may turn it off, for a relying party that cannot send it.
+    #[arg(long, value_name = "BOOL")]
+    require_pkce: Option<bool>,
 }
 
 impl CommonArgs {
@@ -140,6 +144,7 @@ async fn dispatch(
                 signing_alg: c.signing_alg,
                 consent_required: c.consent_required,
                 introspection_audiences: c.introspection_audiences.clone(),
+                require_pkce: c.require_pkce,
             };
             let (client, secret) = registry::create_client(db, hasher, spec, now).await?;
             audit(db, "client.created", &client.client_id).await?;
@@ -184,6 +189,7 @@ async fn dispatch(
                 signing_alg: c.signing_alg,
                 consent_required: c.consent_required,
                 introspection_audiences: non_empty(&c.introspection_audiences),
+                require_pkce: c.require_pkce,
                 if_version: None,
             };
             let (client, secret) = registry::update_client(db, hasher, &client_id, change, now).await?;

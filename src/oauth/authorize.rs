@@ -45,7 +45,9 @@ pub struct AuthorizationRequest {
     pub reply: Reply,
     pub scopes: Vec<String>,
     pub nonce: Option<String>,
-    pub code_challenge: String,
+    /// None only for a client registered with `require_pkce = false` that
+    /// sent no challenge.
+    pub code_challenge: Option<String>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
@@ -212,6 +214,12 @@ pub fn validate(params: &Params, client: Option<Arc<Client>>) -> Result<Authoriz
         return Err(fail("invalid_scope", "scope is missing"));
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
+        // Only a confidential client registered with `require_pkce = false`
+        // may go without; a client that sends PKCE anyway gets it checked.
+        (None, None) if !reg.require_pkce => None,
+        (None, Some(_)) if !reg.require_pkce => {
+            return Err(fail("invalid_request", "code_challenge_method without a code_challenge"));
+        }
         (None, _) => {
             return Err(fail("invalid_request", "code_challenge is required (PKCE with S256)"));
         }
@@ -229,7 +237,7 @@ pub fn validate(params: &Params, client: Option<Arc<Client>>) -> Result<Authoriz
             if !super::pkce::is_challenge(c) {
                 return Err(fail("invalid_request", "code_challenge must be 43 base64url characters"));
             }
-            c.to_owned()
+            Some(c.to_owned())
         }
     };
     let mut prompt = Prompt::default();

@@ -79,6 +79,8 @@ pub enum ClientError {
     InvalidIntrospectionAudience(String),
     #[error("only confidential clients may introspect tokens")]
     PublicIntrospection,
+    #[error("public clients must use PKCE; only a confidential client may set require_pkce = false")]
+    PublicWithoutPkce,
     #[error("{which} lifetime must be between {min} and {max} seconds")]
     Lifetime { which: &'static str, min: u32, max: u32 },
 }
@@ -102,6 +104,8 @@ pub struct ClientSpec {
     /// Audiences whose tokens this client, as a resource server, may
     /// introspect (RFC 7662 §4); its own tokens it always may.
     pub introspection_audiences: Vec<String>,
+    /// Whether `/authorize` demands an S256 `code_challenge`; default true.
+    pub require_pkce: Option<bool>,
 }
 
 /// A registration that satisfies every rule.
@@ -121,6 +125,9 @@ pub struct ClientRegistration {
     pub signing_alg: SigningAlg,
     pub consent_required: bool,
     pub introspection_audiences: Vec<String>,
+    /// False only for a confidential client whose relying party cannot do
+    /// PKCE (RFC 9700 §2.1.1: its client authentication binds the code).
+    pub require_pkce: bool,
 }
 
 impl ClientRegistration {
@@ -223,6 +230,10 @@ impl ClientSpec {
         if client_type == ClientType::Public && !introspection_audiences.is_empty() {
             return Err(ClientError::PublicIntrospection);
         }
+        let require_pkce = self.require_pkce.unwrap_or(true);
+        if client_type == ClientType::Public && !require_pkce {
+            return Err(ClientError::PublicWithoutPkce);
+        }
 
         Ok(ClientRegistration {
             name,
@@ -245,6 +256,7 @@ impl ClientSpec {
             signing_alg: self.signing_alg.unwrap_or(SigningAlg::Es256),
             consent_required: self.consent_required.unwrap_or(true),
             introspection_audiences,
+            require_pkce,
         })
     }
 }

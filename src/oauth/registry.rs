@@ -79,6 +79,7 @@ impl Client {
             "id_token_signed_response_alg": r.signing_alg,
             "consent_required": r.consent_required,
             "introspection_audiences": r.introspection_audiences,
+            "require_pkce": r.require_pkce,
             "created_at": self.created_at.to_rfc3339(),
             "updated_at": self.updated_at.to_rfc3339(),
             "version": self.version,
@@ -106,6 +107,7 @@ pub struct ClientChange {
     pub signing_alg: Option<SigningAlg>,
     pub consent_required: Option<bool>,
     pub introspection_audiences: Option<Vec<String>>,
+    pub require_pkce: Option<bool>,
     /// Apply only if the stored version is this one (HTTP `If-Match`).
     pub if_version: Option<i64>,
 }
@@ -179,6 +181,7 @@ pub async fn update_client(
         signing_alg: Some(change.signing_alg.unwrap_or(r.signing_alg)),
         consent_required: Some(change.consent_required.unwrap_or(r.consent_required)),
         introspection_audiences: change.introspection_audiences.unwrap_or_else(|| r.introspection_audiences.clone()),
+        require_pkce: Some(change.require_pkce.unwrap_or(r.require_pkce)),
     };
     let registration = spec.validate()?;
     let (secret_hash, secret) = match (registration.needs_secret(), current.secret_hash) {
@@ -243,6 +246,7 @@ fn to_model(c: &Client) -> Model {
         signing_alg: r.signing_alg.as_str().to_owned(),
         consent_required: r.consent_required,
         introspection_audiences: json_list(&r.introspection_audiences),
+        require_pkce: r.require_pkce,
         created_at: c.created_at,
         updated_at: c.updated_at,
         version: c.version,
@@ -269,6 +273,7 @@ fn from_model(m: Model) -> Result<Client, RegistryError> {
         signing_alg: Some(m.signing_alg.parse().map_err(|_| corrupt("signing_alg"))?),
         consent_required: Some(m.consent_required),
         introspection_audiences: list(&m.introspection_audiences, "introspection_audiences")?,
+        require_pkce: Some(m.require_pkce),
     };
     let registration = spec.validate().map_err(|e| corrupt(&e.to_string()))?;
     Ok(Client {

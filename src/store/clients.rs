@@ -73,6 +73,7 @@ pub async fn update(db: &DatabaseConnection, row: Model) -> Result<Model, Client
         signing_alg: Set(row.signing_alg),
         consent_required: Set(row.consent_required),
         introspection_audiences: Set(row.introspection_audiences),
+        require_pkce: Set(row.require_pkce),
         updated_at: Set(row.updated_at),
         version: Set(row.version),
         ..Default::default()

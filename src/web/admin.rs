@@ -110,6 +110,7 @@ struct ClientFields {
     id_token_signed_response_alg: Option<SigningAlg>,
     consent_required: Option<bool>,
     introspection_audiences: Option<Vec<String>>,
+    require_pkce: Option<bool>,
 }
 
 /// Tells `"field": null` (Some(None)) from an absent field (None).

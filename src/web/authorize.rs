@@ -233,7 +233,7 @@ async fn issue_code(req: &HttpRequest, state: &AppState, ar: &AuthorizationReque
         redirect_uri: ar.reply.redirect_uri.clone(),
         scope: ar.scope(),
         nonce: ar.nonce.clone(),
-        code_challenge: Some(ar.code_challenge.clone()),
+        code_challenge: ar.code_challenge.clone(),
         auth_time: session.auth_time,
         amr: session.amr.clone(),
         acr: session.acr.clone(),

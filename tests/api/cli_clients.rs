@@ -54,6 +54,11 @@ async fn client_lifecycle_through_the_cli() {
     );
     assert!(native.get("client_secret").is_none());
     assert_eq!(native["token_endpoint_auth_method"], "none");
+    assert_eq!(native["require_pkce"], true);
+    let web_id = web["client_id"].as_str().unwrap();
+    let off =
+        json_out(&run_async(&env, &["client", "update", web_id, "--require-pkce", "false", "--json"], None).await);
+    assert_eq!(off["require_pkce"], false);
 
     // Refusals: validation is exit 1 with the reason, bad values exit 2.
     for (args, reason) in [
@@ -61,6 +66,20 @@ async fn client_lifecycle_through_the_cli() {
         (&["client", "create", "--name", "x", "--redirect-uri", "http://app.example.com/cb"], "loopback"),
         (&["client", "create", "--name", "x", "--public", "--grant-type", "client_credentials"], "public clients"),
         (&["client", "create", "--name", "x", "--auth-method", "private_key_jwt"], "JWKS URI"),
+        (
+            &[
+                "client",
+                "create",
+                "--name",
+                "x",
+                "--public",
+                "--redirect-uri",
+                "http://127.0.0.1/cb",
+                "--require-pkce",
+                "false",
+            ],
+            "require_pkce",
+        ),
     ] {
         let o = run_async(&env, args, None).await;
         assert_eq!(o.status.code(), Some(1), "{args:?}");

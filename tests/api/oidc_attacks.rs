@@ -10,14 +10,14 @@ use crate::oidc_flow::{
 use gatehouse::oauth::pkce::challenge_of;
 use serde_json::Value;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct Rp {
-    id: String,
-    secret: String,
+pub struct Rp {
+    pub id: String,
+    pub secret: String,
 }
 
-fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> String {
+pub fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> String {
     let challenge = challenge_of(VERIFIER);
     let mut pairs: Vec<(&str, &str)> = vec![
         ("client_id", &rp.id),
@@ -47,7 +47,7 @@ async fn setup() -> (TestApp, Rp) {
 }
 
 /// Logs in and consents; returns the code.
-async fn code_for(app: &TestApp, rp: &Rp, b: &reqwest::Client, extra: &[(&str, &str)]) -> String {
+pub async fn code_for(app: &TestApp, rp: &Rp, b: &reqwest::Client, extra: &[(&str, &str)]) -> String {
     let res = b.get(authorize_url(app, rp, extra)).send().await.unwrap();
     let res = if res.status() == 200 {
         let page = res.text().await.unwrap();
@@ -75,7 +75,7 @@ async fn consent_code(app: &TestApp, b: &reqwest::Client, page: &str) -> String 
     callback_params(&location(&res))["code"].clone()
 }
 
-async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
     let res = app.client.post(app.url("/token")).basic_auth(&rp.id, Some(&rp.secret)).form(form).send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap())
 }

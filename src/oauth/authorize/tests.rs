@@ -230,3 +230,29 @@ fn prompt_values_are_dropped_one_at_a_time() {
     let q = p.without_prompt("login").without_prompt("consent").to_query();
     assert!(!q.contains("prompt"), "{q}");
 }
+
+fn without_pkce(public: bool) -> Arc<Client> {
+    let mut c = (*client(public, &[GOOD])).clone();
+    c.registration.require_pkce = false;
+    Arc::new(c)
+}
+
+/// A confidential client registered with `require_pkce = false` may send
+/// no challenge; when it sends one, every PKCE rule still holds.
+#[test]
+fn pkce_is_optional_only_for_a_client_registered_without_it() {
+    let bare = params(&[("code_challenge", ""), ("code_challenge_method", "")]);
+    assert_eq!(redirect_error(validate(&bare, Some(client(false, &[GOOD])))), "invalid_request");
+    let ok = validate(&bare, Some(without_pkce(false))).unwrap();
+    assert_eq!(ok.code_challenge, None);
+    let sent = validate(&params(&[]), Some(without_pkce(false))).unwrap();
+    assert_eq!(sent.code_challenge.as_deref(), Some(CHALLENGE));
+    for extra in [
+        &[("code_challenge", ""), ("code_challenge_method", "S256")][..],
+        &[("code_challenge_method", "plain")],
+        &[("code_challenge_method", "")],
+        &[("code_challenge", "tooshort")],
+    ] {
+        assert_eq!(redirect_error(validate(&params(extra), Some(without_pkce(false)))), "invalid_request", "{extra:?}");
+    }
+}

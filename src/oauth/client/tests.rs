@@ -152,3 +152,13 @@ fn cross_field_rules() {
     let bad_uri = ClientSpec { redirect_uris: vec!["https://app.example.com/cb#x".into()], ..spec("x") };
     assert!(matches!(bad_uri.validate(), Err(E::RedirectUri { reason: RedirectUriError::Fragment, .. })));
 }
+
+/// PKCE may be waived only where client authentication binds the code.
+#[test]
+fn only_a_confidential_client_may_go_without_pkce() {
+    let web = || ClientSpec { redirect_uris: vec!["https://app.example.com/cb".into()], ..spec("web") };
+    assert!(web().validate().unwrap().require_pkce, "on by default");
+    assert!(!ClientSpec { require_pkce: Some(false), ..web() }.validate().unwrap().require_pkce);
+    let public = ClientSpec { client_type: Some(ClientType::Public), require_pkce: Some(false), ..web() };
+    assert_eq!(public.validate().unwrap_err(), ClientError::PublicWithoutPkce);
+}

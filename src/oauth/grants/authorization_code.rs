@@ -69,8 +69,10 @@ pub async fn exchange_code(
     let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is required".into()))?;
     let redirect_uri =
         params.get("redirect_uri").ok_or_else(|| TokenError::InvalidRequest("redirect_uri is required".into()))?;
-    let verifier =
-        params.get("code_verifier").ok_or_else(|| TokenError::InvalidRequest("code_verifier is required".into()))?;
+    let verifier = params.get("code_verifier");
+    if verifier.is_none() && client.registration.require_pkce {
+        return Err(TokenError::InvalidRequest("code_verifier is required".into()));
+    }
     let code_hash = hash_secret(code);
     let access = plan_access_token(client, cx.now)?;
     let family_id = uuid::Uuid::new_v4().simple().to_string();
@@ -97,8 +99,19 @@ pub async fn exchange_code(
     if row.redirect_uri != redirect_uri {
         return Err(invalid_grant("redirect_uri does not match the authorization request"));
     }
-    if !row.code_challenge.as_deref().is_some_and(|c| pkce::verify(verifier, c)) {
-        return Err(invalid_grant("code_verifier does not match the code_challenge"));
+    // What the code was issued with decides, not the client's current
+    // setting: a challenge always needs its verifier, and a verifier
+    // without a challenge is refused (RFC 9700 §2.1.1, PKCE downgrade).
+    match (row.code_challenge.as_deref(), verifier) {
+        (Some(c), Some(v)) if pkce::verify(v, c) => {}
+        (Some(_), _) => return Err(invalid_grant("code_verifier does not match the code_challenge")),
+        (None, Some(_)) => {
+            return Err(invalid_grant("code_verifier sent, but the authorization request had no code_challenge"));
+        }
+        (None, None) if client.registration.require_pkce => {
+            return Err(invalid_grant("the authorization request had no code_challenge"));
+        }
+        (None, None) => {}
     }
     let user = active_user(cx.db, &row.user_id).await?;
     let grant = Grant {
