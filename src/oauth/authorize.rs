@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Scopes about the person, understood whatever the client registered.
-pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "groups", "offline_access"];
+pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "groups", "offline_access"];
 
 /// Longest `state`, `nonce` and `login_hint` accepted.
 pub const MAX_PARAM_LEN: usize = 1024;

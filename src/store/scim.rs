@@ -288,7 +288,24 @@ pub async fn find_user(db: &DatabaseConnection, id: &str) -> Result<Option<UserR
     Ok(assemble_users(db, vec![row]).await?.pop())
 }
 
-/// Whether a user with this normalized username exists at all (SCIM or not).
+/// The user's primary element of a multi-valued attribute (`addresses`,
+/// `phoneNumbers`), else the first as sent: what the `address` and
+/// `phone` claims release.
+pub async fn preferred_value(
+    db: &DatabaseConnection,
+    user_id: &str,
+    attribute: &str,
+) -> Result<Option<user_multi_values::Model>, ScimStoreError> {
+    Ok(MultiValues::find()
+        .filter(user_multi_values::Column::UserId.eq(user_id))
+        .filter(user_multi_values::Column::Attribute.eq(attribute))
+        .order_by_desc(user_multi_values::Column::IsPrimary)
+        .order_by_asc(user_multi_values::Column::Position)
+        .one(db)
+        .await?)
+}
+
+/// Rows as SCIM resources, with their multi-valued attributes and groups.
 async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Result<Vec<UserResource>, ScimStoreError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut multi: HashMap<String, Vec<MultiValue>> = HashMap::new();

@@ -309,6 +309,8 @@ fn describe_scope(s: &str) -> String {
         "openid" => "Confirm who you are".to_owned(),
         "profile" => "Your name, username and profile details".to_owned(),
         "email" => "Your email address".to_owned(),
+        "address" => "Your postal address".to_owned(),
+        "phone" => "Your phone number".to_owned(),
         "groups" => "The names of the groups you belong to".to_owned(),
         "offline_access" => "Keep access while you are not using it".to_owned(),
         other => format!("Access to “{other}”"),

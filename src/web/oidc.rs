@@ -122,6 +122,9 @@ impl Metadata {
                     "updated_at",
                     "email",
                     "email_verified",
+                    "address",
+                    "phone_number",
+                    "phone_number_verified",
                     "groups"
                 ]),
             );

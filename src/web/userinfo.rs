@@ -97,18 +97,14 @@ async fn respond(state: &AppState, token: &str) -> HttpResponse {
             return HttpResponse::InternalServerError().finish();
         }
     };
-    let groups = if scopes.contains(&"groups") {
-        match crate::store::scim::groups::group_names(&state.db, &user.id).await {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::error!(error = %e, "userinfo: group lookup failed");
-                return HttpResponse::InternalServerError().finish();
-            }
+    let related = match claims::Related::load(&state.db, &user.id, &scopes).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "userinfo: claim lookup failed");
+            return HttpResponse::InternalServerError().finish();
         }
-    } else {
-        Vec::new()
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(claims::for_scopes(&user, &groups, &scopes))
+        .json(claims::for_scopes(&user, &related, &scopes))
 }

@@ -238,11 +238,7 @@ pub(super) async fn sign_tokens(
         issue_access_token(cx.keys, cx.issuer, cx.issuer, client, &user.id, Some(g.scope), access, cx.now)?;
     if scopes.contains(&"openid") {
         let signer = cx.keys.signer(client.registration.signing_alg).ok_or_else(|| server_error("no signing key"))?;
-        let groups = if scopes.contains(&"groups") {
-            crate::store::scim::groups::group_names(cx.db, &user.id).await.map_err(server_error)?
-        } else {
-            Vec::new()
-        };
+        let related = claims::Related::load(cx.db, &user.id, &scopes).await.map_err(server_error)?;
         let facts = id_token::IdTokenFacts {
             issuer: cx.issuer,
             client_id: &client.client_id,
@@ -255,7 +251,7 @@ pub(super) async fn sign_tokens(
             access_token: Some(&response.access_token),
             lifetime_secs: client.registration.id_token_ttl,
             now: cx.now,
-            claims: claims::for_scopes(user, &groups, &scopes),
+            claims: claims::for_scopes(user, &related, &scopes),
         };
         response.id_token = Some(id_token::sign(signer, facts).map_err(server_error)?);
     }
