@@ -56,6 +56,7 @@ pub const KEYS: &[&str] = &[
     "audit_retention_days",
     "audit_machine_tokens_secs",
     "mfa",
+    "scim_unknown_members",
 ];
 
 /// `GATEHOUSE_*` variables that are not settings (the config file path, and

@@ -230,6 +230,10 @@ impl Settings {
                 ));
             }
         };
+        let scim_unknown_members = match r.string("scim_unknown_members")? {
+            None => crate::scim::service::UnknownMembers::Ignore,
+            Some(v) => v.parse().map_err(|m: String| r.error("scim_unknown_members", m))?,
+        };
         let mfa = match r.string("mfa")? {
             None => crate::mfa::MfaPolicy::Optional,
             Some(v) => v.parse().map_err(|m: String| r.error("mfa", m))?,

@@ -85,6 +85,9 @@ pub struct Rendered {
     pub id: String,
     pub version: i64,
     pub doc: Value,
+    /// Member ids a group write skipped (`UnknownMembers::Ignore`), for the
+    /// audit trail; empty for everything else.
+    pub skipped_members: Vec<String>,
 }
 
 /// What a write does.
@@ -106,15 +109,30 @@ pub struct Provisioning<'a> {
     pub revoked: &'a crate::oauth::revocation_list::RevocationList,
     /// The `/scim/v2` URL, for `meta.location` and `$ref`.
     pub base: &'a str,
+    pub unknown_members: UnknownMembers,
 }
 
 impl Provisioning<'_> {
     fn user_doc(&self, u: &UserResource) -> Rendered {
-        Rendered { id: u.meta.id.clone(), version: u.meta.version, doc: resource::render_user(u, self.base) }
+        Rendered {
+            id: u.meta.id.clone(),
+            version: u.meta.version,
+            doc: resource::render_user(u, self.base),
+            skipped_members: Vec::new(),
+        }
     }
 
     fn group_doc(&self, g: &GroupResource) -> Rendered {
-        Rendered { id: g.meta.id.clone(), version: g.meta.version, doc: resource::render_group(g, self.base) }
+        Rendered {
+            id: g.meta.id.clone(),
+            version: g.meta.version,
+            doc: resource::render_group(g, self.base),
+            skipped_members: Vec::new(),
+        }
+    }
+
+    fn written_group(&self, (g, skipped): (GroupResource, Vec<String>)) -> Rendered {
+        Rendered { skipped_members: skipped, ..self.group_doc(&g) }
     }
 
     /// GET by id; a group's members only when `with_members`.
@@ -139,12 +157,12 @@ impl Provisioning<'_> {
             (ResourceKind::User, Change::Create) => self.user_doc(&self.create_user(body).await?),
             (ResourceKind::User, Change::Replace(id)) => self.user_doc(&self.replace_user(id, body, if_match).await?),
             (ResourceKind::User, Change::Patch(id)) => self.user_doc(&self.patch_user(id, body, if_match).await?),
-            (ResourceKind::Group, Change::Create) => self.group_doc(&self.create_group(body).await?),
+            (ResourceKind::Group, Change::Create) => self.written_group(self.create_group(body).await?),
             (ResourceKind::Group, Change::Replace(id)) => {
-                self.group_doc(&self.replace_group(id, body, if_match).await?)
+                self.written_group(self.replace_group(id, body, if_match).await?)
             }
             (ResourceKind::Group, Change::Patch(id)) => {
-                self.group_doc(&self.patch_group(id, body, if_match, with_members).await?)
+                self.written_group(self.patch_group(id, body, if_match, with_members).await?)
             }
         })
     }
@@ -402,3 +420,5 @@ pub(super) fn strip_read_only(doc: &mut Value) {
 }
 
 mod group_ops;
+
+pub use group_ops::UnknownMembers;

@@ -20,6 +20,8 @@ pub struct Metrics {
     pub lockouts: prometheus::IntCounter,
     /// Requests refused by a failure budget, by class (`login`, `client_auth`, …).
     pub rate_limited: IntCounterVec,
+    /// Member ids a SCIM group write skipped (`scim_unknown_members = "ignore"`).
+    pub scim_unknown_members: prometheus::IntCounter,
 }
 
 impl Metrics {

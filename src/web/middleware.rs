@@ -123,7 +123,13 @@ pub async fn body_limit(
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let res = ApiError::PayloadTooLarge { limit }.error_response();
+        let e = ApiError::PayloadTooLarge { limit };
+        // Each surface keeps its own error format.
+        let res = if req.path().starts_with("/scim/") {
+            super::scim::early_error(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, &e.to_string())
+        } else {
+            e.error_response()
+        };
         return Ok(req.into_response(res));
     }
     let has_body = declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);

@@ -140,6 +140,12 @@ fn respond_error(req: &HttpRequest, f: Failure) -> HttpResponse {
     res.body(error_body(status, scim_type, &detail).to_string())
 }
 
+/// A SCIM error for a request refused before it reached a SCIM handler
+/// (the body limit): the surface keeps its error schema.
+pub(super) fn early_error(status: StatusCode, detail: &str) -> HttpResponse {
+    scim_json(status, &error_body(status.as_u16(), None, detail))
+}
+
 fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, SCIM_JSON))
@@ -199,6 +205,7 @@ fn provisioning<'a>(state: &'a AppState, base: &'a str) -> Provisioning<'a> {
         now: state.clock.now(),
         revoked: &state.revocations,
         base,
+        unknown_members: state.settings.scim_unknown_members,
     }
 }
 
@@ -378,10 +385,11 @@ async fn get_one(
     finish(&req, r.await)
 }
 
-/// POST (`id` is `None`), PUT and PATCH. PATCH on a group answers 204
-/// (RFC 7644 §3.5.2 allows it), or 200 with the group when the request
-/// names `attributes`: a group of 100 000 members is not read back for
-/// every membership change.
+/// POST (`id` is `None`), PUT and PATCH. Every PATCH answers 200 with the
+/// resource (RFC 7644 §3.5.2; Okta and scim-sanity expect it), projected
+/// by `attributes`/`excludedAttributes` as a GET is: a group's members are
+/// read back only when the projection keeps them, so a provisioning
+/// client can spare a large group with `excludedAttributes=members`.
 async fn change(
     req: HttpRequest,
     payload: web::Payload,

@@ -150,3 +150,23 @@ async fn trickled_body_is_408_and_the_connection_closes() {
         .unwrap();
     assert_ne!(res.status().as_u16(), 408);
 }
+
+/// A long filter gets the SCIM error schema wherever the application sees
+/// it: in the URL up to the HTTP parser's limit (a URI of 65,534 bytes, the
+/// `http` crate's; beyond it actix-http answers a bare 400 before any
+/// application code runs), and in a `.search` body up to the body limit
+/// (beyond it, a SCIM `413`).
+#[actix_web::test]
+async fn long_filters_get_the_scim_error_schema() {
+    let s = crate::scim::Scim::start().await;
+    let long = |n: usize| format!("userName eq \"{}\"", "a".repeat(n));
+    let in_url = format!("/Users?filter={}", crate::scim::enc(&long(60_000)));
+    assert!(in_url.len() > 60_000 && in_url.len() < 65_000);
+    assert_eq!(s.err(reqwest::Method::GET, &in_url, None, 400).await, "invalidFilter");
+    let body = serde_json::json!({"filter": long(30_000)});
+    assert_eq!(s.err(reqwest::Method::POST, "/Users/.search", Some(body), 400).await, "invalidFilter");
+    // Beyond `body_limit_bytes` (64 KiB by default) the body is refused
+    // unread, still in the SCIM error schema.
+    let body = serde_json::json!({"filter": long(100_000)});
+    assert_eq!(s.err(reqwest::Method::POST, "/Users/.search", Some(body), 413).await, "");
+}

@@ -41,6 +41,13 @@ impl Scim {
         Self { app, token }
     }
 
+    /// A server started with extra settings.
+    pub async fn start_with(env: &[(&str, &str)]) -> Self {
+        let app = crate::helpers::spawn_app_with(env).await;
+        let token = add_token(&app, "entra").await;
+        Self { app, token }
+    }
+
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
         let mut req =
             self.app.client.request(method, self.app.url(&format!("/scim/v2{path}"))).bearer_auth(&self.token);

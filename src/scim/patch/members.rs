@@ -36,6 +36,18 @@ impl MemberChanges {
         }
     }
 
+    /// Drops ids that must not be written (unknown members being ignored).
+    pub fn skip(&mut self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let drop: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        self.add.retain(|a| !drop.contains(a.as_str()));
+        if let Some(set) = &mut self.replace {
+            set.retain(|m| !drop.contains(m.as_str()));
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.replace.is_none() && self.add.is_empty() && self.remove.is_empty()
     }

@@ -10,19 +10,34 @@ use crate::store::scim::ScimStoreError;
 use crate::store::scim::groups::{self, GroupWrite};
 use serde_json::Value;
 
+crate::wire::wire_enum! {
+    /// What a group write does with member ids that are not users
+    /// provisioned over SCIM (unknown, deleted, or local accounts).
+    pub enum UnknownMembers {
+        /// Skip them and write the rest; the handler audits and counts the
+        /// skipped ids. Entra ID retries a refused batch for ever, so one
+        /// stale id would otherwise stall every later change.
+        Ignore = "ignore",
+        /// Refuse the whole request with 400 `invalidValue`.
+        Reject = "reject",
+    }
+}
+
 impl Provisioning<'_> {
     pub async fn get_group(&self, id: &str, with_members: bool) -> Result<GroupResource, ScimError> {
         groups::find_group(self.db, id, with_members).await?.ok_or(ScimError::NotFound)
     }
 
-    pub async fn create_group(&self, body: &Value) -> Result<GroupResource, ScimError> {
+    /// Creates a group; returns it and the member ids skipped.
+    pub async fn create_group(&self, body: &Value) -> Result<(GroupResource, Vec<String>), ScimError> {
         let parsed = resource::parse(ResourceKind::Group, body)?;
-        let members = parsed.members.clone().unwrap_or_default();
+        let mut members = parsed.members.clone().unwrap_or_default();
         let write = group_write(parsed)?;
-        self.check_members(&members).await?;
+        let skipped = self.check_members(&members).await?;
+        members.retain(|m| !skipped.contains(m));
         let id = uuid::Uuid::new_v4().to_string();
         groups::insert_group(self.db, &id, write, &members, self.now).await?;
-        self.get_group(&id, true).await
+        Ok((self.get_group(&id, true).await?, skipped))
     }
 
     pub async fn replace_group(
@@ -30,19 +45,20 @@ impl Provisioning<'_> {
         id: &str,
         body: &Value,
         if_match: Option<i64>,
-    ) -> Result<GroupResource, ScimError> {
+    ) -> Result<(GroupResource, Vec<String>), ScimError> {
         for attempt in 0.. {
             let current = self.writable_group(id, if_match).await?;
             let parsed = resource::parse(ResourceKind::Group, body)?;
-            let changes =
+            let mut changes =
                 MemberChanges { replace: Some(parsed.members.clone().unwrap_or_default()), ..Default::default() };
             let write = group_write(parsed)?;
-            self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
+            let skipped = self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
+            changes.skip(&skipped);
             match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
-            return self.get_group(id, true).await;
+            return Ok((self.get_group(id, true).await?, skipped));
         }
         Err(ScimError::PreconditionFailed)
     }
@@ -55,22 +71,23 @@ impl Provisioning<'_> {
         body: &Value,
         if_match: Option<i64>,
         with_members: bool,
-    ) -> Result<GroupResource, ScimError> {
+    ) -> Result<(GroupResource, Vec<String>), ScimError> {
         let ops = patch::parse_request(body)?;
         for attempt in 0.. {
             let current = self.writable_group(id, if_match).await?;
             let mut doc = resource::render_group(&current, self.base);
             strip_read_only(&mut doc);
-            let changes = patch::apply(ResourceKind::Group, &mut doc, ops.clone())?;
+            let mut changes = patch::apply(ResourceKind::Group, &mut doc, ops.clone())?;
             let write = group_write(resource::parse(ResourceKind::Group, &doc)?)?;
             let mut added: Vec<String> = changes.add.clone();
             added.extend(changes.replace.iter().flatten().cloned());
-            self.check_members(&added).await?;
+            let skipped = self.check_members(&added).await?;
+            changes.skip(&skipped);
             match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
-            return self.get_group(id, with_members).await;
+            return Ok((self.get_group(id, with_members).await?, skipped));
         }
         Err(ScimError::PreconditionFailed)
     }
@@ -91,11 +108,17 @@ impl Provisioning<'_> {
         Ok(g)
     }
 
-    async fn check_members(&self, ids: &[String]) -> Result<(), ScimError> {
-        let foreign = groups::foreign_users(self.db, ids).await?;
-        match foreign.first() {
-            None => Ok(()),
-            Some(id) => Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM"))),
+    /// The ids among `ids` that are not SCIM users: to skip under
+    /// `Ignore`, an error under `Reject`.
+    async fn check_members(&self, ids: &[String]) -> Result<Vec<String>, ScimError> {
+        let mut foreign = groups::foreign_users(self.db, ids).await?;
+        foreign.sort_unstable();
+        foreign.dedup();
+        match (foreign.first(), self.unknown_members) {
+            (Some(id), UnknownMembers::Reject) => {
+                Err(ScimError::bad(ScimType::InvalidValue, format!("no user {id:?} provisioned over SCIM")))
+            }
+            _ => Ok(foreign),
         }
     }
 }
