@@ -112,14 +112,23 @@ impl Application {
 
         let mut failures = crate::abuse::FailureLimits::new(settings.auth_failures_per_minute);
         let mut login_failures = crate::abuse::FailureLimits::new(settings.login_failures_per_minute);
-        if let Some(url) = &settings.redis_url {
-            let shared = || {
-                crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
-                    .map_err(|e| StartupError::Redis(e.to_string()))
-            };
-            failures = failures.with_shared(shared()?, settings.rate_limit_redis_policy);
-            login_failures = login_failures.with_shared(shared()?, settings.rate_limit_redis_policy);
-        }
+        let redis = match &settings.redis_url {
+            None => None,
+            Some(url) => {
+                let link = crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
+                    .map_err(|e| StartupError::Redis(e.to_string()))?;
+                // Probed before serving: a link starts degraded, and under
+                // fail_closed every check would refuse until the first probe.
+                link.probe().await;
+                if link.is_degraded() {
+                    tracing::warn!("rate limiter: Redis unreachable at start; using this instance's budgets");
+                }
+                let link = Arc::new(link);
+                failures = failures.with_shared(link.clone(), settings.rate_limit_redis_policy);
+                login_failures = login_failures.with_shared(link.clone(), settings.rate_limit_redis_policy);
+                Some(link)
+            }
+        };
         let failures = Arc::new(failures);
 
         let actors = Actors::start(ActorDeps {
@@ -132,7 +141,7 @@ impl Application {
             revocations: revocations.clone(),
             revocations_loaded_at,
             cache_refresh: Duration::from_secs(settings.cache_refresh_secs),
-            failure_limits: failures.clone(),
+            redis: redis.clone(),
             audit_tally_every: Duration::from_secs(settings.audit_machine_tokens_secs),
             janitor_first_sweep: Duration::from_secs(20),
             audit_masking: crate::store::audit::Masking {

@@ -9,7 +9,7 @@ pub mod shared;
 use limiter::{Budget, Limiter, Rate};
 use shared::{RedisPolicy, SharedBudgets};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Longest identity (client id, username) put into a key: callers choose it.
@@ -52,7 +52,7 @@ pub struct FailureLimits {
     rates: Option<(Rate, Rate)>,
     per_identity: Option<Limiter>,
     per_ip: Option<Limiter>,
-    shared: Option<SharedBudgets>,
+    shared: Option<Arc<SharedBudgets>>,
     policy: RedisPolicy,
     /// Keys the shared budget found exhausted, and until when.
     verdicts: Mutex<HashMap<String, Instant>>,
@@ -83,26 +83,15 @@ impl FailureLimits {
         }
     }
 
-    /// Shares the budgets through Redis (ignored when limits are off).
-    pub fn with_shared(mut self, shared: SharedBudgets, policy: RedisPolicy) -> Self {
+    /// Shares the budgets through Redis (ignored when limits are off). Every
+    /// budget of an instance uses one link, so the link's health, probed on
+    /// a schedule, is the health of them all.
+    pub fn with_shared(mut self, shared: Arc<SharedBudgets>, policy: RedisPolicy) -> Self {
         if self.rates.is_some() {
             self.shared = Some(shared);
             self.policy = policy;
         }
         self
-    }
-
-    /// `None` without Redis; else whether it is currently usable.
-    pub fn redis_up(&self) -> Option<bool> {
-        self.shared.as_ref().map(|s| !s.is_degraded())
-    }
-
-    /// Checks Redis (the `RateLimiter` actor calls this on a schedule, so a
-    /// recovery is noticed without waiting for a failure).
-    pub async fn probe(&self) {
-        if let Some(s) = &self.shared {
-            s.probe().await;
-        }
     }
 
     fn keys(class: FailureClass, ip: &str, identity: &str) -> (String, String) {

@@ -66,7 +66,8 @@ pub struct ActorDeps {
     pub revocations: std::sync::Arc<crate::oauth::revocation_list::RevocationList>,
     pub revocations_loaded_at: chrono::DateTime<chrono::Utc>,
     pub cache_refresh: Duration,
-    pub failure_limits: std::sync::Arc<crate::abuse::FailureLimits>,
+    /// The failure budgets' Redis link, when Redis is configured.
+    pub redis: Option<std::sync::Arc<crate::abuse::shared::SharedBudgets>>,
     /// A browser session unused for this long has ended.
     pub session_idle: chrono::Duration,
     pub audit_masking: crate::store::audit::Masking,
@@ -108,9 +109,9 @@ impl Actors {
             first: deps.janitor_first_sweep,
             audit_retention,
         });
-        let limits = deps.failure_limits.clone();
+        let redis = deps.redis.clone();
         let rate_limiter =
-            Supervisor::start(move |_| RateLimiter { limits: limits.clone(), every: Duration::from_secs(5) });
+            Supervisor::start(move |_| RateLimiter { redis: redis.clone(), every: Duration::from_secs(5) });
         let (watch_db, watch_clock) = (deps.db.clone(), deps.clock.clone());
         let (list, loaded_at, every) = (deps.revocations, deps.revocations_loaded_at, deps.cache_refresh);
         // A restart resumes from the initial load's time: re-reading is

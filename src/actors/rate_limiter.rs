@@ -5,13 +5,15 @@
 //! on the hot path without a message (sharded maps, see `abuse`).
 
 use super::Ping;
-use crate::abuse::FailureLimits;
+use crate::abuse::shared::SharedBudgets;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct RateLimiter {
-    pub limits: Arc<FailureLimits>,
+    /// The one link every shared budget (client, admin, SCIM, login,
+    /// second factor) spends through; `None` without Redis.
+    pub redis: Option<Arc<SharedBudgets>>,
     pub every: Duration,
 }
 
@@ -19,22 +21,14 @@ impl Actor for RateLimiter {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        if self.limits.redis_up().is_none() {
+        // Start-up probed once before serving; from here on, the schedule.
+        if self.redis.is_none() {
             return;
         }
-        let first = self.limits.clone();
-        ctx.spawn(
-            async move {
-                first.probe().await;
-                if first.redis_up() == Some(false) {
-                    tracing::warn!("rate limiter: Redis unreachable at start; using this instance's budgets");
-                }
-            }
-            .into_actor(self),
-        );
         ctx.run_interval(self.every, |act, ctx| {
-            let limits = act.limits.clone();
-            ctx.spawn(async move { limits.probe().await }.into_actor(act));
+            if let Some(link) = act.redis.clone() {
+                ctx.spawn(async move { link.probe().await }.into_actor(act));
+            }
         });
     }
 }

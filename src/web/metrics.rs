@@ -60,7 +60,22 @@ impl Metrics {
         registry.register(Box::new(login_attempts.clone()))?;
         registry.register(Box::new(lockouts.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
-        Ok(Self { registry, requests, latency, csp_reports, redis_up, login_attempts, lockouts, rate_limited })
+        let scim_unknown_members = prometheus::IntCounter::new(
+            "scim_unknown_members_skipped_total",
+            "Member ids a SCIM group write skipped because no SCIM user has them",
+        )?;
+        registry.register(Box::new(scim_unknown_members.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            csp_reports,
+            redis_up,
+            login_attempts,
+            lockouts,
+            rate_limited,
+            scim_unknown_members,
+        })
     }
 
     /// Records one finished request.
@@ -93,7 +108,7 @@ pub async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> Result
             return Err(ApiError::Unauthorized);
         }
     }
-    if let Some(up) = state.failures.redis_up() {
+    if let Some(up) = state.redis.as_ref().map(|r| !r.is_degraded()) {
         // Registered on first use, so deployments without Redis do not show it.
         let _ = state.metrics.registry.register(Box::new(state.metrics.redis_up.clone()));
         state.metrics.redis_up.set(i64::from(up));

@@ -286,3 +286,69 @@ async fn failed_scim_tokens_are_limited_with_scim_errors() {
     }
     panic!("SCIM authentication failures were never limited");
 }
+
+/// Counts the keys under a prefix: proof that failures reached Redis.
+async fn redis_keys(url: &str, prefix: &str) -> usize {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    keys.len()
+}
+
+/// Every shared budget serves while Redis is up, under either policy: the
+/// login, second-factor and token-endpoint budgets spend through one link,
+/// probed before the first request (a link used to start "degraded", and
+/// under fail_closed every password login got 429 while readiness said ok).
+#[actix_web::test]
+async fn with_redis_up_login_second_factor_and_token_budgets_serve_under_both_policies() {
+    use crate::mfa::{enrol_from_account, password_step, second_step, setup};
+    let Some((url, prefix)) = redis() else { return };
+    for policy in ["fail_open_local", "fail_closed"] {
+        let prefix = format!("{prefix}{policy}:");
+        let env = [
+            ("GATEHOUSE_REDIS_URL", url.as_str()),
+            ("GATEHOUSE_REDIS_KEY_PREFIX", prefix.as_str()),
+            ("GATEHOUSE_RATE_LIMIT_REDIS_POLICY", policy),
+        ];
+        let (app, _rp) = setup(&env).await;
+        let ready = app.get("/health/ready").await;
+        assert_eq!(ready.status(), 200, "{policy}");
+        assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["redis"], "ok", "{policy}: ready at once");
+
+        let b = crate::oidc_flow::browser();
+        assert_eq!(password_step(&app, &b).await, "/account", "{policy}: a password login");
+        // Enrolling spends a wrong password and a wrong code on the way.
+        let (auth, step, _) = enrol_from_account(&app, &b).await;
+        let b = crate::oidc_flow::browser();
+        assert_eq!(password_step(&app, &b).await, "/login/mfa", "{policy}");
+        let res = second_step(&app, &b, "totp", "000000").await;
+        assert_eq!(res.status(), 200, "{policy}: a wrong code is a wrong code, not 429");
+        let res = second_step(&app, &b, "totp", &auth.code(step + 1)).await;
+        assert_eq!(res.status(), 303, "{policy}: the second factor");
+
+        let (a, secret) = client(&app, machine("a", &[])).await;
+        let good = post_token(&app, Some((&a, &secret.unwrap())), "grant_type=client_credentials").await;
+        assert_eq!(good.status(), 200, "{policy}: the token endpoint");
+        assert_eq!(post_token(&app, Some((&a, "wrong")), "grant_type=client_credentials").await.status(), 401);
+        assert!(redis_keys(&url, &prefix).await >= 4, "{policy}: login, second-factor and client budgets are shared");
+    }
+}
+
+/// With Redis unreachable, fail_closed refuses password logins as well
+/// (not only client authentication); fail_open_local keeps serving them.
+#[actix_web::test]
+async fn with_redis_down_password_logins_follow_the_policy() {
+    use crate::oidc_flow::{PASSWORD, browser, person, sign_in};
+    for (policy, want) in [("fail_open_local", 303), ("fail_closed", 429)] {
+        let app = spawn_app_with(&[
+            ("GATEHOUSE_REDIS_URL", "redis://127.0.0.1:1/0"),
+            ("GATEHOUSE_RATE_LIMIT_REDIS_POLICY", policy),
+        ])
+        .await;
+        person(&app, "alice", "alice@example.com").await;
+        let b = browser();
+        let page = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let res = sign_in(&app, &b, &page, "alice", PASSWORD).await;
+        assert_eq!(res.status(), want, "{policy}");
+    }
+}
