@@ -31,6 +31,10 @@ pub enum StoreError {
     Directory { path: String, source: std::io::Error },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// Names the setting and where it points (without a password), so
+    /// the operator knows what to fix.
+    #[error("cannot open the database at {target} (setting `database_url`): {cause}")]
+    Connect { target: String, cause: String },
 }
 
 /// Whether an insert failed because the row (or key) exists already.
@@ -44,11 +48,26 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     if let Some(dir) = sqlite_parent_dir(url) {
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
     }
+    let failed = |cause: String| StoreError::Connect { target: redacted(url), cause };
+    // One direct connection first: the pool would retry a refused
+    // connection until its timeout and then say only "pool timed out";
+    // this says "connection refused", or which database or role is
+    // missing, at once.
+    if url.starts_with("postgres") {
+        use sea_orm::sqlx::Connection as _;
+        match tokio::time::timeout(CONNECT_TIMEOUT, sea_orm::sqlx::PgConnection::connect(url)).await {
+            Err(_) => return Err(failed(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+            Ok(Err(e)) => return Err(failed(e.to_string())),
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+        }
+    }
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT)
         // sqlx statement logging would print bound values.
         .sqlx_logging(false)
         .record_stmt_in_spans(false)
@@ -59,7 +78,24 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
         });
-    Ok(sea_orm::Database::connect(opts).await?)
+    sea_orm::Database::connect(opts).await.map_err(|e| failed(e.to_string()))
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The database URL without its password (and without query parameters,
+/// which may carry one): what an error message may show.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "(an unparsable URL)".to_owned(),
+    }
 }
 
 /// The directory of a `sqlite://path/file.db` URL, which SQLite will not
@@ -154,7 +190,18 @@ pub async fn is_up_to_date(db: &DatabaseConnection) -> Result<bool, StoreError> 
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_parent_dir;
+    use super::{redacted, sqlite_parent_dir};
+
+    #[test]
+    fn error_messages_show_the_database_without_its_password() {
+        assert_eq!(
+            redacted("postgres://gh:s3cret@db.internal:5432/gatehouse"),
+            "postgres://gh:***@db.internal:5432/gatehouse"
+        );
+        assert_eq!(redacted("postgres://gh@db:5432/gh?password=s3cret&sslmode=require"), "postgres://gh@db:5432/gh");
+        assert_eq!(redacted("sqlite://data/gatehouse.db?mode=rwc"), "sqlite://data/gatehouse.db");
+        assert!(!redacted("not a url s3cret").contains("s3cret"));
+    }
 
     #[test]
     fn sqlite_dir_is_derived_from_the_url() {

@@ -93,3 +93,43 @@ async fn a_start_that_cannot_listen_creates_nothing() {
         "the administrator is created by the start that can show its password"
     );
 }
+
+/// A database that cannot be opened is named with its setting and where it
+/// points (never its password), at once: a closed port says "refused"
+/// instead of waiting out the pool and saying "pool timed out".
+#[actix_web::test]
+async fn database_errors_name_the_setting_and_the_target() {
+    let db = crate::helpers::TestDatabase::create().await;
+    let start = |url: String| {
+        let env = crate::helpers::with(crate::helpers::base_env(&db), &[("GATEHOUSE_DATABASE_URL", url.as_str())]);
+        async move {
+            let settings = gatehouse::config::Settings::load(None, env).unwrap();
+            match gatehouse::server::Application::build(settings).await {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("started on {url}"),
+            }
+        }
+    };
+    let closed = start("postgres://gatehouse:hunter2-secret@127.0.0.1:1/gatehouse".into()).await;
+    assert!(closed.contains("`database_url`") && closed.contains("127.0.0.1:1"), "{closed}");
+    assert!(!closed.contains("hunter2-secret") && !closed.contains("pool timed out"), "{closed}");
+
+    // SQLite's "unable to open database file" (code 14) names the path.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_file = dir.path().join("a-directory");
+    std::fs::create_dir(&not_a_file).unwrap();
+    let sqlite = start(format!("sqlite://{}?mode=rwc", not_a_file.display())).await;
+    assert!(sqlite.contains("`database_url`") && sqlite.contains("a-directory"), "{sqlite}");
+
+    // With PostgreSQL at hand: a missing database and a missing role.
+    let Ok(pg) = std::env::var("GATEHOUSE_TEST_DATABASE_URL") else { return };
+    let Ok(base) = url::Url::parse(&pg) else { return };
+    let mut missing_db = base.clone();
+    missing_db.set_path("/gatehouse_no_such_database");
+    let e = start(missing_db.to_string()).await;
+    assert!(e.contains("`database_url`") && e.contains("gatehouse_no_such_database"), "{e}");
+    let mut missing_role = base.clone();
+    let _ = missing_role.set_username("gatehouse_no_such_role");
+    let e = start(missing_role.to_string()).await;
+    assert!(e.contains("`database_url`") && e.contains("gatehouse_no_such_role"), "{e}");
+}
