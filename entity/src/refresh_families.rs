@@ -15,6 +15,8 @@ pub struct Model {
     pub current_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub rotated_at: Option<DateTimeUtc>,
+    /// Hash of the token the last rotation spent (for the reuse grace).
+    pub previous_hash: Option<String>,
     /// The current token's expiry: after it the row is purged.
     pub expires_at: DateTimeUtc,
     /// Set once, never cleared: a revoked family never regains life.

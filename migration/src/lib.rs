@@ -23,6 +23,8 @@ mod m20261202_000016_refresh_families;
 mod m20261202_000017_client_introspection_audiences;
 pub mod m20261202_000018_login_names;
 mod m20261202_000019_device_lockouts;
+mod m20261202_000020_client_require_pkce;
+mod m20261203_000021_refresh_previous_hash;
 
 pub struct Migrator;
 
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_client_introspection_audiences::Migration),
             Box::new(m20261202_000018_login_names::Migration),
             Box::new(m20261202_000019_device_lockouts::Migration),
+            Box::new(m20261202_000020_client_require_pkce::Migration),
+            Box::new(m20261203_000021_refresh_previous_hash::Migration),
         ]
     }
 }

@@ -125,10 +125,16 @@ pub struct Settings {
     pub cache_refresh_secs: u64,
     /// A browser login session unused for this long ends.
     pub session_idle_secs: u64,
+    /// How long after a rotation the spent refresh token may be presented
+    /// once more (its response was lost) without revoking the family; 0 is
+    /// strict.
+    pub refresh_reuse_grace_secs: u32,
     /// A browser login session ends this long after login, however active.
     pub session_max_age_secs: u64,
     /// Who must use a second factor at login.
     pub mfa: crate::mfa::MfaPolicy,
+    /// What a SCIM group write does with member ids it does not know.
+    pub scim_unknown_members: crate::scim::service::UnknownMembers,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -316,8 +322,10 @@ impl Settings {
             key_refresh_secs: r.int("key_refresh_secs", 1, 60)?.unwrap_or(2),
             cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
             session_idle_secs: r.int("session_idle_secs", 60, 30 * 86_400)?.unwrap_or(8 * 3600),
+            refresh_reuse_grace_secs: r.int("refresh_reuse_grace_secs", 0, 300)?.map_or(0, |v| v as u32),
             session_max_age_secs: r.int("session_max_age_secs", 300, 365 * 86_400)?.unwrap_or(7 * 86_400),
             mfa,
+            scim_unknown_members,
             origins: r.origins,
         })
     }

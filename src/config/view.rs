@@ -61,8 +61,10 @@ impl Settings {
             ("key_refresh_secs", json!(self.key_refresh_secs)),
             ("cache_refresh_secs", json!(self.cache_refresh_secs)),
             ("session_idle_secs", json!(self.session_idle_secs)),
+            ("refresh_reuse_grace_secs", json!(self.refresh_reuse_grace_secs)),
             ("session_max_age_secs", json!(self.session_max_age_secs)),
             ("mfa", json!(self.mfa)),
+            ("scim_unknown_members", json!(self.scim_unknown_members)),
         ];
         entries
             .into_iter()

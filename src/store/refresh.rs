@@ -40,6 +40,18 @@ impl Presented {
         self.family.as_ref().is_none_or(|f| f.revoked_at.is_some())
     }
 
+    /// The current token's hash when `self` is the token the family's last
+    /// rotation spent, at or after `rotated_since`, and the family lives:
+    /// what the reuse grace may replace.
+    pub fn just_rotated(&self, now: DateTime<Utc>, rotated_since: DateTime<Utc>) -> Option<&str> {
+        let f = self.family.as_ref()?;
+        let fresh = f.rotated_at.is_some_and(|at| at >= rotated_since);
+        let spent_last = f.previous_hash.as_deref() == Some(self.token.token_hash.as_str());
+        (self.token.expires_at > now && f.revoked_at.is_none() && fresh && spent_last)
+            .then_some(f.current_hash.as_deref())
+            .flatten()
+    }
+
     /// Live: the family's current token, unrevoked and unexpired.
     pub fn is_current(&self, now: DateTime<Utc>) -> bool {
         self.token.expires_at > now
@@ -85,6 +97,7 @@ pub async fn start_family(
         current_hash: Some(first.token_hash.clone()),
         created_at: now,
         rotated_at: None,
+        previous_hash: None,
         expires_at: first.expires_at.max(access.expires_at),
         revoked_at: None,
     };
@@ -121,9 +134,47 @@ pub async fn rotate(
     let swapped = Families::update_many()
         .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
         .col_expr(families::Column::RotatedAt, Expr::value(now))
+        .col_expr(families::Column::PreviousHash, Expr::value(Some(old.token_hash.clone())))
         .col_expr(families::Column::ExpiresAt, Expr::value(expires_at))
         .filter(families::Column::Id.eq(&old.family_id))
         .filter(families::Column::CurrentHash.eq(&old.token_hash))
+        .filter(families::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if swapped {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    Ok(swapped)
+}
+
+/// The reuse grace: `old` was spent by the family's last rotation, at or
+/// after `rotated_since`, and that rotation's successor (`unused`) is still
+/// current. Then `successor` replaces `unused`, which dies, so the family
+/// never has two live tokens; the window stays measured from the original
+/// rotation. All or nothing, as `rotate`: false if any of that changed.
+pub async fn rotate_within_grace(
+    db: &DatabaseConnection,
+    old: &refresh::Model,
+    unused: &str,
+    successor: refresh::Model,
+    access: &IssuedAccess,
+    rotated_since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let txn = db.begin().await?;
+    record_access(&txn, &old.family_id, access).await?;
+    let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at.max(access.expires_at));
+    RefreshTokens::insert(successor.into_active_model()).exec_without_returning(&txn).await?;
+    let swapped = Families::update_many()
+        .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
+        .col_expr(families::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(families::Column::Id.eq(&old.family_id))
+        .filter(families::Column::CurrentHash.eq(unused))
+        .filter(families::Column::PreviousHash.eq(&old.token_hash))
+        .filter(families::Column::RotatedAt.gte(rotated_since))
         .filter(families::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?
@@ -162,6 +213,7 @@ pub async fn revoke_family(
         current_hash: None,
         created_at: now,
         rotated_at: None,
+        previous_hash: None,
         // Long enough to outlive the codes that could name it (a missing
         // family counts as revoked anyway).
         expires_at: now + chrono::Duration::days(2),

@@ -91,6 +91,7 @@ async fn token(
         issuer: &state.settings.issuer,
         revoked: &state.revocations,
         now,
+        refresh_reuse_grace: chrono::Duration::seconds(i64::from(state.settings.refresh_reuse_grace_secs)),
         audit: &mut audit,
     };
     let result = match grant_type {

@@ -108,7 +108,7 @@ pub async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
-async fn redeem(app: &TestApp, rp: &Rp, code: &str) -> (u16, Value) {
+pub async fn redeem(app: &TestApp, rp: &Rp, code: &str) -> (u16, Value) {
     let form =
         [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
     token(app, rp, &form).await

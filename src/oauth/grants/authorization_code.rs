@@ -27,6 +27,8 @@ pub struct GrantContext<'a> {
     pub issuer: &'a str,
     pub revoked: &'a RevocationList,
     pub now: DateTime<Utc>,
+    /// `refresh_reuse_grace_secs`; zero is strict.
+    pub refresh_reuse_grace: chrono::Duration,
     /// Audit events to record once the response is decided.
     pub audit: &'a mut Vec<AuditEvent>,
 }

@@ -3,6 +3,10 @@
 //! revokes the family and every access token it issued (OAuth 2.0
 //! Security BCP §4.14.2). Whether a token is live is the family's state,
 //! checked on every use; rotation is one compare-and-swap transaction.
+//! With `refresh_reuse_grace_secs`, the token just spent may be presented
+//! again within the window (the client lost the response) while its
+//! successor is unused: it rotates once more and the successor dies, so a
+//! family never has two live tokens.
 
 use super::TokenResponse;
 use super::authorization_code::{
@@ -46,10 +50,18 @@ pub async fn exchange_refresh_token(
         return Err(invalid_grant("the refresh token has expired"));
     }
     // A replay is a replay whatever else is wrong with the request; a bad
-    // scope on a live token must not spend it.
-    if !presented.is_current(cx.now) {
-        return Err(replayed(cx, row).await?);
-    }
+    // scope on a live token must not spend it. Within the reuse grace, the
+    // token the last rotation spent may rotate once more, replacing its
+    // still-unused successor.
+    let unused = if presented.is_current(cx.now) {
+        None
+    } else {
+        let since = cx.now - cx.refresh_reuse_grace;
+        match presented.just_rotated(cx.now, since).filter(|_| cx.refresh_reuse_grace > chrono::Duration::zero()) {
+            Some(unused) => Some((unused.to_owned(), since)),
+            None => return Err(replayed(cx, row).await?),
+        }
+    };
     let scope = narrowed_scope(row, params.get("scope"))?;
     let user = active_user(cx.db, &row.user_id).await?;
     let grant = Grant {
@@ -67,11 +79,26 @@ pub async fn exchange_refresh_token(
     // old token without handing over the new one, and the client's retry
     // would look like a replay and end the grant.
     let mut response = sign_tokens(cx, client, &grant, &access, false).await?;
-    if !refresh::rotate(cx.db, row, successor, &access, cx.now).await.map_err(server_error)? {
-        // Another request spent it between our read and our swap.
+    let swapped = match &unused {
+        None => refresh::rotate(cx.db, row, successor, &access, cx.now).await,
+        Some((unused, since)) => refresh::rotate_within_grace(cx.db, row, unused, successor, &access, *since).await,
+    };
+    if !swapped.map_err(server_error)? {
+        // Another request spent it (or its successor) between our read
+        // and our swap.
         return Err(replayed(cx, row).await?);
     }
     response.refresh_token = Some(token);
+    if unused.is_some() {
+        let mut ev = AuditEvent::new(
+            cx.now,
+            format!("client:{}", row.client_id),
+            "oauth.refresh_reuse_granted",
+            Some(row.user_id.clone()),
+        );
+        ev.reason = Some("rotated refresh token presented again within the grace; its unused successor is dead".into());
+        cx.audit.push(ev);
+    }
     audit_issued(cx, client, &grant, "refresh_token", Some(&row.family_id), &access);
     Ok(response)
 }
