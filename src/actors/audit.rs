@@ -1,8 +1,13 @@
-//! The `AuditLog` actor: request paths hand it events fire-and-forget; it
-//! batches them into the append-only `audit_events` table. A failed write
-//! keeps the batch for the next tick, so a database blip loses nothing.
-//! Machine tokens are tallied instead (see [`MachineTally`]) and written as
-//! one event per client per minute.
+//! The `AuditLog` actor: request paths hand it events; it batches them into
+//! the append-only `audit_events` table, in one order (the hash chain's). A
+//! failed write keeps the batch for the next tick, so a database blip loses
+//! nothing. A change a client is told about (SCIM, the admin API) awaits
+//! its event's commit ([`AuditHandle::record_durable`]): a group commit,
+//! flushed as soon as the mailbox is empty, so concurrent changes share one
+//! write and a kill -9 cannot lose the event of an acknowledged change.
+//! Other events are fire-and-forget, flushed every 250 ms. Machine tokens
+//! are tallied instead (see [`MachineTally`]) and written as one event per
+//! client per minute.
 
 use super::{Ping, contain_panic};
 use crate::clock::Clock;
@@ -43,9 +48,16 @@ impl MachineTally {
     }
 }
 
+/// Told when an event is written (or that it could not be).
+type Waiter = tokio::sync::oneshot::Sender<()>;
+
 pub struct AuditLog {
     db: Db,
     buffer: Vec<AuditEvent>,
+    /// Parallel to `buffer`: who awaits each event's commit.
+    waiters: Vec<Option<Waiter>>,
+    /// A `FlushNow` is in the mailbox.
+    flush_queued: bool,
     masking: Masking,
     tally: Arc<MachineTally>,
     clock: Arc<dyn Clock>,
@@ -63,7 +75,17 @@ impl AuditLog {
         tally_every: Duration,
     ) -> Self {
         let tally_since = clock.now();
-        Self { db, buffer: Vec::new(), masking, tally, clock, tally_every, tally_since }
+        Self {
+            db,
+            buffer: Vec::new(),
+            waiters: Vec::new(),
+            flush_queued: false,
+            masking,
+            tally,
+            clock,
+            tally_every,
+            tally_since,
+        }
     }
 
     /// Turns the tally into one event per client (sorted, so the chain's
@@ -85,8 +107,14 @@ impl AuditLog {
                 since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ));
-            self.buffer.push(self.masking.apply(ev));
+            let ev = self.masking.apply(ev);
+            self.push(ev, None);
         }
+    }
+
+    fn push(&mut self, event: AuditEvent, waiter: Option<Waiter>) {
+        self.buffer.push(event);
+        self.waiters.push(waiter);
     }
 
     /// Writes one batch while holding the mailbox (`ctx.wait`), so events
@@ -97,30 +125,56 @@ impl AuditLog {
         }
         let n = self.buffer.len().min(MAX_BATCH);
         let batch: Vec<AuditEvent> = self.buffer.drain(..n).collect();
+        let waiters: Vec<Option<Waiter>> = self.waiters.drain(..n.min(self.waiters.len())).collect();
         let db = self.db.clone();
         let retry = batch.clone();
         let write = AssertUnwindSafe(async move { repo::append(&db, batch).await }).catch_unwind();
-        ctx.wait(write.into_actor(self).map(move |res, act, _| match res {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, events = retry.len(), "audit write failed; will retry");
-                act.requeue(retry);
-            }
-            Err(_) => {
-                tracing::error!(events = retry.len(), "audit write panicked; will retry");
-                act.requeue(retry);
+        ctx.wait(write.into_actor(self).map(move |res, act, ctx| {
+            match res {
+                Ok(Ok(())) => {
+                    for w in waiters.into_iter().flatten() {
+                        let _ = w.send(());
+                    }
+                    // More durable events came in while this batch was
+                    // written. (After a failure the tick retries: no tight
+                    // loop against a failing database.)
+                    if act.waiters.iter().any(Option::is_some) {
+                        act.queue_flush(ctx);
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, events = retry.len(), "audit write failed; will retry");
+                    act.requeue(retry, waiters);
+                }
+                Err(_) => {
+                    tracing::error!(events = retry.len(), "audit write panicked; will retry");
+                    act.requeue(retry, waiters);
+                }
             }
         }));
     }
 
-    fn requeue(&mut self, mut batch: Vec<AuditEvent>) {
+    /// Flushes once the events already in the mailbox are buffered: they
+    /// all share the write (group commit).
+    fn queue_flush(&mut self, ctx: &mut Context<Self>) {
+        if !self.flush_queued {
+            self.flush_queued = true;
+            ctx.notify(FlushNow);
+        }
+    }
+
+    fn requeue(&mut self, mut batch: Vec<AuditEvent>, mut waiters: Vec<Option<Waiter>>) {
         batch.append(&mut self.buffer);
+        waiters.append(&mut self.waiters);
         if batch.len() > MAX_BUFFERED {
             let dropped = batch.len() - MAX_BUFFERED;
             tracing::error!(dropped, "audit buffer full; dropping the oldest unwritten events");
             batch.drain(..dropped);
+            // Dropping a sender tells its waiter the event is lost.
+            waiters.drain(..dropped.min(waiters.len()));
         }
         self.buffer = batch;
+        self.waiters = waiters;
     }
 }
 
@@ -151,10 +205,44 @@ impl Handler<Record> for AuditLog {
 
     fn handle(&mut self, msg: Record, ctx: &mut Context<Self>) {
         let event = self.masking.apply(msg.0);
-        contain_panic(ctx, "audit_log", || self.buffer.push(event));
+        contain_panic(ctx, "audit_log", || self.push(event, None));
         if self.buffer.len() >= MAX_BATCH {
             self.flush(ctx);
         }
+    }
+}
+
+/// Records one event and tells `1` once it is committed; a dropped sender
+/// means it could not be (the buffer overflowed during a long outage).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RecordDurable(pub AuditEvent, pub Waiter);
+
+impl Handler<RecordDurable> for AuditLog {
+    type Result = ();
+
+    fn handle(&mut self, msg: RecordDurable, ctx: &mut Context<Self>) {
+        let event = self.masking.apply(msg.0);
+        self.push(event, Some(msg.1));
+        if self.buffer.len() >= MAX_BATCH {
+            self.flush(ctx);
+        } else {
+            self.queue_flush(ctx);
+        }
+    }
+}
+
+/// Sent by the actor to itself: flush now that the mailbox is drained.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct FlushNow;
+
+impl Handler<FlushNow> for AuditLog {
+    type Result = ();
+
+    fn handle(&mut self, _: FlushNow, ctx: &mut Context<Self>) {
+        self.flush_queued = false;
+        self.flush(ctx);
     }
 }
 
@@ -169,8 +257,20 @@ impl Handler<Drain> for AuditLog {
     fn handle(&mut self, _: Drain, _: &mut Context<Self>) -> Self::Result {
         self.record_tally();
         let batch = std::mem::take(&mut self.buffer);
+        let waiters = std::mem::take(&mut self.waiters);
         let db = self.db.clone();
-        AtomicResponse::new(Box::pin(async move { repo::append(&db, batch).await }.into_actor(self)))
+        AtomicResponse::new(Box::pin(
+            async move {
+                let written = repo::append(&db, batch).await;
+                if written.is_ok() {
+                    for w in waiters.into_iter().flatten() {
+                        let _ = w.send(());
+                    }
+                }
+                written
+            }
+            .into_actor(self),
+        ))
     }
 }
 
@@ -180,7 +280,12 @@ impl Handler<Ping> for AuditLog {
     fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
 }
 
-/// What handlers hold: record without waiting.
+/// An acknowledged change's audit event could not be committed in time.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit event could not be written")]
+pub struct AuditNotDurable;
+
+/// What handlers hold: record without waiting, or wait for the commit.
 #[derive(Clone)]
 pub struct AuditHandle {
     pub addr: Addr<AuditLog>,
@@ -191,6 +296,18 @@ impl AuditHandle {
     /// Fire-and-forget: never blocks or fails the request being audited.
     pub fn record(&self, event: AuditEvent) {
         self.addr.do_send(Record(event));
+    }
+
+    /// Records an event and waits until it is committed, for a change about
+    /// to be acknowledged. `Err` when it is not durable within `within`
+    /// (the database is failing): the caller must not report success.
+    pub async fn record_durable(&self, event: AuditEvent, within: Duration) -> Result<(), AuditNotDurable> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.addr.try_send(RecordDurable(event, tx)).map_err(|_| AuditNotDurable)?;
+        match tokio::time::timeout(within, rx).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(AuditNotDurable),
+        }
     }
 
     pub async fn drain(&self) -> Result<(), StoreError> {

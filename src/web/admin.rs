@@ -175,9 +175,14 @@ fn etag(c: &Client) -> String {
     format!("\"v{}\"", c.version)
 }
 
-fn audit(req: &HttpRequest, state: &AppState, action: &'static str, client_id: &str) {
+/// Records the change's event and waits for its commit: a change is not
+/// acknowledged before its audit event is durable.
+async fn audit(req: &HttpRequest, state: &AppState, action: &'static str, client_id: &str) -> Result<(), AdminError> {
     let ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(client_id.to_owned()));
-    state.actors.audit.record(super::with_request(ev, req));
+    state.actors.audit.record_durable(super::with_request(ev, req), super::AUDIT_DURABLE_WITHIN).await.map_err(|e| {
+        tracing::error!(error = %e, action, "admin API change made, but its audit event is not durable");
+        AdminError::Internal
+    })
 }
 
 fn client_response(status: StatusCode, c: &Client, secret: Option<&str>) -> HttpResponse {
@@ -237,10 +242,11 @@ pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
             signing_alg: f.id_token_signed_response_alg,
             consent_required: f.consent_required,
             introspection_audiences: f.introspection_audiences.unwrap_or_default(),
+            require_pkce: f.require_pkce,
         };
         let (client, secret) =
             registry::create_client(&state.db, &state.secret_hasher, spec, state.clock.now()).await?;
-        audit(&req, &state, "client.created", &client.client_id);
+        audit(&req, &state, "client.created", &client.client_id).await?;
         let mut res = client_response(StatusCode::CREATED, &client, secret.as_deref().map(String::as_str));
         if let Ok(location) = header::HeaderValue::from_str(&format!("/admin/api/v1/clients/{}", client.client_id)) {
             res.headers_mut().insert(header::LOCATION, location);
@@ -294,12 +300,13 @@ pub async fn update(
             signing_alg: f.id_token_signed_response_alg,
             consent_required: f.consent_required,
             introspection_audiences: f.introspection_audiences,
+            require_pkce: f.require_pkce,
             if_version,
         };
         let updated = registry::update_client(&state.db, &state.secret_hasher, &path, change, state.clock.now()).await;
         state.clients.invalidate(&path);
         let (client, secret) = updated?;
-        audit(&req, &state, "client.updated", &client.client_id);
+        audit(&req, &state, "client.updated", &client.client_id).await?;
         Ok(client_response(StatusCode::OK, &client, secret.as_deref().map(String::as_str)))
     }
     .await;
@@ -318,7 +325,7 @@ pub async fn delete(req: HttpRequest, path: web::Path<String>, state: web::Data<
         }
         registry::delete_client(&state.db, &path).await?;
         state.clients.invalidate(&path);
-        audit(&req, &state, "client.deleted", &path);
+        audit(&req, &state, "client.deleted", &path).await?;
         Ok(HttpResponse::NoContent().finish())
     }
     .await;
@@ -334,7 +341,7 @@ pub async fn rotate_secret(req: HttpRequest, path: web::Path<String>, state: web
         let (client, secret) =
             registry::rotate_secret(&state.db, &state.secret_hasher, &path, state.clock.now()).await?;
         state.clients.invalidate(&path);
-        audit(&req, &state, "client.secret_rotated", &client.client_id);
+        audit(&req, &state, "client.secret_rotated", &client.client_id).await?;
         Ok(client_response(StatusCode::OK, &client, Some(secret.as_str())))
     }
     .await;

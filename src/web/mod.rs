@@ -227,6 +227,10 @@ pub fn rate_limit_headers_on(res: &mut actix_web::HttpResponse, limit: u32, retr
     }
 }
 
+/// How long an acknowledged change waits for its audit event's commit
+/// before it answers with an error instead (the database is failing).
+pub const AUDIT_DURABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Fills in an audit event's request context: request id, caller
 /// address and user agent.
 pub fn with_request(mut ev: crate::store::audit::AuditEvent, req: &HttpRequest) -> crate::store::audit::AuditEvent {

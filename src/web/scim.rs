@@ -248,9 +248,46 @@ fn if_none_match(req: &HttpRequest, version: i64) -> Result<(), Failure> {
     if hit { Err(Failure::NotModified(tag)) } else { Ok(()) }
 }
 
-fn audit(req: &HttpRequest, state: &AppState, caller: &Caller, action: &'static str, target: &str) {
+/// Records a change's event and waits for its commit: a provisioning
+/// client is never told of a change whose audit event a crash could lose.
+async fn audit(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    action: &'static str,
+    target: &str,
+) -> Result<(), Failure> {
     let ev = AuditEvent::new(state.clock.now(), format!("scim:{}", caller.name), action, Some(target.to_owned()));
-    state.actors.audit.record(super::with_request(ev, req));
+    state.actors.audit.record_durable(super::with_request(ev, req), super::AUDIT_DURABLE_WITHIN).await.map_err(|e| {
+        tracing::error!(error = %e, action, "SCIM change made, but its audit event is not durable");
+        Failure::Scim(ScimError::internal(e))
+    })
+}
+
+/// Most skipped ids one audit event names; the count is always exact.
+const MAX_SKIPPED_NAMED: usize = 20;
+
+/// Member ids a group write skipped: one audit event naming them (the
+/// group is the target) and the metric.
+fn audit_skipped(req: &HttpRequest, state: &AppState, caller: &Caller, group: &str, skipped: &[String]) {
+    if skipped.is_empty() {
+        return;
+    }
+    state.metrics.scim_unknown_members.inc_by(skipped.len() as u64);
+    let named = skipped.iter().take(MAX_SKIPPED_NAMED).map(String::as_str).collect::<Vec<_>>().join(" ");
+    let more = skipped.len().saturating_sub(MAX_SKIPPED_NAMED);
+    let reason = if more > 0 {
+        format!("{} unknown: {named} and {more} more", skipped.len())
+    } else {
+        format!("{} unknown: {named}", skipped.len())
+    };
+    let ev = AuditEvent::new(
+        state.clock.now(),
+        format!("scim:{}", caller.name),
+        "scim.group.members_skipped",
+        Some(group.to_owned()),
+    );
+    state.actors.audit.record(super::with_request(AuditEvent { reason: Some(reason), ..ev }, req));
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -409,24 +446,11 @@ async fn change(
             (Some(id), false) => Change::Replace(id),
             (Some(id), true) => Change::Patch(id),
         };
-        let asked = p.attributes.as_deref().filter(|a| !a.trim().is_empty());
-        let quiet = kind == ResourceKind::Group && patch && asked.is_none();
-        let members = match kind {
-            ResourceKind::User => false,
-            ResourceKind::Group if patch => {
-                asked.map(|a| resource::mentions(kind, a, "members")).transpose()?.unwrap_or(false)
-            }
-            ResourceKind::Group => true,
-        };
+        let members =
+            kind == ResourceKind::Group && wants_members(p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
         let done = provisioning(&state, &b).write(kind, op, &body, want, members).await?;
-        audit(&req, &state, &caller, action(kind, op), &done.id);
-        if quiet {
-            let mut res = HttpResponse::NoContent().finish();
-            if let Ok(v) = header::HeaderValue::from_str(&etag(done.version)) {
-                res.headers_mut().insert(header::ETAG, v);
-            }
-            return Ok(res);
-        }
+        audit_skipped(&req, &state, &caller, &done.id, &done.skipped_members);
+        audit(&req, &state, &caller, action(kind, op), &done.id).await?;
         let (status, loc) = match op {
             Change::Create => (StatusCode::CREATED, Some(location(&b, kind, &done.id))),
             _ => (StatusCode::OK, None),
@@ -451,7 +475,7 @@ async fn delete(
             ResourceKind::User => "scim.user.deleted",
             ResourceKind::Group => "scim.group.deleted",
         };
-        audit(&req, &state, &caller, action, &id);
+        audit(&req, &state, &caller, action, &id).await?;
         Ok(HttpResponse::NoContent().finish())
     };
     finish(&req, r.await)

@@ -257,6 +257,12 @@ pub fn serve(env: &[(String, String)]) -> Served {
 }
 
 impl Served {
+    /// `kill -9`: no shutdown, no drain, whatever was in memory is gone.
+    pub fn kill(&self) {
+        let status = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
     pub fn terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());

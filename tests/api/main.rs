@@ -6,6 +6,8 @@ mod admin_clients;
 mod audit_chain;
 mod binary;
 mod cli_clients;
+mod crash;
+mod db_outage;
 mod health;
 mod helpers;
 mod http_edge;

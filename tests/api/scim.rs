@@ -20,7 +20,16 @@ pub struct Scim {
 
 /// Stores a SCIM token the way `gatehouse scim-token create` does.
 pub async fn add_token(app: &TestApp, name: &str) -> String {
-    let (master, _) = MasterKey::load_or_generate(None, &app.database.dir()).unwrap();
+    store_token(&app.database, &app.db, name).await
+}
+
+/// The same for a server this process did not start (the real binary).
+pub async fn store_token(
+    database: &crate::helpers::TestDatabase,
+    db: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> String {
+    let (master, _) = MasterKey::load_or_generate(None, &database.dir()).unwrap();
     let token = format!("gh_scim_test_{}", uuid::Uuid::new_v4().simple());
     let row = entity::scim_tokens::Model {
         id: uuid::Uuid::new_v4().to_string(),
@@ -30,7 +39,7 @@ pub async fn add_token(app: &TestApp, name: &str) -> String {
         last_used_at: None,
         revoked_at: None,
     };
-    gatehouse::store::scim::tokens::insert_token(&app.db, row).await.unwrap();
+    gatehouse::store::scim::tokens::insert_token(db, row).await.unwrap();
     token
 }
 
