@@ -179,6 +179,7 @@ impl Application {
         }
         let passkeys = passkeys.map(Arc::new);
         let settings = Arc::new(settings);
+        let db_health = Arc::new(crate::store::health::DbHealth::default());
         let state = actix_web::web::Data::new(AppState {
             settings: settings.clone(),
             db,
@@ -192,12 +193,14 @@ impl Application {
             envelope,
             passkeys,
             metadata: web::oidc::Metadata::new(&settings.issuer, key_policy.jwks_max_age_secs()),
-            clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs))),
+            clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs), db_health.clone())),
             verified_tokens: VerifiedTokens::default(),
             revocations,
             client_jwks: ClientJwks::new()?,
             failures,
             login_failures: Arc::new(login_failures),
+            redis,
+            db_health,
             lockout_notifier: Arc::new(crate::accounts::lockout::LogNotifier),
             token_quota: (settings.client_token_quota_per_minute > 0).then(|| {
                 let n = settings.client_token_quota_per_minute;
@@ -205,6 +208,8 @@ impl Application {
             }),
             assertion_audiences: crate::oauth::client_assertion::AssertionAudiences::new(&settings.issuer),
         });
+
+        spawn_db_probe(&state.db, &state.db_health);
 
         let addr = listener.local_addr().map_err(|source| StartupError::Bind {
             setting: "bind",
@@ -386,4 +391,19 @@ impl Signals {
             "ctrl-c"
         }
     }
+}
+
+/// Pings the database every second for as long as the server state lives,
+/// so an outage (and the recovery) is known before a request waits on it.
+fn spawn_db_probe(db: &Db, health: &Arc<crate::store::health::DbHealth>) {
+    let (db, health) = (db.clone(), Arc::downgrade(health));
+    actix_rt::spawn(async move {
+        let mut tick = tokio::time::interval(crate::store::health::PROBE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(h) = health.upgrade() else { return };
+            h.probe(&db, crate::store::health::PROBE_EVERY).await;
+        }
+    });
 }

@@ -2,10 +2,14 @@
 //! endpoints authenticate against, so that the hot path reads no row and
 //! re-validates no registration. Entries are re-read after `refresh`
 //! (changes made by the CLI or another instance arrive within it) and
-//! dropped at once when this instance changes the client.
+//! dropped at once when this instance changes the client. While the
+//! database is down, cached entries are served however old (a re-read
+//! would only wait out the pool's timeout) and unknown ones are refused
+//! at once.
 
 use super::registry::{self, Client, RegistryError};
 use crate::store::Db;
+use crate::store::health::DbHealth;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -26,11 +30,12 @@ struct Entry {
 pub struct ClientCache {
     entries: RwLock<HashMap<String, Arc<Entry>>>,
     refresh: Duration,
+    health: Arc<DbHealth>,
 }
 
 impl ClientCache {
-    pub fn new(refresh: Duration) -> Self {
-        Self { entries: RwLock::new(HashMap::new()), refresh }
+    pub fn new(refresh: Duration, health: Arc<DbHealth>) -> Self {
+        Self { entries: RwLock::new(HashMap::new()), refresh, health }
     }
 
     /// The client, from memory when fresh enough, else from the database.
@@ -39,9 +44,11 @@ impl ClientCache {
         if let Some(entry) = &cached {
             let fresh = entry.loaded.elapsed() < self.refresh;
             // Stale: exactly one caller re-reads; the rest use the entry.
-            if fresh || entry.refreshing.swap(true, Ordering::AcqRel) {
+            if fresh || self.health.is_down() || entry.refreshing.swap(true, Ordering::AcqRel) {
                 return Ok(entry.client.clone());
             }
+        } else if self.health.is_down() {
+            return Err(RegistryError::Unavailable);
         }
         let read = self.read(db, client_id).await;
         if read.is_err()
@@ -62,7 +69,7 @@ impl ClientCache {
         age: Duration,
     ) -> Result<Option<Arc<Client>>, RegistryError> {
         let loaded = self.entries.read().ok().and_then(|m| m.get(client_id).map(|e| e.loaded));
-        if loaded.is_some_and(|at| at.elapsed() < age) {
+        if loaded.is_some_and(|at| at.elapsed() < age) || self.health.is_down() {
             return Ok(None);
         }
         self.read(db, client_id).await.map(Some)

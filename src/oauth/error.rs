@@ -30,6 +30,10 @@ pub enum TokenError {
     /// An internal failure; details are logged, not sent.
     #[error("the server could not complete the request")]
     ServerError,
+    /// The database is unreachable and the request needs it: refused at
+    /// once (503) rather than after the pool's timeout.
+    #[error("the service is temporarily unavailable; retry shortly")]
+    TemporarilyUnavailable,
 }
 
 impl TokenError {
@@ -44,6 +48,7 @@ impl TokenError {
             TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::RateLimited { .. } | TokenError::QuotaExceeded { .. } => "rate_limited",
             TokenError::ServerError => "server_error",
+            TokenError::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }

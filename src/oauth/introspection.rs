@@ -98,7 +98,7 @@ fn entitled(client: &Client, claims: &AccessTokenClaims) -> bool {
 /// Our access tokens are JWS compact serialisations, our refresh tokens
 /// random base64url without a dot: the shape says which store to ask,
 /// whatever `token_type_hint` claims (RFC 7009 §2.1 lets us ignore it).
-fn looks_like_jwt(token: &str) -> bool {
+pub fn looks_like_jwt(token: &str) -> bool {
     token.contains('.')
 }
 

@@ -32,6 +32,9 @@ pub enum RegistryError {
     Random,
     #[error(transparent)]
     Store(StoreError),
+    /// Not cached, and the database is known to be down.
+    #[error("the database is unavailable")]
+    Unavailable,
 }
 
 impl From<ClientStoreError> for RegistryError {

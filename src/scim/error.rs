@@ -52,6 +52,9 @@ pub enum ScimError {
     NotImplemented(&'static str),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database is known to be down: refused at once, retry shortly.
+    #[error("the service is temporarily unavailable; retry shortly")]
+    Unavailable,
 }
 
 impl ScimError {
@@ -73,6 +76,7 @@ impl ScimError {
             ScimError::NotImplemented(_) => 501,
             ScimError::MethodNotAllowed(_) => 405,
             ScimError::Internal(_) => 500,
+            ScimError::Unavailable => 503,
         }
     }
 

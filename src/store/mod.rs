@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client_assertions;
 pub mod clients;
+pub mod health;
 pub mod lockouts;
 pub mod login_names;
 pub mod mfa;

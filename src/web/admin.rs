@@ -81,7 +81,10 @@ impl From<RegistryError> for AdminError {
             RegistryError::Conflict => AdminError::Conflict,
             RegistryError::VersionMismatch(_) => AdminError::PreconditionFailed,
             RegistryError::NoSecret(_) => AdminError::BadRequest(e.to_string()),
-            RegistryError::Corrupt { .. } | RegistryError::Random | RegistryError::Store(_) => {
+            RegistryError::Corrupt { .. }
+            | RegistryError::Random
+            | RegistryError::Store(_)
+            | RegistryError::Unavailable => {
                 tracing::error!(error = %e, "admin API: registry failure");
                 AdminError::Internal
             }

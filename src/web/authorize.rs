@@ -90,6 +90,9 @@ pub(super) async fn validated(
 }
 
 async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpResponse {
+    if state.db_health.is_down() {
+        return browser::unavailable_page(req);
+    }
     let (params, ar) = match validated(req, state, raw).await {
         Ok(v) => v,
         Err(res) => return res,

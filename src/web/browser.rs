@@ -205,6 +205,19 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The database is known to be down: said at once, not after the pool's
+/// timeout.
+pub fn unavailable_page(req: &HttpRequest) -> HttpResponse {
+    let mut res = error_page(
+        req,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "Sign-in is unavailable for a moment. Please try again shortly.",
+    );
+    res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    res
+}
+
 pub fn server_error_page(req: &HttpRequest) -> HttpResponse {
     error_page(req, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.")
 }

@@ -34,13 +34,14 @@ pub async fn get_ready(state: web::Data<AppState>) -> HttpResponse {
             "timeout"
         }
     };
+    state.db_health.observe(db_ok == "ok");
     checks.insert("database".into(), json!(db_ok));
     let mut ready = db_ok == "ok";
     for a in actors {
         ready &= a.alive;
         checks.insert(a.name.into(), json!(if a.alive { "ok" } else { "not_responding" }));
     }
-    if let Some(up) = state.failures.redis_up() {
+    if let Some(up) = state.redis.as_ref().map(|r| !r.is_degraded()) {
         checks.insert("redis".into(), json!(if up { "ok" } else { "unavailable" }));
         // Only fatal when failed-authentication checks refuse without it.
         if !up && state.settings.rate_limit_redis_policy == crate::abuse::shared::RedisPolicy::FailClosed {

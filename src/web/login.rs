@@ -97,12 +97,18 @@ pub(super) fn announce_lockout(
 
 /// `GET /login`: the sign-in page without an application (to reach the account page).
 pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if state.db_health.is_down() {
+        return browser::unavailable_page(&req);
+    }
     let session = current_session(&req, &state).await;
     render_login(&req, &state, session.as_ref(), "", "", "", "", &[], StatusCode::OK)
 }
 
 /// `POST /login`.
 pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web::Data<AppState>) -> HttpResponse {
+    if state.db_health.is_down() {
+        return browser::unavailable_page(&req);
+    }
     let form = form.into_inner();
     let old = current_session(&req, &state).await;
     if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {

@@ -70,6 +70,10 @@ pub struct AppState {
     pub failures: Arc<crate::abuse::FailureLimits>,
     /// Budgets for failed password logins (stricter).
     pub login_failures: Arc<crate::abuse::FailureLimits>,
+    /// The Redis link every shared failure budget uses, for health and metrics.
+    pub redis: Option<Arc<crate::abuse::shared::SharedBudgets>>,
+    /// Whether the database answers; requests that need it fail fast while not.
+    pub db_health: Arc<crate::store::health::DbHealth>,
     /// Told about every account lockout.
     pub lockout_notifier: Arc<dyn crate::accounts::lockout::LockoutNotifier>,
 }

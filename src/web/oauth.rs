@@ -55,6 +55,7 @@ async fn authenticated_form(
                 jwks: &state.client_jwks,
                 audiences: state.assertion_audiences.at(endpoint),
                 now: state.clock.now(),
+                db_down: state.db_health.is_down(),
             };
             grants::authenticate_client(&auth, &presented).await
         }
@@ -82,6 +83,10 @@ async fn token(
     }
     let grant_type =
         params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
+    // Only client_credentials is served from memory alone.
+    if grant_type != "client_credentials" && state.db_health.is_down() {
+        return Err(TokenError::TemporarilyUnavailable);
+    }
     let now = state.clock.now();
     let keys = state.keys.load();
     let mut audit = Vec::new();
@@ -121,6 +126,10 @@ pub async fn post_introspect(req: HttpRequest, payload: web::Payload, state: web
             return Err(TokenError::UnauthorizedClient("only confidential clients may introspect".into()));
         }
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        // Access tokens are checked in memory; refresh tokens need the database.
+        if !introspection::looks_like_jwt(token) && state.db_health.is_down() {
+            return Err(TokenError::TemporarilyUnavailable);
+        }
         let keys = state.keys.load();
         introspection::introspect(&state.db, &state.token_check(&keys), &client, token, state.clock.now()).await
     }
@@ -137,6 +146,9 @@ pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Da
     let result = async {
         let (params, client) = authenticated_form(&req, payload, &state, Endpoint::Revoke).await?;
         let token = params.get("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        if state.db_health.is_down() {
+            return Err(TokenError::TemporarilyUnavailable);
+        }
         let keys = state.keys.load();
         introspection::revoke(&state.db, &state.token_check(&keys), &client, token, state.clock.now()).await
     }
@@ -163,11 +175,15 @@ fn token_error(e: &TokenError) -> HttpResponse {
         TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
         TokenError::RateLimited { .. } | TokenError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
         TokenError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        TokenError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut res = no_store(HttpResponse::build(status));
     if let TokenError::InvalidClient { basic: true } = e {
         res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"gatehouse\", charset=\"UTF-8\""));
+    }
+    if let TokenError::TemporarilyUnavailable = e {
+        res.insert_header((header::RETRY_AFTER, "1"));
     }
     let mut body = serde_json::json!({ "error": e.code(), "error_description": e.to_string() });
     if let TokenError::RateLimited { limit, retry_after } | TokenError::QuotaExceeded { limit, retry_after } = *e {

@@ -159,6 +159,10 @@ struct Caller {
 }
 
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Failure> {
+    // Every SCIM request needs the database, the token check first.
+    if state.db_health.is_down() {
+        return Err(Failure::Scim(ScimError::Unavailable));
+    }
     let ip = peer_ip(req);
     if let Some(b) = state.failures.blocked(FailureClass::ScimAuth, &ip, "") {
         state.metrics.rate_limited.with_label_values(&[FailureClass::ScimAuth.as_str()]).inc();

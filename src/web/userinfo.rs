@@ -88,6 +88,15 @@ async fn respond(state: &AppState, token: &str) -> HttpResponse {
             Some(("insufficient_scope", "the access token lacks the openid scope")),
         );
     }
+    if state.db_health.is_down() {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(serde_json::json!({
+                "error": "temporarily_unavailable",
+                "error_description": "the service is temporarily unavailable; retry shortly",
+            }));
+    }
     // Machine tokens (client_credentials) have a client as subject: no user.
     let user = match crate::store::users::find_by_id(&state.db, &at.sub).await {
         Ok(Some(u)) if u.active => u,

@@ -30,6 +30,9 @@ pub struct ClientAuth<'a> {
     /// `aud` values a client assertion may carry.
     pub audiences: &'a [String],
     pub now: DateTime<Utc>,
+    /// The database is known to be down: an assertion, whose `jti` must be
+    /// recorded, is refused at once with `temporarily_unavailable`.
+    pub db_down: bool,
 }
 
 /// Checks the presented credentials against the registration: the method
@@ -42,6 +45,7 @@ pub async fn authenticate_client(
     let invalid = TokenError::InvalidClient { basic: presented.is_basic() };
     let lookup_failed = |e: RegistryError| match e {
         RegistryError::NotFound => invalid.clone(),
+        RegistryError::Unavailable => TokenError::TemporarilyUnavailable,
         e => {
             tracing::error!(error = %e, "client lookup failed");
             TokenError::ServerError
@@ -76,6 +80,9 @@ async fn credentials_hold(
         (M::None, PresentedClient::Public { .. }) => true,
         (M::PrivateKeyJwt, PresentedClient::Assertion { assertion, .. }) => {
             let Some(uri) = client.registration.jwks_uri.as_deref() else { return Ok(false) };
+            if auth.db_down {
+                return Err(TokenError::TemporarilyUnavailable);
+            }
             let expected =
                 Expected { client_id: &client.client_id, audiences: auth.audiences, now: auth.now.timestamp() };
             match client_assertion::verify(auth.db, auth.jwks, uri, assertion, &expected).await {
