@@ -212,8 +212,8 @@ impl Handler<Record> for AuditLog {
     }
 }
 
-/// Records one event and tells `1` once it is committed; a dropped sender
-/// means it could not be (the buffer overflowed during a long outage).
+/// Records one event and tells the waiter once it is committed; a dropped
+/// sender means it could not be (the buffer overflowed during an outage).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RecordDurable(pub AuditEvent, pub Waiter);
@@ -303,11 +303,13 @@ impl AuditHandle {
     /// (the database is failing): the caller must not report success.
     pub async fn record_durable(&self, event: AuditEvent, within: Duration) -> Result<(), AuditNotDurable> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.addr.try_send(RecordDurable(event, tx)).map_err(|_| AuditNotDurable)?;
-        match tokio::time::timeout(within, rx).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(AuditNotDurable),
-        }
+        // `send` waits for room in the mailbox (backpressure under load),
+        // where `try_send` would fail a change just because others queue.
+        let committed = async {
+            self.addr.send(RecordDurable(event, tx)).await.map_err(|_| AuditNotDurable)?;
+            rx.await.map_err(|_| AuditNotDurable)
+        };
+        tokio::time::timeout(within, committed).await.map_err(|_| AuditNotDurable)?
     }
 
     pub async fn drain(&self) -> Result<(), StoreError> {

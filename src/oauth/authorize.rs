@@ -213,6 +213,18 @@ pub fn validate(params: &Params, client: Option<Arc<Client>>) -> Result<Authoriz
     if scopes.is_empty() {
         return Err(fail("invalid_scope", "scope is missing"));
     }
+    // OIDC Core §5.5: claims asked for by name bring the scope that
+    // releases them, when this client may be granted it.
+    if let Some(raw) = params.get("claims") {
+        let wanted = crate::oidc::claims::scopes_requested_by(raw).map_err(|m| fail("invalid_request", m))?;
+        if openid {
+            for s in wanted {
+                if reg.scopes.iter().any(|a| a == s) && !scopes.iter().any(|x| x == s) {
+                    scopes.push(s.to_owned());
+                }
+            }
+        }
+    }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
         // Only a confidential client registered with `require_pkce = false`
         // may go without; a client that sends PKCE anyway gets it checked.

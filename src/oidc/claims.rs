@@ -36,6 +36,55 @@ impl Related {
     }
 }
 
+/// The scope that releases a standard claim (OIDC Core §5.4); `None` for
+/// claims that need none (`sub`, `acr`, …) or that Gatehouse does not know.
+pub fn scope_of(claim: &str) -> Option<&'static str> {
+    Some(match claim {
+        "name" | "given_name" | "family_name" | "middle_name" | "nickname" | "preferred_username" | "profile"
+        | "zoneinfo" | "locale" | "updated_at" => "profile",
+        "email" | "email_verified" => "email",
+        "address" => "address",
+        "phone_number" | "phone_number_verified" => "phone",
+        "groups" => "groups",
+        _ => return None,
+    })
+}
+
+/// Longest `claims` parameter accepted.
+pub const MAX_CLAIMS_REQUEST: usize = 4096;
+
+/// The scopes a `claims` request parameter (OIDC Core §5.5) asks for: each
+/// claim named under `userinfo` or `id_token`, essential or voluntary,
+/// asks for the scope that releases it, so consent and release stay
+/// scope-based (the consent page shows exactly what is released; a claim
+/// is then released wherever its scope releases it). Unknown claims are
+/// ignored, as the spec allows; a malformed request is an error.
+pub fn scopes_requested_by(raw: &str) -> Result<Vec<&'static str>, &'static str> {
+    if raw.len() > MAX_CLAIMS_REQUEST {
+        return Err("claims is too long");
+    }
+    let Ok(Value::Object(request)) = serde_json::from_str::<Value>(raw) else {
+        return Err("claims must be a JSON object");
+    };
+    let mut scopes = Vec::new();
+    for (member, claims) in &request {
+        if member != "userinfo" && member != "id_token" {
+            continue;
+        }
+        let Value::Object(claims) = claims else { return Err("claims.userinfo and claims.id_token must be objects") };
+        for (name, ask) in claims {
+            // OIDC Core §5.5.1: null, or an object of essential/value/values.
+            if !matches!(ask, Value::Null | Value::Object(_)) {
+                return Err("each requested claim must be null or an object");
+            }
+            if let Some(s) = scope_of(name).filter(|s| !scopes.contains(s)) {
+                scopes.push(s);
+            }
+        }
+    }
+    Ok(scopes)
+}
+
 /// The claims `scopes` release about `user`. `sub` is always included.
 pub fn for_scopes(user: &User, related: &Related, scopes: &[&str]) -> Map<String, Value> {
     let mut c = Map::new();
@@ -166,6 +215,18 @@ mod tests {
             postal_code: None,
             country: None,
         }
+    }
+
+    #[test]
+    fn a_claims_request_asks_for_the_scopes_that_release_its_claims() {
+        let raw = r#"{"userinfo":{"given_name":{"essential":true},"email":null,"x-unknown":null},
+                      "id_token":{"phone_number":{"essential":false},"auth_time":{"essential":true},"name":null}}"#;
+        assert_eq!(scopes_requested_by(raw).unwrap(), ["profile", "phone", "email"], "id_token first, then by name");
+        assert_eq!(scopes_requested_by(r#"{"other":{"email":null}}"#).unwrap(), Vec::<&str>::new());
+        for bad in ["", "[]", "\"email\"", r#"{"userinfo":[]}"#, r#"{"userinfo":{"email":true}}"#, "{"] {
+            assert!(scopes_requested_by(bad).is_err(), "{bad}");
+        }
+        assert!(scopes_requested_by(&format!(r#"{{"userinfo":{{"{}":null}}}}"#, "a".repeat(5000))).is_err());
     }
 
     #[test]

@@ -92,6 +92,7 @@ impl Metadata {
             // plainly that neither request objects nor references are taken.
             map.insert("request_parameter_supported".into(), serde_json::json!(false));
             map.insert("request_uri_parameter_supported".into(), serde_json::json!(false));
+            map.insert("claims_parameter_supported".into(), serde_json::json!(true));
             map.insert("end_session_endpoint".into(), serde_json::json!(format!("{issuer}/end_session")));
             map.insert("prompt_values_supported".into(), serde_json::json!(["none", "login", "consent"]));
             map.insert("acr_values_supported".into(), serde_json::json!(crate::mfa::ACR_VALUES));

@@ -1,5 +1,6 @@
 //! Claims released by the `address` and `phone` scopes (OIDC Core §5.4):
-//! what SCIM stored, in the ID token and at userinfo, never verified.
+//! what SCIM stored, in the ID token and at userinfo, never verified; and
+//! the `claims` request parameter (§5.5), which asks for claims by name.
 
 use crate::helpers::spawn_app_at_issuer;
 use crate::oidc_attacks::{Rp, VERIFIER, code_for, token};
@@ -64,4 +65,35 @@ async fn address_and_phone_scopes_release_what_scim_stored() {
         app.client.get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["address"], want_address);
     assert_eq!(info["phone_number"], "+1 555 0199");
+}
+
+#[actix_web::test]
+async fn the_claims_parameter_brings_the_scope_of_each_claim() {
+    let app = spawn_app_at_issuer(&[]).await;
+    crate::oidc_flow::person(&app, "alice", "alice@example.com").await;
+    let (id, secret) = web_client(&app, |s| {
+        s.scopes = ["openid", "email", "profile"].map(String::from).to_vec();
+    })
+    .await;
+    let rp = Rp { id, secret };
+    let meta: Value = app.get("/.well-known/openid-configuration").await.json().await.unwrap();
+    assert_eq!(meta["claims_parameter_supported"], true);
+
+    let claims = r#"{"userinfo":{"email":{"essential":true}},"id_token":{"phone_number":null}}"#;
+    let code = code_for(&app, &rp, &browser(), &[("scope", "openid"), ("claims", claims)]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, body) = token(&app, &rp, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid email", "the granted scope is named; phone is not registered");
+    let access = body["access_token"].as_str().unwrap();
+    let info: Value =
+        app.client.get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["email"], "alice@example.com");
+    assert!(info.get("given_name").is_none() && info.get("phone_number").is_none(), "{info}");
+    assert_eq!(decode_payload(body["id_token"].as_str().unwrap())["email"], "alice@example.com");
 }

@@ -256,3 +256,17 @@ fn pkce_is_optional_only_for_a_client_registered_without_it() {
         assert_eq!(redirect_error(validate(&params(extra), Some(without_pkce(false)))), "invalid_request", "{extra:?}");
     }
 }
+
+/// OIDC Core §5.5: a claim asked for by name brings the scope that
+/// releases it, if the client is registered for that scope.
+#[test]
+fn the_claims_parameter_asks_for_the_scopes_of_its_claims() {
+    let c = || Some(client(false, &[GOOD]));
+    let claims =
+        r#"{"userinfo":{"email":{"essential":true}},"id_token":{"phone_number":null,"auth_time":{"essential":true}}}"#;
+    let ok = validate(&params(&[("scope", "openid"), ("claims", claims)]), c()).unwrap();
+    assert_eq!(ok.scope(), "openid email", "phone is not registered for this client");
+    let plain = validate(&params(&[("scope", "profile"), ("claims", claims)]), c()).unwrap();
+    assert_eq!(plain.scope(), "profile", "not an OpenID request: claims are ignored");
+    assert_eq!(redirect_error(validate(&params(&[("claims", "{nope")]), c())), "invalid_request");
+}
