@@ -393,17 +393,19 @@ impl Signals {
     }
 }
 
-/// Pings the database every second for as long as the server state lives,
-/// so an outage (and the recovery) is known before a request waits on it.
+/// Pings the database every second (every 200 ms while it is down) for as
+/// long as the server state lives, so an outage and the recovery are known
+/// before a request waits on them.
 fn spawn_db_probe(db: &Db, health: &Arc<crate::store::health::DbHealth>) {
+    use crate::store::health::{PROBE_EVERY, PROBE_WHILE_DOWN};
     let (db, health) = (db.clone(), Arc::downgrade(health));
     actix_rt::spawn(async move {
-        let mut tick = tokio::time::interval(crate::store::health::PROBE_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
             let Some(h) = health.upgrade() else { return };
-            h.probe(&db, crate::store::health::PROBE_EVERY).await;
+            h.probe(&db, PROBE_EVERY).await;
+            let pause = if h.is_down() { PROBE_WHILE_DOWN } else { PROBE_EVERY };
+            drop(h);
+            tokio::time::sleep(pause).await;
         }
     });
 }

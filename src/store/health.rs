@@ -1,14 +1,17 @@
 //! Whether the database answers, as last observed: a probe every second
-//! and every readiness check keep it current. While it is down, request
-//! paths that need the database refuse at once (`503`) instead of each
-//! waiting out the pool's 5 s acquire timeout; paths served from memory
-//! (cached clients, keys, access-token checks) keep working.
+//! (every 200 ms while it does not) and every readiness check keep it
+//! current. While it is down, request paths that need the database refuse
+//! at once (`503`) instead of each waiting out the pool's 5 s acquire
+//! timeout; paths served from memory (cached clients, keys, access-token
+//! checks) keep working.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// How often, and how patiently, the probe pings the database.
+/// How often, and how patiently, the probe pings a database that answers.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// How often it pings one that does not: a recovery is noticed soon.
+pub const PROBE_WHILE_DOWN: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Default)]
 pub struct DbHealth {
