@@ -22,6 +22,9 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.05; done
 rss() { echo "$(( $(ps -o rss= -p $pid) / 1024 )) MiB"; }
+# The server's own CPU time (user + system), in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+tick=$(getconf CLK_TCK)
 echo "RSS at start: $(rss)"
 token=$(cd "$dir" && "$bin" scim-token create --name bench --json | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
 created=$(cd "$dir" && "$bin" client create --name bench --grant-type client_credentials --json)
@@ -30,7 +33,9 @@ secret=$(python3 -c 'import sys,json;print(json.load(sys.stdin)["client_secret"]
 base=http://127.0.0.1:$port/scim/v2
 export SCIM_BASE=$base SCIM_TOKEN=$token SCIM_USERS=$users
 echo "== seeding $users users over SCIM (8 connections)"
+before=$(cpu)
 python3 "$here/scim_seed.py"
+echo "server CPU per create: $(python3 -c "print('%.2f ms' % (($(cpu) - $before) * 1000 / $tick / $users))")"
 echo "RSS after seeding: $(rss)"
 
 lookups=$(mktemp --suffix=.lua)

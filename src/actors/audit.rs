@@ -1,11 +1,13 @@
 //! The `AuditLog` actor: request paths hand it events; it batches them into
 //! the append-only `audit_events` table, in one order (the hash chain's). A
 //! failed write keeps the batch for the next tick, so a database blip loses
-//! nothing. A change a client is told about (SCIM, the admin API) awaits
-//! its event's commit ([`AuditHandle::record_durable`]): a group commit,
-//! flushed as soon as the mailbox is empty, so concurrent changes share one
-//! write and a kill -9 cannot lose the event of an acknowledged change.
-//! Other events are fire-and-forget, flushed every 250 ms. Machine tokens
+//! nothing. An admin API change awaits its event's commit
+//! ([`AuditHandle::record_durable`]): a group commit, flushed as soon as
+//! the mailbox is empty, so concurrent changes share one write and a
+//! kill -9 cannot lose the event of an acknowledged change. (SCIM writes,
+//! where throughput matters, append their events inside the change's own
+//! transaction instead: `store::audit::append_in`.) Other events are
+//! fire-and-forget, flushed every 250 ms. Machine tokens
 //! are tallied instead (see [`MachineTally`]) and written as one event per
 //! client per minute.
 

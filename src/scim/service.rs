@@ -17,6 +17,7 @@ use super::schema::{LIST_URN, MAX_PAGE_SIZE, ResourceKind};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::users::{self as accounts, AccountError, Password, PasswordPolicy, Username};
 use crate::store::Db;
+use crate::store::audit::{AuditEvent, Masking};
 use crate::store::scim::groups;
 use crate::store::scim::{self as store, ScimStoreError, UserWrite};
 use chrono::{DateTime, Utc};
@@ -110,6 +111,52 @@ pub struct Provisioning<'a> {
     /// The `/scim/v2` URL, for `meta.location` and `$ref`.
     pub base: &'a str,
     pub unknown_members: UnknownMembers,
+    /// Who the writes' audit events name; required for writes (a write
+    /// without it fails rather than go unaudited), unused by reads.
+    pub audit: Option<AuditAs>,
+}
+
+/// The audit context of a write: its event commits in the write's own
+/// transaction, so a change a client was told about always has its event
+/// (a crash cannot lose it), at no extra commit.
+#[derive(Debug, Clone)]
+pub struct AuditAs {
+    /// Actor and request context; action and target are set per write.
+    pub template: AuditEvent,
+    pub masking: Masking,
+}
+
+impl AuditAs {
+    fn event(&self, action: &'static str, target: &str) -> AuditEvent {
+        let mut e = self.template.clone();
+        e.action = action;
+        e.target = Some(target.to_owned());
+        self.masking.apply(e)
+    }
+}
+
+/// What the store is told to record with a write.
+#[derive(Debug)]
+struct NoAuditContext;
+
+impl std::fmt::Display for NoAuditContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a SCIM write without an audit context")
+    }
+}
+
+impl std::error::Error for NoAuditContext {}
+
+/// The audit action of a write.
+pub fn action(kind: ResourceKind, change: Change<'_>) -> &'static str {
+    match (kind, change) {
+        (ResourceKind::User, Change::Create) => "scim.user.created",
+        (ResourceKind::User, Change::Replace(_)) => "scim.user.replaced",
+        (ResourceKind::User, Change::Patch(_)) => "scim.user.patched",
+        (ResourceKind::Group, Change::Create) => "scim.group.created",
+        (ResourceKind::Group, Change::Replace(_)) => "scim.group.replaced",
+        (ResourceKind::Group, Change::Patch(_)) => "scim.group.patched",
+    }
 }
 
 impl Provisioning<'_> {
@@ -129,6 +176,11 @@ impl Provisioning<'_> {
             doc: resource::render_group(g, self.base),
             skipped_members: Vec::new(),
         }
+    }
+
+    /// The event a write records, in its transaction.
+    fn event(&self, action: &'static str, target: &str) -> Result<AuditEvent, ScimError> {
+        self.audit.as_ref().map(|a| a.event(action, target)).ok_or_else(|| ScimError::internal(NoAuditContext))
     }
 
     fn written_group(&self, (g, skipped): (GroupResource, Vec<String>)) -> Rendered {
@@ -184,7 +236,8 @@ impl Provisioning<'_> {
         let (write, _) = self.user_write(parsed, None, true).await?;
         // A taken userName or email is a unique violation of the login
         // namespace, written in the same transaction: 409 from there.
-        store::insert_user(self.db, &id, write, self.now).await?;
+        let audit = vec![self.event("scim.user.created", &id)?];
+        store::insert_user(self.db, &id, write, self.now, audit).await?;
         self.get_user(&id).await
     }
 
@@ -193,7 +246,7 @@ impl Provisioning<'_> {
         for attempt in 0.. {
             let current = self.writable_user(id, if_match).await?;
             let parsed = resource::parse(ResourceKind::User, body)?;
-            match self.store_user(current, parsed).await {
+            match self.store_user(current, parsed, "scim.user.replaced").await {
                 Err(ScimError::PreconditionFailed) if retry(if_match, attempt) => continue,
                 r => return r,
             }
@@ -209,7 +262,7 @@ impl Provisioning<'_> {
             strip_read_only(&mut doc);
             patch::apply(ResourceKind::User, &mut doc, ops.clone())?;
             let parsed = resource::parse(ResourceKind::User, &doc)?;
-            match self.store_user(current, parsed).await {
+            match self.store_user(current, parsed, "scim.user.patched").await {
                 Err(ScimError::PreconditionFailed) if retry(if_match, attempt) => continue,
                 r => return r,
             }
@@ -219,7 +272,7 @@ impl Provisioning<'_> {
 
     pub async fn delete_user(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
         self.writable_user(id, if_match).await?;
-        Ok(store::delete_user(self.db, id).await?)
+        Ok(store::delete_user(self.db, id, vec![self.event("scim.user.deleted", id)?]).await?)
     }
 
     async fn writable_user(&self, id: &str, if_match: Option<i64>) -> Result<UserResource, ScimError> {
@@ -233,13 +286,19 @@ impl Provisioning<'_> {
         Ok(u)
     }
 
-    async fn store_user(&self, current: UserResource, parsed: Parsed) -> Result<UserResource, ScimError> {
+    async fn store_user(
+        &self,
+        current: UserResource,
+        parsed: Parsed,
+        action: &'static str,
+    ) -> Result<UserResource, ScimError> {
         let id = current.meta.id.clone();
         let old_hash = self.current_hash(&id).await?;
         let (write, changed_password) =
             self.user_write(parsed, Some((&id, old_hash.as_deref())), current.active).await?;
         let deactivated = current.active && !write.active;
-        store::replace_user(self.db, &id, current.meta.version, write, self.now).await?;
+        store::replace_user(self.db, &id, current.meta.version, write, self.now, vec![self.event(action, &id)?])
+            .await?;
         if deactivated {
             let revoked = accounts::sign_out_everywhere(self.db, &id, self.now).await.map_err(account_error)?;
             revoked.iter().for_each(|(jti, exp)| self.revoked.insert(jti, *exp));

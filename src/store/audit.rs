@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::audit_checkpoints::{self as checkpoints, Entity as Checkpoints};
 use entity::audit_events::{Column, Entity as AuditEvents, Model};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _,
-    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, DatabaseConnection, DbErr,
+    EntityTrait as _, IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 
 /// Whether the audited action succeeded.
@@ -145,7 +145,29 @@ pub async fn append(db: &DatabaseConnection, events: Vec<AuditEvent>) -> Result<
         return Ok(());
     }
     let txn = super::locked_transaction(db, AUDIT_LOCK).await?;
-    let last = AuditEvents::find().order_by_desc(Column::Id).one(&txn).await?;
+    chain(&txn, events).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Appends events inside the caller's transaction, so they commit (or roll
+/// back) with the change they record: an acknowledged change never lacks
+/// its event, at the cost of no extra commit. Call it last before
+/// committing: on PostgreSQL it takes the chain's lock (held to the
+/// commit); on SQLite the transaction's earlier writes hold the write lock.
+pub async fn append_in(txn: &sea_orm::DatabaseTransaction, events: Vec<AuditEvent>) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK})")).await?;
+    }
+    chain(txn, events).await
+}
+
+/// Links `events` to the chain's head and inserts them, in order.
+async fn chain(txn: &sea_orm::DatabaseTransaction, events: Vec<AuditEvent>) -> Result<(), DbErr> {
+    let last = AuditEvents::find().order_by_desc(Column::Id).one(txn).await?;
     let mut prev = last.and_then(|m| m.hash).unwrap_or_else(|| GENESIS.to_owned());
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
@@ -173,9 +195,8 @@ pub async fn append(db: &DatabaseConnection, events: Vec<AuditEvent>) -> Result<
     }
     // One row at a time: ids must follow the chain's order.
     for row in rows {
-        AuditEvents::insert(row).exec_without_returning(&txn).await?;
+        AuditEvents::insert(row).exec_without_returning(txn).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 

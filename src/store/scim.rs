@@ -174,11 +174,13 @@ async fn put_multi(db: &impl ConnectionTrait, user_id: &str, multi: &[MultiValue
     Ok(())
 }
 
+/// Inserts a user; `audit` commits with it (see `audit::append_in`).
 pub async fn insert_user(
     db: &DatabaseConnection,
     id: &str,
     w: UserWrite,
     now: DateTime<Utc>,
+    audit: Vec<super::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
@@ -200,17 +202,19 @@ pub async fn insert_user(
     Users::insert(am).exec(&tx).await?;
     put_multi(&tx, id, &w.multi).await?;
     claim_names(&tx, id, &key, login_email.as_deref()).await?;
+    super::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Replaces a user if it is still at `version`.
+/// Replaces a user if it is still at `version`; `audit` commits with it.
 pub async fn replace_user(
     db: &DatabaseConnection,
     id: &str,
     version: i64,
     w: UserWrite,
     now: DateTime<Utc>,
+    audit: Vec<super::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
@@ -238,6 +242,7 @@ pub async fn replace_user(
     }
     put_multi(&tx, id, &w.multi).await?;
     claim_names(&tx, id, &key, login_email.as_deref()).await?;
+    super::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -255,11 +260,19 @@ async fn claim_names(
     })
 }
 
-pub async fn delete_user(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
-    let res = Users::delete_by_id(id.to_owned()).exec(db).await?;
+/// Deletes a user; `audit` commits with it.
+pub async fn delete_user(
+    db: &DatabaseConnection,
+    id: &str,
+    audit: Vec<super::audit::AuditEvent>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    let res = Users::delete_by_id(id.to_owned()).exec(&tx).await?;
     if res.rows_affected == 0 {
         return Err(ScimStoreError::NotFound);
     }
+    super::audit::append_in(&tx, audit).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::abuse::FailureClass;
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
 use crate::scim::schema::{ERROR_URN, ResourceKind, SEARCH_URN};
-use crate::scim::service::{Change, ListQuery, Provisioning, wants_members};
+use crate::scim::service::{AuditAs, Change, ListQuery, Provisioning, wants_members};
 use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -210,7 +210,19 @@ fn provisioning<'a>(state: &'a AppState, base: &'a str) -> Provisioning<'a> {
         revoked: &state.revocations,
         base,
         unknown_members: state.settings.scim_unknown_members,
+        audit: None,
     }
+}
+
+/// The same, for a write by `caller`: its audit event commits with it.
+fn provisioning_for<'a>(state: &'a AppState, base: &'a str, req: &HttpRequest, caller: &Caller) -> Provisioning<'a> {
+    let template = super::with_request(
+        AuditEvent::new(state.clock.now(), format!("scim:{}", caller.name), "scim.write", None),
+        req,
+    );
+    let masking =
+        crate::store::audit::Masking { ips: state.settings.audit_mask_ips, emails: state.settings.audit_mask_emails };
+    Provisioning { audit: Some(AuditAs { template, masking }), ..provisioning(state, base) }
 }
 
 async fn json_body(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<Value, Failure> {
@@ -252,46 +264,12 @@ fn if_none_match(req: &HttpRequest, version: i64) -> Result<(), Failure> {
     if hit { Err(Failure::NotModified(tag)) } else { Ok(()) }
 }
 
-/// Records a change's event and waits for its commit: a provisioning
-/// client is never told of a change whose audit event a crash could lose.
-async fn audit(
-    req: &HttpRequest,
-    state: &AppState,
-    caller: &Caller,
-    action: &'static str,
-    target: &str,
-) -> Result<(), Failure> {
-    let ev = AuditEvent::new(state.clock.now(), format!("scim:{}", caller.name), action, Some(target.to_owned()));
-    state.actors.audit.record_durable(super::with_request(ev, req), super::AUDIT_DURABLE_WITHIN).await.map_err(|e| {
-        tracing::error!(error = %e, action, "SCIM change made, but its audit event is not durable");
-        Failure::Scim(ScimError::internal(e))
-    })
-}
-
-/// Most skipped ids one audit event names; the count is always exact.
-const MAX_SKIPPED_NAMED: usize = 20;
-
-/// Member ids a group write skipped: one audit event naming them (the
-/// group is the target) and the metric.
-fn audit_skipped(req: &HttpRequest, state: &AppState, caller: &Caller, group: &str, skipped: &[String]) {
-    if skipped.is_empty() {
-        return;
+/// Counts the member ids a group write skipped (its audit event names
+/// them, written with the change).
+fn count_skipped(state: &AppState, skipped: &[String]) {
+    if !skipped.is_empty() {
+        state.metrics.scim_unknown_members.inc_by(skipped.len() as u64);
     }
-    state.metrics.scim_unknown_members.inc_by(skipped.len() as u64);
-    let named = skipped.iter().take(MAX_SKIPPED_NAMED).map(String::as_str).collect::<Vec<_>>().join(" ");
-    let more = skipped.len().saturating_sub(MAX_SKIPPED_NAMED);
-    let reason = if more > 0 {
-        format!("{} unknown: {named} and {more} more", skipped.len())
-    } else {
-        format!("{} unknown: {named}", skipped.len())
-    };
-    let ev = AuditEvent::new(
-        state.clock.now(),
-        format!("scim:{}", caller.name),
-        "scim.group.members_skipped",
-        Some(group.to_owned()),
-    );
-    state.actors.audit.record(super::with_request(AuditEvent { reason: Some(reason), ..ev }, req));
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -395,18 +373,6 @@ fn location(b: &str, kind: ResourceKind, id: &str) -> String {
     format!("{b}/{}/{id}", kind.endpoint())
 }
 
-/// `scim.user.created` and the like.
-fn action(kind: ResourceKind, change: Change<'_>) -> &'static str {
-    match (kind, change) {
-        (ResourceKind::User, Change::Create) => "scim.user.created",
-        (ResourceKind::User, Change::Replace(_)) => "scim.user.replaced",
-        (ResourceKind::User, Change::Patch(_)) => "scim.user.patched",
-        (ResourceKind::Group, Change::Create) => "scim.group.created",
-        (ResourceKind::Group, Change::Replace(_)) => "scim.group.replaced",
-        (ResourceKind::Group, Change::Patch(_)) => "scim.group.patched",
-    }
-}
-
 async fn get_one(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -452,9 +418,8 @@ async fn change(
         };
         let members =
             kind == ResourceKind::Group && wants_members(p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
-        let done = provisioning(&state, &b).write(kind, op, &body, want, members).await?;
-        audit_skipped(&req, &state, &caller, &done.id, &done.skipped_members);
-        audit(&req, &state, &caller, action(kind, op), &done.id).await?;
+        let done = provisioning_for(&state, &b, &req, &caller).write(kind, op, &body, want, members).await?;
+        count_skipped(&state, &done.skipped_members);
         let (status, loc) = match op {
             Change::Create => (StatusCode::CREATED, Some(location(&b, kind, &done.id))),
             _ => (StatusCode::OK, None),
@@ -474,12 +439,7 @@ async fn delete(
         let caller = authenticate(&req, &state).await?;
         let want = if_match(&req)?;
         let b = base(&state);
-        provisioning(&state, &b).delete(kind, &id, want).await?;
-        let action = match kind {
-            ResourceKind::User => "scim.user.deleted",
-            ResourceKind::Group => "scim.group.deleted",
-        };
-        audit(&req, &state, &caller, action, &id).await?;
+        provisioning_for(&state, &b, &req, &caller).delete(kind, &id, want).await?;
         Ok(HttpResponse::NoContent().finish())
     };
     finish(&req, r.await)

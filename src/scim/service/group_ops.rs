@@ -6,9 +6,13 @@ use crate::scim::error::{ScimError, ScimType};
 use crate::scim::patch::{self, MemberChanges};
 use crate::scim::resource::{self, GroupResource, Parsed};
 use crate::scim::schema::ResourceKind;
+use crate::store::audit::AuditEvent;
 use crate::store::scim::ScimStoreError;
 use crate::store::scim::groups::{self, GroupWrite};
 use serde_json::Value;
+
+/// Most skipped ids one audit event names.
+const MAX_SKIPPED_NAMED: usize = 20;
 
 crate::wire::wire_enum! {
     /// What a group write does with member ids that are not users
@@ -36,7 +40,8 @@ impl Provisioning<'_> {
         let skipped = self.check_members(&members).await?;
         members.retain(|m| !skipped.contains(m));
         let id = uuid::Uuid::new_v4().to_string();
-        groups::insert_group(self.db, &id, write, &members, self.now).await?;
+        let audit = self.group_events("scim.group.created", &id, &skipped)?;
+        groups::insert_group(self.db, &id, write, &members, self.now, audit).await?;
         Ok((self.get_group(&id, true).await?, skipped))
     }
 
@@ -54,7 +59,9 @@ impl Provisioning<'_> {
             let write = group_write(parsed)?;
             let skipped = self.check_members(changes.replace.as_deref().unwrap_or_default()).await?;
             changes.skip(&skipped);
-            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+            let audit = self.group_events("scim.group.replaced", id, &skipped)?;
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now, audit).await
+            {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
@@ -83,7 +90,9 @@ impl Provisioning<'_> {
             added.extend(changes.replace.iter().flatten().cloned());
             let skipped = self.check_members(&added).await?;
             changes.skip(&skipped);
-            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now).await {
+            let audit = self.group_events("scim.group.patched", id, &skipped)?;
+            match groups::update_group(self.db, id, current.meta.version, Some(write), &changes, self.now, audit).await
+            {
                 Err(ScimStoreError::Conflict) if retry(if_match, attempt) => continue,
                 r => r?,
             }
@@ -94,7 +103,7 @@ impl Provisioning<'_> {
 
     pub async fn delete_group(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
         self.writable_group(id, if_match).await?;
-        Ok(groups::delete_group(self.db, id).await?)
+        Ok(groups::delete_group(self.db, id, vec![self.event("scim.group.deleted", id)?]).await?)
     }
 
     async fn writable_group(&self, id: &str, if_match: Option<i64>) -> Result<GroupResource, ScimError> {
@@ -106,6 +115,25 @@ impl Provisioning<'_> {
             return Err(ScimError::PreconditionFailed);
         }
         Ok(g)
+    }
+
+    /// A group write's events: the write, and the member ids it skipped
+    /// (named, at most `MAX_SKIPPED_NAMED`; the count is exact).
+    fn group_events(&self, action: &'static str, id: &str, skipped: &[String]) -> Result<Vec<AuditEvent>, ScimError> {
+        let mut events = Vec::with_capacity(2);
+        if !skipped.is_empty() {
+            let named = skipped.iter().take(MAX_SKIPPED_NAMED).map(String::as_str).collect::<Vec<_>>().join(" ");
+            let more = skipped.len().saturating_sub(MAX_SKIPPED_NAMED);
+            let mut ev = self.event("scim.group.members_skipped", id)?;
+            ev.reason = Some(if more > 0 {
+                format!("{} unknown: {named} and {more} more", skipped.len())
+            } else {
+                format!("{} unknown: {named}", skipped.len())
+            });
+            events.push(ev);
+        }
+        events.push(self.event(action, id)?);
+        Ok(events)
     }
 
     /// The ids among `ids` that are not SCIM users: to skip under

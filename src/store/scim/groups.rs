@@ -19,12 +19,14 @@ pub struct GroupWrite {
     pub external_id: Option<String>,
 }
 
+/// Inserts a group; `audit` commits with it (see `audit::append_in`).
 pub async fn insert_group(
     db: &DatabaseConnection,
     id: &str,
     w: GroupWrite,
     members: &[String],
     now: DateTime<Utc>,
+    audit: Vec<crate::store::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     Groups::insert(groups::ActiveModel {
@@ -41,12 +43,14 @@ pub async fn insert_group(
     .exec(&tx)
     .await?;
     add_members(&tx, id, members, now).await?;
+    crate::store::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Changes a group if it is still at `version`: its attributes (if
-/// `w` is given) and its members (`replace`, else `add` and `remove`).
+/// `w` is given) and its members (`replace`, else `add` and `remove`);
+/// `audit` commits with it.
 pub async fn update_group(
     db: &DatabaseConnection,
     id: &str,
@@ -54,6 +58,7 @@ pub async fn update_group(
     w: Option<GroupWrite>,
     changes: &crate::scim::patch::MemberChanges,
     now: DateTime<Utc>,
+    audit: Vec<crate::store::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     let mut am = groups::ActiveModel { updated_at: Set(now), version: Set(version + 1), ..Default::default() };
@@ -83,6 +88,7 @@ pub async fn update_group(
             .exec(&tx)
             .await?;
     }
+    crate::store::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -124,11 +130,19 @@ pub async fn foreign_users(db: &DatabaseConnection, ids: &[String]) -> Result<Ve
     Ok(ids.iter().filter(|i| !known.contains(*i)).cloned().collect())
 }
 
-pub async fn delete_group(db: &DatabaseConnection, id: &str) -> Result<(), ScimStoreError> {
-    let res = Groups::delete_by_id(id.to_owned()).exec(db).await?;
+/// Deletes a group; `audit` commits with it.
+pub async fn delete_group(
+    db: &DatabaseConnection,
+    id: &str,
+    audit: Vec<crate::store::audit::AuditEvent>,
+) -> Result<(), ScimStoreError> {
+    let tx = db.begin().await?;
+    let res = Groups::delete_by_id(id.to_owned()).exec(&tx).await?;
     if res.rows_affected == 0 {
         return Err(ScimStoreError::NotFound);
     }
+    crate::store::audit::append_in(&tx, audit).await?;
+    tx.commit().await?;
     Ok(())
 }
 
