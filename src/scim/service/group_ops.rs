@@ -18,9 +18,10 @@ crate::wire::wire_enum! {
     /// What a group write does with member ids that are not users
     /// provisioned over SCIM (unknown, deleted, or local accounts).
     pub enum UnknownMembers {
-        /// Skip them and write the rest; the handler audits and counts the
-        /// skipped ids. Entra ID retries a refused batch for ever, so one
-        /// stale id would otherwise stall every later change.
+        /// Skip them and write the rest; the write's transaction records
+        /// an event naming them, and the handler counts them. Entra ID
+        /// retries a refused batch for ever, so one stale id would
+        /// otherwise stall every later change.
         Ignore = "ignore",
         /// Refuse the whole request with 400 `invalidValue`.
         Reject = "reject",
@@ -38,7 +39,10 @@ impl Provisioning<'_> {
         let mut members = parsed.members.clone().unwrap_or_default();
         let write = group_write(parsed)?;
         let skipped = self.check_members(&members).await?;
-        members.retain(|m| !skipped.contains(m));
+        if !skipped.is_empty() {
+            let skip: std::collections::HashSet<&String> = skipped.iter().collect();
+            members.retain(|m| !skip.contains(m));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let audit = self.group_events("scim.group.created", &id, &skipped)?;
         groups::insert_group(self.db, &id, write, &members, self.now, audit).await?;
