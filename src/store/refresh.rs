@@ -122,33 +122,11 @@ pub async fn rotate(
     access: &IssuedAccess,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    // A write first: on SQLite it takes the write lock before anything is
-    // read, so the transaction queues behind other writers instead of
-    // failing; on PostgreSQL the family update below takes the row lock.
-    let txn = db.begin().await?;
-    record_access(&txn, &old.family_id, access).await?;
-    // The family outlives its last refresh token while an access token it
-    // issued lives: revoking the family must still find that token.
-    let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at.max(access.expires_at));
-    RefreshTokens::insert(successor.into_active_model()).exec_without_returning(&txn).await?;
-    let swapped = Families::update_many()
-        .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
+    let swap = Families::update_many()
         .col_expr(families::Column::RotatedAt, Expr::value(now))
         .col_expr(families::Column::PreviousHash, Expr::value(Some(old.token_hash.clone())))
-        .col_expr(families::Column::ExpiresAt, Expr::value(expires_at))
-        .filter(families::Column::Id.eq(&old.family_id))
-        .filter(families::Column::CurrentHash.eq(&old.token_hash))
-        .filter(families::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if swapped {
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
-    }
-    Ok(swapped)
+        .filter(families::Column::CurrentHash.eq(&old.token_hash));
+    swap_current(db, old, successor, access, swap).await
 }
 
 /// The reuse grace: `old` was spent by the family's last rotation, at or
@@ -164,17 +142,36 @@ pub async fn rotate_within_grace(
     access: &IssuedAccess,
     rotated_since: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    let swap = Families::update_many()
+        .filter(families::Column::CurrentHash.eq(unused))
+        .filter(families::Column::PreviousHash.eq(&old.token_hash))
+        .filter(families::Column::RotatedAt.gte(rotated_since));
+    swap_current(db, old, successor, access, swap).await
+}
+
+/// The transaction both rotations share: records `access`, writes
+/// `successor` and makes it the current token of `old`'s family, if the
+/// family is live and `swap`'s own conditions hold; else rolls back.
+async fn swap_current(
+    db: &DatabaseConnection,
+    old: &refresh::Model,
+    successor: refresh::Model,
+    access: &IssuedAccess,
+    swap: sea_orm::UpdateMany<Families>,
+) -> Result<bool, StoreError> {
+    // A write first: on SQLite it takes the write lock before anything is
+    // read, so the transaction queues behind other writers instead of
+    // failing; on PostgreSQL the family update below takes the row lock.
     let txn = db.begin().await?;
     record_access(&txn, &old.family_id, access).await?;
+    // The family outlives its last refresh token while an access token it
+    // issued lives: revoking the family must still find that token.
     let (new_hash, expires_at) = (successor.token_hash.clone(), successor.expires_at.max(access.expires_at));
     RefreshTokens::insert(successor.into_active_model()).exec_without_returning(&txn).await?;
-    let swapped = Families::update_many()
+    let swapped = swap
         .col_expr(families::Column::CurrentHash, Expr::value(Some(new_hash)))
         .col_expr(families::Column::ExpiresAt, Expr::value(expires_at))
         .filter(families::Column::Id.eq(&old.family_id))
-        .filter(families::Column::CurrentHash.eq(unused))
-        .filter(families::Column::PreviousHash.eq(&old.token_hash))
-        .filter(families::Column::RotatedAt.gte(rotated_since))
         .filter(families::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?
