@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Most sessions kept in memory; past it the cache is cleared (rows stay).
-const MAX_CACHED: usize = 100_000;
+/// Most sessions kept in memory (about 1 KB each). An entry is trusted for
+/// `refresh` only, so this is the number of browsers active within that
+/// time; past it, stale entries go first, then the whole cache (rows stay).
+const MAX_CACHED: usize = 16_384;
 
 pub struct SessionManager {
     pub db: Db,
@@ -32,6 +34,18 @@ pub struct SessionManager {
 impl SessionManager {
     pub fn new(db: Db, clock: Arc<dyn Clock>, refresh: Duration, idle: ChronoDuration) -> Self {
         Self { db, clock, refresh, idle, cache: HashMap::new() }
+    }
+
+    /// Caches `s` as read at `at`, within `MAX_CACHED`.
+    fn remember(&mut self, s: Session, at: Instant) {
+        if self.cache.len() >= MAX_CACHED && !self.cache.contains_key(&s.id) {
+            let refresh = self.refresh;
+            self.cache.retain(|_, (_, read)| read.elapsed() < refresh);
+            if self.cache.len() >= MAX_CACHED {
+                self.cache.clear();
+            }
+        }
+        self.cache.insert(s.id.clone(), (s, at));
     }
 }
 
@@ -129,12 +143,9 @@ impl Handler<Lookup> for SessionManager {
                         .into_actor(act),
                     );
                 }
-                if act.cache.len() >= MAX_CACHED {
-                    act.cache.clear();
-                }
                 let at =
                     if fresh { Instant::now() } else { act.cache.get(&s.id).map_or_else(Instant::now, |(_, at)| *at) };
-                act.cache.insert(s.id.clone(), (s.clone(), at));
+                act.remember(s.clone(), at);
                 Ok(Some(s))
             }),
         )
@@ -150,7 +161,7 @@ impl Handler<Create> for SessionManager {
         let cached = row.clone();
         Box::pin(async move { store::insert_session(&db, row).await }.into_actor(self).map(move |res, act, _| {
             res?;
-            act.cache.insert(cached.id.clone(), (cached, Instant::now()));
+            act.remember(cached, Instant::now());
             Ok(())
         }))
     }
