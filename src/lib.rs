@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod keys;
 pub mod mfa;
+pub mod net;
 pub mod oauth;
 pub mod oidc;
 pub mod scim;

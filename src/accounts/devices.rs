@@ -7,8 +7,8 @@
 //! browser. The entry only chooses the budget: it never replaces a factor.
 
 use crate::crypto::SecretHasher;
+use crate::crypto::hash_secret;
 use crate::store::lockouts::Budget;
-use crate::store::sessions::hash_secret;
 
 /// Accounts one browser remembers (newest first); beyond this the oldest
 /// is forgotten (shared computers, test accounts).

@@ -73,7 +73,7 @@ pub async fn authenticate(
         Verification::Valid { .. } if user.active => Ok(user),
         Verification::Valid { .. } => Err(refused("account disabled", Some(user))),
         Verification::Invalid => {
-            let locked_until = lockouts::record_failure(db, budget, now, lockout).await.map_err(store)?;
+            let locked_until = super::lockout::record_failure(db, budget, now, lockout).await.map_err(store)?;
             Err(LoginError::Refused(Box::new(Refusal { reason: "wrong password", user: Some(user), locked_until })))
         }
     }

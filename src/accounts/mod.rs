@@ -7,6 +7,7 @@ pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod password_policy;
+pub mod sign_in;
 pub mod users;
 
 pub use password::{PasswordError, PasswordHasher, Verification};

@@ -8,6 +8,10 @@
 
 use std::sync::LazyLock;
 
+/// Longest password input read at all; the policy's (configurable)
+/// maximum is at most this.
+pub const MAX_PASSWORD_INPUT_BYTES: usize = 4096;
+
 /// The bundled list: lower-case, sorted, one per line (see
 /// `common_passwords.LICENSE` for its origin).
 static COMMON: LazyLock<Vec<&'static str>> =

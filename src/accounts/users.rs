@@ -2,17 +2,13 @@
 //! API and (later) SCIM share.
 
 use super::password::{PasswordError, PasswordHasher, Verification};
-pub use super::password_policy::{PasswordPolicy, Problem};
+pub use super::password_policy::{MAX_PASSWORD_INPUT_BYTES, PasswordPolicy, Problem};
 use crate::store::password_history as history;
 use crate::store::users::{self as repo, NewUserRow, UserStoreError};
 use crate::store::{Db, StoreError};
 use chrono::{DateTime, Utc};
 use entity::users::Model as User;
 use zeroize::Zeroizing;
-
-/// Longest password input read at all; the policy's (configurable)
-/// maximum is at most this.
-pub const MAX_PASSWORD_INPUT_BYTES: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -169,6 +165,12 @@ pub async fn create_user(
         is_admin: new.is_admin,
     };
     Ok(repo::insert(db, row, now).await?)
+}
+
+/// The account behind a session, if it still exists and is active: a
+/// session of a disabled account signs no one in.
+pub async fn find_active(db: &Db, id: &str) -> Result<Option<User>, AccountError> {
+    Ok(repo::find_by_id(db, id).await?.filter(|u| u.active))
 }
 
 /// Finds a user by id or (case-insensitively) by username.

@@ -258,7 +258,7 @@ async fn dispatch(
 fn read_password_stdin() -> Result<Zeroizing<String>, CliError> {
     let mut buf = Zeroizing::new(String::new());
     std::io::stdin()
-        .take(crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64 + 2)
+        .take(crate::accounts::password_policy::MAX_PASSWORD_INPUT_BYTES as u64 + 2)
         .read_to_string(&mut buf)
         .map_err(|e| CliError(format!("cannot read the password from stdin: {e}")))?;
     let trimmed = buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf);

@@ -8,7 +8,7 @@ mod secret;
 mod view;
 
 use load::{Layers, Origin};
-pub use secret::{Secret, redact_url};
+pub use secret::Secret;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -110,7 +110,7 @@ pub struct Settings {
     /// Prepended to every Redis key (several deployments, one Redis).
     pub redis_key_prefix: String,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<crate::web::client_ip::IpNet>,
+    pub trusted_proxies: Vec<crate::net::IpNet>,
     pub metrics_enabled: bool,
     pub metrics_token: Option<Secret>,
     pub metrics_bind: Option<SocketAddr>,
@@ -224,7 +224,7 @@ impl Settings {
         }
         let trusted_proxies = match r.string("trusted_proxies")? {
             None => Vec::new(),
-            Some(s) => crate::web::client_ip::parse_list(&s).map_err(|m| r.error("trusted_proxies", m))?,
+            Some(s) => crate::net::parse_list(&s).map_err(|m| r.error("trusted_proxies", m))?,
         };
         let rate_limit_redis_policy = match r.string("rate_limit_redis_policy")?.as_deref() {
             None | Some("fail_open_local") => crate::abuse::shared::RedisPolicy::FailOpenLocal,
@@ -247,7 +247,7 @@ impl Settings {
         let redis_key_prefix = r.string("redis_key_prefix")?.unwrap_or_else(|| "gatehouse:".to_owned());
         let password_min_length = r.int("password_min_length", 8, 256)?.map_or(12, |v| v as usize);
         let password_max_bytes = r
-            .int("password_max_bytes", 64, crate::accounts::users::MAX_PASSWORD_INPUT_BYTES as u64)?
+            .int("password_max_bytes", 64, crate::accounts::password_policy::MAX_PASSWORD_INPUT_BYTES as u64)?
             .map_or(1024, |v| v as usize);
         if password_min_length > password_max_bytes {
             return Err(r.error("password_min_length", "must not exceed password_max_bytes"));
@@ -358,7 +358,8 @@ impl Settings {
         }
     }
 
-    pub fn database_kind(&self) -> DatabaseKind {
+    pub fn database_kind(&self) -> crate::store::DatabaseKind {
+        use crate::store::DatabaseKind;
         if self.database_url.expose().starts_with("sqlite:") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
     }
 
@@ -366,13 +367,6 @@ impl Settings {
     pub fn issuer_is_https(&self) -> bool {
         self.issuer.starts_with("https://")
     }
-}
-
-/// Which database engine the URL selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatabaseKind {
-    Sqlite,
-    Postgres,
 }
 
 /// OIDC Discovery §3: an `https` URL with no query or fragment. Plain `http`

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::DatabaseKind;
 use std::io::Write;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

@@ -1,7 +1,8 @@
 //! The effective configuration as `gatehouse config check` shows it:
 //! every value with where it came from, every secret redacted.
 
-use super::{Secret, Settings, redact_url};
+use super::{Secret, Settings};
+use crate::net::redact_url;
 use std::collections::BTreeMap;
 
 impl Settings {

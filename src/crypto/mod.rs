@@ -31,6 +31,14 @@ pub fn random_token(bytes: usize) -> Result<String, RandomError> {
     Ok(URL_SAFE_NO_PAD.encode(&*buf))
 }
 
+/// Hex SHA-256: session cookies, codes and refresh tokens are 256-bit
+/// random values, so a fast hash is enough to make the table useless to
+/// whoever copies it.
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A strong HTTP entity tag for `bytes` (128 bits of SHA-256, quoted).
 pub fn strong_etag(bytes: &[u8]) -> String {
     use sha2::Digest as _;

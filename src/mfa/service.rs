@@ -173,6 +173,20 @@ pub async fn new_recovery_codes(
     Ok(codes)
 }
 
+/// Whether the `mfa` setting demands a second factor of this user.
+pub async fn policy_requires(db: &Db, policy: super::MfaPolicy, user: &User) -> Result<bool, MfaError> {
+    Ok(match policy {
+        super::MfaPolicy::Optional => false,
+        super::MfaPolicy::Required => true,
+        super::MfaPolicy::RequiredForAdmins => is_admin(db, user).await?,
+    })
+}
+
+/// The second factors the person has enrolled.
+pub async fn factors(db: &Db, user_id: &str) -> Result<store::Factors, MfaError> {
+    Ok(store::factors(db, user_id).await?)
+}
+
 /// Whether the policy's "admin" covers this user: the flag, or a group
 /// that grants admin.
 pub async fn is_admin(db: &Db, user: &User) -> Result<bool, MfaError> {

@@ -252,7 +252,7 @@ async fn save_ceremony<S: serde::Serialize>(
     store::insert_ceremony(
         db,
         Ceremony {
-            id_hash: crate::store::sessions::hash_secret(&id),
+            id_hash: crate::crypto::hash_secret(&id),
             user_id: user_id.map(str::to_owned),
             purpose: purpose.as_str().to_owned(),
             state: serde_json::to_string(state).map_err(json_error)?,
@@ -268,7 +268,7 @@ async fn take(db: &Db, ceremony: &str, purpose: Purpose, now: DateTime<Utc>) -> 
     if ceremony.is_empty() || ceremony.len() > 128 {
         return Err(MfaError::Ceremony);
     }
-    store::take_ceremony(db, &crate::store::sessions::hash_secret(ceremony), purpose.as_str(), now)
+    store::take_ceremony(db, &crate::crypto::hash_secret(ceremony), purpose.as_str(), now)
         .await?
         .ok_or(MfaError::Ceremony)
 }

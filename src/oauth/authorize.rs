@@ -11,6 +11,9 @@ use super::scope::is_scope_token;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod decide;
+pub use decide::{Fact, Facts, Next, decide};
+
 /// Scopes about the person, understood whatever the client registered.
 pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "groups", "offline_access"];
 

@@ -6,6 +6,7 @@ pub mod client;
 pub mod client_assertion;
 pub mod client_cache;
 pub mod client_jwks;
+pub mod consent;
 pub mod error;
 pub mod grants;
 pub mod introspection;

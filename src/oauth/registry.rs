@@ -92,6 +92,12 @@ impl Client {
         }
         v
     }
+
+    /// RP-initiated logout may return only to a registered post-logout
+    /// URI, compared exactly (no prefix or normalisation).
+    pub fn post_logout_allowed(&self, uri: &str) -> bool {
+        self.registration.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri)
+    }
 }
 
 /// Changes to a registration; `None` keeps the current value, lists replace.

@@ -1,9 +1,8 @@
-//! RP-Initiated Logout 1.0: the `id_token_hint` and the
-//! `post_logout_redirect_uri`, checked without HTTP types.
+//! RP-Initiated Logout 1.0: the `id_token_hint`, checked without HTTP
+//! types (the `post_logout_redirect_uri` is the registry's `Client`'s).
 
 use crate::crypto::signing::parse_jws;
 use crate::keys::KeySet;
-use crate::oauth::registry::Client;
 
 /// What a verified `id_token_hint` says. Expired hints are accepted (the
 /// spec expects them: the person may log out long after logging in).
@@ -39,9 +38,4 @@ pub fn verify_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<Hint> {
         _ => return None,
     };
     (c.iss == issuer).then_some(Hint { sub: c.sub, client_id, sid: c.sid })
-}
-
-/// Exact match against the client's registered post-logout URIs.
-pub fn post_logout_allowed(client: &Client, uri: &str) -> bool {
-    client.registration.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri)
 }

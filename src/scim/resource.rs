@@ -11,20 +11,14 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
+/// The stored shapes, defined beside the repository that fills them; the
+/// SCIM behaviour (parsing, rendering, projection) is implemented here.
+pub use crate::store::scim::{GroupResource, Meta, MultiValue, UserResource};
+
 /// Longest string value accepted in any attribute.
 pub const MAX_STRING: usize = 2048;
 /// Most elements of one multi-valued attribute.
 pub const MAX_VALUES: usize = 100;
-
-/// One element of `emails`, `phoneNumbers` or `addresses`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MultiValue {
-    /// The attribute name as the schema spells it.
-    pub attribute: &'static str,
-    /// Sub-attribute values keyed by side-table column.
-    pub fields: BTreeMap<&'static str, String>,
-    pub primary: bool,
-}
 
 /// A body parsed against a resource's schema. Absent attributes are `None`
 /// or missing from the maps: a PUT clears them.
@@ -267,15 +261,6 @@ pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// What every stored resource has.
-#[derive(Debug, Clone)]
-pub struct Meta {
-    pub id: String,
-    pub created: DateTime<Utc>,
-    pub modified: DateTime<Utc>,
-    pub version: i64,
-}
-
 impl Meta {
     fn json(&self, kind: ResourceKind, base: &str) -> Value {
         json!({
@@ -286,32 +271,6 @@ impl Meta {
             "version": etag(self.version),
         })
     }
-}
-
-/// A stored user, as SCIM sees it.
-#[derive(Debug, Clone)]
-pub struct UserResource {
-    pub meta: Meta,
-    pub user_name: String,
-    pub active: bool,
-    pub is_admin: bool,
-    pub scim_managed: bool,
-    pub columns: BTreeMap<&'static str, String>,
-    pub multi: Vec<MultiValue>,
-    /// (group id, displayName) of the groups the user is in.
-    pub groups: Vec<(String, String)>,
-}
-
-/// A stored group.
-#[derive(Debug, Clone)]
-pub struct GroupResource {
-    pub meta: Meta,
-    pub display_name: String,
-    pub external_id: Option<String>,
-    pub scim_managed: bool,
-    pub grants_admin: bool,
-    /// Member user ids, or `None` when not loaded (excluded from output).
-    pub members: Option<Vec<String>>,
 }
 
 fn put_columns(attrs: &[Attribute], columns: &BTreeMap<&'static str, String>, out: &mut Map<String, Value>) {

@@ -2,7 +2,6 @@
 //! devices an account has never signed in from, one per trusted device.
 
 use super::StoreError;
-use crate::accounts::lockout::LockoutPolicy;
 use chrono::{DateTime, Utc};
 use entity::account_lockouts::{self as lockouts, Entity as Lockouts, Model};
 use entity::device_lockouts::{self as devices, Entity as Devices};
@@ -22,13 +21,13 @@ pub enum Budget<'a> {
     Device { user_id: &'a str, device_id: &'a str },
 }
 
-/// A budget's state.
+/// A budget's stored state; `accounts::lockout` decides the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Counter {
-    failures: i32,
-    window_start: DateTime<Utc>,
-    lockouts: i32,
-    locked_until: Option<DateTime<Utc>>,
+pub struct Counter {
+    pub failures: i32,
+    pub window_start: DateTime<Utc>,
+    pub lockouts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl From<&Model> for Counter {
@@ -43,26 +42,8 @@ impl From<&devices::Model> for Counter {
     }
 }
 
-/// One more failure: the next state, and the lock's end when it locks.
-fn step(old: Option<&Counter>, now: DateTime<Utc>, policy: &LockoutPolicy) -> (Counter, Option<DateTime<Utc>>) {
-    let mut r = old.cloned().unwrap_or(Counter { failures: 0, window_start: now, lockouts: 0, locked_until: None });
-    if now - r.window_start > policy.window {
-        r.failures = 0;
-        r.window_start = now;
-    }
-    r.failures = r.failures.saturating_add(1);
-    if u32::try_from(r.failures).unwrap_or(u32::MAX) < policy.threshold {
-        return (r, None);
-    }
-    r.lockouts = r.lockouts.saturating_add(1);
-    let until = now + policy.backoff(u32::try_from(r.lockouts).unwrap_or(u32::MAX));
-    r.locked_until = Some(until);
-    r.failures = 0;
-    r.window_start = now;
-    (r, Some(until))
-}
-
-async fn read(db: &DatabaseConnection, budget: Budget<'_>) -> Result<Option<Counter>, StoreError> {
+/// The budget's state, if it has recorded anything.
+pub async fn read(db: &DatabaseConnection, budget: Budget<'_>) -> Result<Option<Counter>, StoreError> {
     Ok(match budget {
         Budget::Unknown { user_id } => {
             Lockouts::find_by_id(user_id.to_owned()).one(db).await?.as_ref().map(Counter::from)
@@ -82,33 +63,11 @@ pub async fn locked_until(
     Ok(read(db, budget).await?.and_then(|r| r.locked_until).filter(|t| *t > now))
 }
 
-/// Counts a failure; returns the lock's end when this failure locked the
-/// budget. Each write is one conditional statement on the state it read
-/// (retried if another failure got there first): no read-then-write
-/// transaction, which SQLite would refuse at once under a concurrent writer.
-pub async fn record_failure(
-    db: &DatabaseConnection,
-    budget: Budget<'_>,
-    now: DateTime<Utc>,
-    policy: &LockoutPolicy,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    if policy.threshold == 0 {
-        return Ok(None);
-    }
-    for _ in 0..8 {
-        let old = read(db, budget).await?;
-        let (new, locked) = step(old.as_ref(), now, policy);
-        if write(db, budget, old.as_ref(), &new, now).await? {
-            return Ok(locked);
-        }
-    }
-    tracing::warn!("failed login not counted toward lockout: too much contention");
-    Ok(None)
-}
-
 /// Writes `new` if the row still holds `old` (or, with no `old`, does not
-/// exist yet); false if another writer got there first.
-async fn write(
+/// exist yet); false if another writer got there first. One conditional
+/// statement on the state read, not a read-then-write transaction, which
+/// SQLite would refuse at once under a concurrent writer.
+pub async fn write_if_unchanged(
     db: &DatabaseConnection,
     budget: Budget<'_>,
     old: Option<&Counter>,
@@ -203,17 +162,30 @@ pub async fn clear(db: &DatabaseConnection, user_id: &str, now: DateTime<Utc>) -
     Ok(was)
 }
 
-/// Accounts locked now, with their usernames, soonest unlock first.
+/// Accounts locked now, with their usernames, soonest unlock first (two
+/// queries, however many are locked).
 pub async fn current(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<(Model, String)>, StoreError> {
+    use entity::users::Column as UserColumn;
     let locked = Lockouts::find()
         .filter(lockouts::Column::LockedUntil.gt(now))
         .order_by_asc(lockouts::Column::LockedUntil)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(locked.len());
-    for l in locked {
-        let name = Users::find_by_id(l.user_id.clone()).one(db).await?.map(|u| u.username).unwrap_or_default();
-        out.push((l, name));
+    if locked.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let names: std::collections::HashMap<String, String> = Users::find()
+        .filter(UserColumn::Id.is_in(locked.iter().map(|l| l.user_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(locked
+        .into_iter()
+        .map(|l| {
+            let name = names.get(&l.user_id).cloned().unwrap_or_default();
+            (l, name)
+        })
+        .collect())
 }

@@ -17,7 +17,6 @@ pub mod signing_keys;
 pub mod users;
 pub mod webauthn;
 
-use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait as _};
 use sea_orm::{ConnectOptions, ConnectionTrait as _, DatabaseConnection, DbErr, TransactionTrait as _};
 use std::time::Duration;
@@ -49,7 +48,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     if let Some(dir) = sqlite_parent_dir(url) {
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
     }
-    let failed = |cause: String| StoreError::Connect { target: crate::config::redact_url(url), cause };
+    let failed = |cause: String| StoreError::Connect { target: crate::net::redact_url(url), cause };
     // One direct connection first: the pool would retry a refused
     // connection until its timeout and then say only "pool timed out";
     // this says "connection refused", or which database or role is
@@ -94,6 +93,14 @@ fn sqlite_parent_dir(url: &str) -> Option<String> {
     }
     let parent = std::path::Path::new(path).parent()?.to_str()?;
     (!parent.is_empty()).then(|| parent.to_owned())
+}
+
+/// Which database engine a URL or a pool uses; the few queries that differ
+/// between them branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
 }
 
 pub fn kind(db: &DatabaseConnection) -> DatabaseKind {
@@ -177,7 +184,7 @@ pub async fn is_up_to_date(db: &DatabaseConnection) -> Result<bool, StoreError> 
 #[cfg(test)]
 mod tests {
     use super::sqlite_parent_dir;
-    use crate::config::redact_url as redacted;
+    use crate::net::redact_url as redacted;
 
     /// Connection errors name the target through the settings' redaction.
     #[test]

@@ -4,7 +4,6 @@
 //! read, so concurrent writers never lose each other's changes silently.
 
 use super::StoreError;
-use crate::scim::resource::{Meta, MultiValue, UserResource};
 use chrono::{DateTime, Utc};
 use entity::group_members::{self, Entity as GroupMembers};
 use entity::groups::{self as group_rows, Entity as Groups};
@@ -45,7 +44,10 @@ impl From<sea_orm::DbErr> for ScimStoreError {
 }
 
 pub mod groups;
+mod records;
 pub mod tokens;
+
+pub use records::{GroupResource, MULTI_VALUED_ATTRIBUTES, MemberChanges, Meta, MultiValue, UserResource};
 
 /// One page of `q` in the requested order (then creation, then id, so
 /// pages are stable), with the total count.
@@ -331,9 +333,7 @@ async fn assemble_users(db: &DatabaseConnection, rows: Vec<users::Model>) -> Res
             .all(db)
             .await?;
         for v in values {
-            let Some(attribute) =
-                crate::scim::schema::USER_ATTRIBUTES.iter().find(|a| a.name == v.attribute).map(|a| a.name)
-            else {
+            let Some(attribute) = MULTI_VALUED_ATTRIBUTES.iter().find(|a| **a == v.attribute).copied() else {
                 continue;
             };
             let mut fields = BTreeMap::new();

@@ -1,6 +1,6 @@
 //! Repository for browser sessions, authorization codes and consents: the
 //! rows the browser flow keeps (refresh tokens: `store::refresh`). Secrets
-//! are stored only as hashes (`hash_secret`); lookups are by hash.
+//! are stored only as hashes (`crypto::hash_secret`); lookups are by hash.
 
 use super::StoreError;
 use chrono::{DateTime, Utc};
@@ -12,14 +12,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _, QueryFilter as _,
     QueryOrder as _,
 };
-use sha2::{Digest as _, Sha256};
-
-/// Hex SHA-256: session cookies, codes and refresh tokens are 256-bit
-/// random values, so a fast hash is enough to make the table useless to
-/// whoever copies it.
-pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub async fn insert_session(db: &DatabaseConnection, row: sessions::Model) -> Result<(), StoreError> {
     Sessions::insert(row.into_active_model()).exec_without_returning(db).await?;

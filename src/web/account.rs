@@ -7,7 +7,7 @@ use super::{AppState, read_body_limited};
 use crate::actors::sessions::{End, Session, Which};
 use crate::oauth::authorize::Params;
 use crate::oauth::registry::RegistryError;
-use crate::oidc::logout::{post_logout_allowed, verify_hint};
+use crate::oidc::logout::verify_hint;
 use crate::store::audit::AuditEvent;
 use crate::store::sessions as store;
 use actix_web::http::StatusCode;
@@ -102,12 +102,13 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         };
         consent_rows.push(ConsentRow { client_id: c.client_id, client_name, scope: c.scope });
     }
-    let (factors, mfa_required) =
-        match (crate::store::mfa::factors(&state.db, &user.id).await, super::mfa::policy_requires(&state, &user).await)
-        {
-            (Ok(f), Ok(r)) => (f, r),
-            _ => return browser::server_error_page(&req),
-        };
+    let (factors, mfa_required) = match (
+        crate::mfa::service::factors(&state.db, &user.id).await,
+        super::mfa::policy_requires(&state, &user).await,
+    ) {
+        (Ok(f), Ok(r)) => (f, r),
+        _ => return browser::server_error_page(&req),
+    };
     let can_add = super::mfa_account::add_rule_given(&session, &factors, now);
     let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let Ok(creds) = crate::store::webauthn::user_credentials(&state.db, &user.id).await else {
@@ -265,7 +266,7 @@ async fn logout_target(req: &HttpRequest, state: &AppState, params: &Params) -> 
     let redirect = match params.get("post_logout_redirect_uri") {
         None => None,
         Some(uri) => {
-            if !client.as_ref().is_some_and(|c| post_logout_allowed(c, uri)) {
+            if !client.as_ref().is_some_and(|c| c.post_logout_allowed(uri)) {
                 return Err(bad(
                     "The address to send you to after signing out is not registered for this application.",
                 ));

@@ -6,17 +6,16 @@
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
 use super::{AppState, read_body_limited};
 use crate::actors::sessions::Session;
-use crate::oauth::authorize::{AuthorizationRequest, AuthorizeError, Params, Reply, ResponseMode, validate};
+use crate::oauth::authorize::{
+    AuthorizationRequest, AuthorizeError, Fact, Facts, Next, Params, Reply, ResponseMode, decide, validate,
+};
 use crate::oauth::registry::RegistryError;
 use crate::store::audit::AuditEvent;
-use crate::store::sessions::{self as store, hash_secret};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use entity::users::Model as User;
 
-/// Codes live this long (RFC 6749 §4.1.2 recommends at most ten minutes).
-const CODE_LIFETIME_SECS: i64 = 60;
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
@@ -99,8 +98,8 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
     };
     let session = current_session(req, state).await;
     let user = match &session {
-        Some(s) => match crate::store::users::find_by_id(&state.db, &s.user_id).await {
-            Ok(u) => u.filter(|u| u.active),
+        Some(s) => match crate::accounts::users::find_active(&state.db, &s.user_id).await {
+            Ok(u) => u,
             Err(e) => {
                 tracing::error!(error = %e, "user lookup failed");
                 return browser::server_error_page(req);
@@ -108,90 +107,69 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
         },
         None => None,
     };
+    let signed_in = session.as_ref().zip(user.as_ref());
     let now = state.clock.now();
-    let (session, user) = match (session, user) {
-        // max_age=0 is a fresh login every time (OIDC Core §3.1.2.1).
-        (Some(s), Some(u))
-            if !ar.prompt.login && ar.max_age.is_none_or(|m| m > 0 && (now - s.auth_time).num_seconds() <= m) =>
-        {
-            (s, u)
-        }
-        (s, _) => {
-            if ar.prompt.none {
-                return error_to_client(state, &ar.reply, "login_required", "the user must sign in");
-            }
-            // The login about to happen satisfies prompt=login and max_age.
-            let carried = params.without_prompt("login").without("max_age").to_query();
-            return login_page(
-                req,
-                state,
-                s.as_ref(),
-                &ar,
-                "",
-                ar.login_hint.as_deref().unwrap_or(""),
-                &carried,
-                StatusCode::OK,
-            );
+    let mut facts = Facts::default();
+    let next = loop {
+        let next = decide(&ar, signed_in.map(|(s, _)| s), &facts, now);
+        let Next::Lookup(fact) = next else { break next };
+        // `decide` asks only with a session, whose user is then known.
+        let Some((_, user)) = signed_in else { return browser::server_error_page(req) };
+        let looked_up = match fact {
+            Fact::MfaRequired => crate::mfa::service::policy_requires(&state.db, state.settings.mfa, user)
+                .await
+                .map(|r| facts.mfa_required = Some(r))
+                .map_err(|e| e.to_string()),
+            Fact::HasSecondFactor => crate::mfa::service::factors(&state.db, &user.id)
+                .await
+                .map(|f| facts.has_second_factor = Some(f.any()))
+                .map_err(|e| e.to_string()),
+            Fact::RememberedScope => crate::oauth::consent::remembered_scope(&state.db, &user.id, &ar.client.client_id)
+                .await
+                .map(|r| facts.remembered_scope = Some(r))
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(e) = looked_up {
+            tracing::error!(error = %e, fact = ?fact, "authorization lookup failed");
+            return browser::server_error_page(req);
         }
     };
-    // Step-up: the client asks for MFA (`acr_values`), or the policy now
-    // demands it of this user and the session predates that.
-    if session.acr != crate::mfa::ACR_MFA {
-        let asked = ar.acr_values.as_deref().is_some_and(|a| !crate::mfa::satisfies(&session.acr, a));
-        let required = asked
-            || match super::mfa::policy_requires(state, &user).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "second-factor policy check failed");
-                    return browser::server_error_page(req);
-                }
-            };
-        if required {
-            if ar.prompt.none {
-                return error_to_client(state, &ar.reply, "login_required", "the user must use a second factor");
-            }
-            // Without a factor the step-up is an enrolment, and adding a
-            // factor takes the password again: a borrowed session must not
-            // be able to enrol its own.
-            match crate::store::mfa::factors(&state.db, &user.id).await {
-                Ok(f) if f.any() => {}
-                Ok(_) => {
-                    let carried = params.without_prompt("login").without("max_age").to_query();
-                    return login_page(req, state, Some(&session), &ar, "", &user.username, &carried, StatusCode::OK);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "factor lookup failed");
-                    return browser::server_error_page(req);
-                }
-            }
-            return super::mfa::continue_login(
+    // The login about to happen satisfies prompt=login and max_age.
+    let fresh_login = || params.without_prompt("login").without("max_age").to_query();
+    match (next, signed_in) {
+        (Next::Login { hint }, _) => login_page(
+            req,
+            state,
+            session.as_ref(),
+            &ar,
+            "",
+            hint.as_deref().unwrap_or(""),
+            &fresh_login(),
+            StatusCode::OK,
+        ),
+        (Next::ErrorToClient { error, description }, _) => error_to_client(state, &ar.reply, error, description),
+        (Next::Enrol, Some((session, user))) => {
+            login_page(req, state, Some(session), &ar, "", &user.username, &fresh_login(), StatusCode::OK)
+        }
+        (Next::StepUp, Some((session, user))) => {
+            super::mfa::continue_login(
                 req,
                 state,
-                &user,
+                user,
                 &session.amr,
-                Some(&session),
+                Some(session),
                 &params.to_query(),
                 ar.acr_values.as_deref(),
             )
-            .await;
+            .await
         }
-    }
-    if ar.client.registration.consent_required {
-        let covered = match store::find_consent(&state.db, &user.id, &ar.client.client_id).await {
-            Ok(c) => c.is_some_and(|c| ar.scopes.iter().all(|s| c.scope.split(' ').any(|g| g == s))),
-            Err(e) => {
-                tracing::error!(error = %e, "consent lookup failed");
-                return browser::server_error_page(req);
-            }
-        };
-        if !covered || ar.prompt.consent {
-            if ar.prompt.none {
-                return error_to_client(state, &ar.reply, "consent_required", "the user must approve this client");
-            }
-            return consent_page(req, state, &session, &user, &ar, &params.without_prompt("consent").to_query());
+        (Next::Consent { .. }, Some((session, user))) => {
+            consent_page(req, state, session, user, &ar, &params.without_prompt("consent").to_query())
         }
+        (Next::IssueCode, Some((session, _))) => issue_code(req, state, &ar, session).await,
+        // Every other step needs the session `decide` was given.
+        _ => browser::server_error_page(req),
     }
-    issue_code(req, state, &ar, &session).await
 }
 
 fn error_to_client(state: &AppState, reply: &Reply, error: &str, description: &str) -> HttpResponse {
@@ -226,32 +204,13 @@ fn respond(state: &AppState, reply: &Reply, mut fields: Vec<(&str, String)>) -> 
 }
 
 async fn issue_code(req: &HttpRequest, state: &AppState, ar: &AuthorizationRequest, session: &Session) -> HttpResponse {
-    let Ok(code) = crate::crypto::random_token(32) else { return browser::server_error_page(req) };
-    let now = state.clock.now();
-    let row = entity::authorization_codes::Model {
-        code_hash: hash_secret(&code),
-        client_id: ar.client.client_id.clone(),
-        user_id: session.user_id.clone(),
-        sid: session.sid.clone(),
-        redirect_uri: ar.reply.redirect_uri.clone(),
-        scope: ar.scope(),
-        nonce: ar.nonce.clone(),
-        code_challenge: ar.code_challenge.clone(),
-        auth_time: session.auth_time,
-        amr: session.amr.clone(),
-        acr: session.acr.clone(),
-        created_at: now,
-        expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECS),
-        used_at: None,
-        access_jti: None,
-        access_expires_at: None,
-        refresh_family: None,
-    };
-    if let Err(e) = store::insert_code(&state.db, row).await {
-        tracing::error!(error = %e, "storing an authorization code failed");
-        return browser::server_error_page(req);
+    match crate::oauth::grants::authorization_code::issue_code(&state.db, ar, session, state.clock.now()).await {
+        Ok(code) => respond(state, &ar.reply, vec![("code", code)]),
+        Err(e) => {
+            tracing::error!(error = %e, "issuing an authorization code failed");
+            browser::server_error_page(req)
+        }
     }
-    respond(state, &ar.reply, vec![("code", code)])
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -357,7 +316,8 @@ pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state:
     }
     let now = state.clock.now();
     if form.remember.is_some()
-        && let Err(e) = store::save_consent(&state.db, &session.user_id, &ar.client.client_id, &ar.scope(), now).await
+        && let Err(e) =
+            crate::oauth::consent::remember(&state.db, &session.user_id, &ar.client.client_id, &ar.scope(), now).await
     {
         tracing::error!(error = %e, "saving consent failed");
         return browser::server_error_page(&req);

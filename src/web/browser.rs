@@ -4,7 +4,7 @@
 
 use super::AppState;
 use crate::actors::sessions::{Lookup, Session};
-use crate::store::sessions::hash_secret;
+use crate::crypto::hash_secret;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};

@@ -11,24 +11,17 @@ use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, ht
 use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
 use crate::accounts::devices;
+use crate::accounts::sign_in::{self, ChallengePurpose, Origin};
 use crate::actors::sessions::{Create, End, Session, Which};
+use crate::mfa::amr_after;
 use crate::mfa::service::{self, MfaError, Verdict};
-use crate::mfa::{MfaPolicy, acr_of, amr_after, satisfies};
-use crate::store::audit::{AuditEvent, Outcome};
-use crate::store::mfa as store;
-use crate::store::sessions::hash_secret;
+use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use entity::login_challenges::Model as Challenge;
 use entity::users::Model as User;
+pub(super) use sign_in::Challenge;
 use zeroize::Zeroizing;
-
-/// How long a person has for the second step.
-const CHALLENGE_SECS: i64 = 600;
-/// Answers one challenge takes (reserved before each is checked); then
-/// the password is asked again.
-pub(super) const MAX_CHALLENGE_FAILURES: i32 = 5;
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -42,33 +35,9 @@ struct ChallengePage<'a> {
     script: &'a str,
 }
 
-/// What a login still needs after the factors in `amr`.
-enum Need {
-    Nothing,
-    Verify,
-    Enrol,
-}
-
-async fn need(state: &AppState, user: &User, amr: &str, acr_values: Option<&str>) -> Result<Need, MfaError> {
-    let acr = acr_of(amr);
-    if acr == crate::mfa::ACR_MFA {
-        return Ok(Need::Nothing);
-    }
-    if store::factors(&state.db, &user.id).await?.any() {
-        return Ok(Need::Verify);
-    }
-    let asked = acr_values.is_some_and(|a| !satisfies(acr, a));
-    let required = asked || policy_requires(state, user).await?;
-    Ok(if required { Need::Enrol } else { Need::Nothing })
-}
-
 /// Whether the `mfa` setting demands a second factor of this user.
 pub(super) async fn policy_requires(state: &AppState, user: &User) -> Result<bool, MfaError> {
-    Ok(match state.settings.mfa {
-        MfaPolicy::Optional => false,
-        MfaPolicy::Required => true,
-        MfaPolicy::RequiredForAdmins => service::is_admin(&state.db, user).await?,
-    })
+    service::policy_requires(&state.db, state.settings.mfa, user).await
 }
 
 /// Continues a login whose first factors (`amr`) passed: to a session at
@@ -83,47 +52,39 @@ pub(super) async fn continue_login(
     request: &str,
     acr_values: Option<&str>,
 ) -> HttpResponse {
-    let purpose = match need(state, user, amr, acr_values).await {
-        Ok(Need::Nothing) => {
+    let purpose = match sign_in::second_step(&state.db, state.settings.mfa, user, amr, acr_values).await {
+        Ok(None) => {
             return match start_session(req, state, &user.id, amr, old).await {
                 Ok(cookies) => with_cookies(see_other(&target(request)), cookies),
                 Err(res) => res,
             };
         }
-        Ok(Need::Verify) => "verify",
-        Ok(Need::Enrol) => "enrol",
+        Ok(Some(purpose)) => purpose,
         Err(e) => {
             tracing::error!(error = %e, "second-factor policy check failed");
             return browser::server_error_page(req);
         }
     };
-    let Ok(secret) = crate::crypto::random_token(32) else { return browser::server_error_page(req) };
-    let now = state.clock.now();
-    let ip = peer_ip(req);
-    let row = Challenge {
-        id_hash: hash_secret(&secret),
-        user_id: user.id.clone(),
-        purpose: purpose.to_owned(),
-        amr: amr.to_owned(),
-        auth_time: now,
-        request: request.to_owned(),
-        failures: 0,
-        created_at: now,
-        expires_at: now + chrono::Duration::seconds(CHALLENGE_SECS),
-        ip: Some(ip).filter(|i| !i.is_empty()),
-        user_agent: user_agent(req),
-    };
-    if let Err(e) = store::insert_challenge(&state.db, row).await {
-        tracing::error!(error = %e, "storing a login challenge failed");
-        return browser::server_error_page(req);
-    }
-    let mut ev =
-        AuditEvent::new(now, format!("user:{}", user.id), "login.second_factor_required", Some(user.id.clone()));
-    ev.reason = Some(purpose.to_owned());
-    state.actors.audit.record(super::with_request(ev, req));
-    let mut res = see_other(if purpose == "verify" { "/login/mfa" } else { "/login/mfa/enrol" });
-    browser::set_cookie(&mut res, &browser::login_challenge_cookie(state, secret, CHALLENGE_SECS));
+    let opened =
+        match sign_in::open_challenge(&state.db, user, purpose, amr, request, &origin(req), state.clock.now()).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "opening a login challenge failed");
+                return browser::server_error_page(req);
+            }
+        };
+    state.actors.audit.record(super::with_request(opened.event, req));
+    let mut res = see_other(match purpose {
+        ChallengePurpose::Verify => "/login/mfa",
+        ChallengePurpose::Enrol => "/login/mfa/enrol",
+    });
+    browser::set_cookie(&mut res, &browser::login_challenge_cookie(state, opened.secret, sign_in::CHALLENGE_SECS));
     res
+}
+
+/// The request's address and browser, as a sign-in records them.
+pub(super) fn origin(req: &HttpRequest) -> Origin {
+    Origin { ip: Some(peer_ip(req)).filter(|i| !i.is_empty()), user_agent: user_agent(req) }
 }
 
 pub(super) fn target(request: &str) -> String {
@@ -151,57 +112,33 @@ pub(super) async fn start_session(
     amr: &str,
     old: Option<&Session>,
 ) -> Result<Vec<actix_web::cookie::Cookie<'static>>, HttpResponse> {
-    // Disabled between the first factor and the second: no session.
-    match crate::store::users::find_by_id(&state.db, user_id).await {
-        Ok(Some(u)) if u.active => {}
-        Ok(_) => return Err(expired(req, state)),
+    let max_age =
+        chrono::Duration::seconds(i64::try_from(state.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000));
+    let minted = sign_in::new_session(&state.db, user_id, amr, max_age, &origin(req), state.clock.now()).await;
+    let new = match minted {
+        Ok(Some(new)) => new,
+        // Disabled between the first factor and the second: no session.
+        Ok(None) => return Err(expired(req, state)),
         Err(e) => {
-            tracing::error!(error = %e, "user lookup failed");
+            tracing::error!(error = %e, "starting a session failed");
             return Err(browser::server_error_page(req));
         }
-    }
+    };
     if let Some(s) = old {
         let _ =
             state.actors.sessions.send(End { user_id: s.user_id.clone(), which: Which::IdHash(s.id.clone()) }).await;
     }
-    let (Ok(secret), Ok(sid)) = (crate::crypto::random_token(32), crate::crypto::random_token(16)) else {
-        return Err(browser::server_error_page(req));
-    };
-    let now = state.clock.now();
-    let max_age =
-        chrono::Duration::seconds(i64::try_from(state.settings.session_max_age_secs).unwrap_or(i64::MAX / 1000));
-    let session = Session {
-        id: hash_secret(&secret),
-        sid,
-        user_id: user_id.to_owned(),
-        auth_time: now,
-        amr: amr.to_owned(),
-        acr: acr_of(amr).to_owned(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + max_age,
-        ip: Some(peer_ip(req)).filter(|i| !i.is_empty()),
-        user_agent: user_agent(req),
-        ended_at: None,
-    };
-    match state.actors.sessions.send(Create(session)).await {
+    match state.actors.sessions.send(Create(new.session)).await {
         Ok(Ok(())) => {}
         other => {
             tracing::error!(outcome = ?other.err().map(|e| e.to_string()), "creating a session failed");
             return Err(browser::server_error_page(req));
         }
     }
-    // Only a complete login resets the failed-attempt count, and only the
-    // count of the device it came from: the owner signing in on a trusted
-    // browser does not lift the lock the unknown devices earned.
     let devices = browser::devices(req, state);
-    if let Err(e) = crate::store::lockouts::clear_budget(&state.db, devices::budget(&devices, user_id)).await {
-        tracing::warn!(error = %e, "could not clear the failed-login count");
-    }
-    let mut ev = AuditEvent::new(now, format!("user:{user_id}"), "login.succeeded", Some(user_id.to_owned()));
-    ev.reason = Some(format!("amr: {amr}"));
+    let ev = sign_in::session_started(&state.db, &devices, user_id, amr, state.clock.now()).await;
     state.actors.audit.record(super::with_request(ev, req));
-    let mut cookies = vec![browser::session_cookie(state, secret), browser::expired_login_challenge_cookie(state)];
+    let mut cookies = vec![browser::session_cookie(state, new.secret), browser::expired_login_challenge_cookie(state)];
     cookies.extend(browser::new_csrf_cookie(state));
     cookies.extend(browser::device_cookie(req, state, user_id));
     Ok(cookies)
@@ -213,7 +150,7 @@ pub(super) async fn challenge_of_request(
     state: &AppState,
 ) -> Result<Option<Challenge>, HttpResponse> {
     let Some(hash) = browser::login_challenge_hash(req, state) else { return Ok(None) };
-    store::find_challenge(&state.db, &hash, state.clock.now()).await.map_err(|e| {
+    sign_in::find_challenge(&state.db, &hash, state.clock.now()).await.map_err(|e| {
         tracing::error!(error = %e, "login challenge lookup failed");
         browser::server_error_page(req)
     })
@@ -245,7 +182,7 @@ pub(super) fn exhausted(req: &HttpRequest, state: &AppState) -> HttpResponse {
 /// Reserves an attempt at the challenge before an answer is checked;
 /// `Err` with the response to send when none is left.
 pub(super) async fn reserve(req: &HttpRequest, state: &AppState, c: &Challenge) -> Result<(), HttpResponse> {
-    match store::reserve_attempt(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES, state.clock.now()).await {
+    match sign_in::reserve_attempt(&state.db, c, state.clock.now()).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(exhausted(req, state)),
         Err(e) => {
@@ -288,7 +225,7 @@ async fn render_challenge(
     error: &str,
     status: StatusCode,
 ) -> HttpResponse {
-    let factors = match store::factors(&state.db, &c.user_id).await {
+    let factors = match service::factors(&state.db, &c.user_id).await {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
@@ -319,7 +256,9 @@ async fn render_challenge(
 /// `GET /login/mfa`.
 pub async fn get_challenge(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "verify" => render_challenge(&req, &state, &c, "", StatusCode::OK).await,
+        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Verify) => {
+            render_challenge(&req, &state, &c, "", StatusCode::OK).await
+        }
         Ok(Some(_)) => see_other("/login/mfa/enrol"),
         Ok(None) => see_other("/login"),
         Err(res) => res,
@@ -389,7 +328,7 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
         return browser::csrf_refused(&req);
     }
     let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Verify) => c,
         Ok(_) => return expired(&req, &state),
         Err(res) => return res,
     };
@@ -438,7 +377,7 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
     if verdict != Verdict::Accepted {
         return second_factor_failed(&req, &state, &c, method, verdict).await;
     }
-    match store::take_challenge(&state.db, &c.id_hash).await {
+    match sign_in::end_challenge(&state.db, &c).await {
         Ok(true) => {}
         Ok(false) => return expired(&req, &state),
         Err(e) => {
@@ -466,28 +405,17 @@ pub(super) async fn count_failure(
     action: &'static str,
     reason: String,
 ) -> Result<bool, crate::store::StoreError> {
-    let now = state.clock.now();
     state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(req), &c.user_id).await;
     state.metrics.login_attempts.with_label_values(&["wrong_second_factor"]).inc();
-    let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), action, Some(c.user_id.clone()));
-    ev.outcome = Outcome::Failure;
-    ev.reason = Some(reason);
-    state.actors.audit.record(super::with_request(ev, req));
-    let policy = state.settings.lockout_policy();
     let devices = browser::devices(req, state);
     let budget = devices::budget(&devices, &c.user_id);
-    let locked = crate::store::lockouts::record_failure(&state.db, budget, now, &policy).await?;
-    if let Some(until) = locked {
-        let name = crate::store::users::find_by_id(&state.db, &c.user_id).await.ok().flatten().map(|u| u.username);
-        let name = name.unwrap_or_default();
-        super::login::announce_lockout(state, req, &c.user_id, &name, until, "repeated failed second factors");
+    let policy = state.settings.lockout_policy();
+    let failure = sign_in::count_failure(&state.db, c, budget, &policy, action, reason, state.clock.now()).await?;
+    state.actors.audit.record(super::with_request(failure.event, req));
+    if let Some((until, name)) = &failure.locked {
+        super::login::announce_lockout(state, req, &c.user_id, name, *until, "repeated failed second factors");
     }
-    let survives = store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await?;
-    if !survives || locked.is_some() {
-        store::take_challenge(&state.db, &c.id_hash).await?;
-        return Ok(false);
-    }
-    Ok(true)
+    Ok(failure.survives)
 }
 
 /// Whether the challenge's account is locked now; a locked account's
@@ -498,12 +426,7 @@ pub(super) async fn locked_out(
     c: &Challenge,
 ) -> Result<bool, crate::store::StoreError> {
     let devices = browser::devices(req, state);
-    let budget = devices::budget(&devices, &c.user_id);
-    if crate::store::lockouts::locked_until(&state.db, budget, state.clock.now()).await?.is_none() {
-        return Ok(false);
-    }
-    store::take_challenge(&state.db, &c.id_hash).await?;
-    Ok(true)
+    sign_in::locked_out(&state.db, c, devices::budget(&devices, &c.user_id), state.clock.now()).await
 }
 
 /// A wrong or replayed code at `/login/mfa`: counted, then the page again

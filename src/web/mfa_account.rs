@@ -297,7 +297,7 @@ pub(super) async fn second_factor_present(
     }
     // Nothing to check (no code typed, or no authenticator app): say so
     // without counting a failure.
-    let has_totp = match crate::store::mfa::factors(&state.db, &user.id).await {
+    let has_totp = match crate::mfa::service::factors(&state.db, &user.id).await {
         Ok(f) => f.totp.is_some(),
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
@@ -350,7 +350,7 @@ pub async fn post_remove_totp(req: HttpRequest, form: web::Form<CodeForm>, state
         Ok(v) => v,
         Err(res) => return res,
     };
-    let others = match crate::store::mfa::factors(&state.db, &user.id).await {
+    let others = match crate::mfa::service::factors(&state.db, &user.id).await {
         Ok(f) => f.webauthn,
         Err(_) => return browser::server_error_page(&req),
     };

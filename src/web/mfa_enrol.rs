@@ -6,19 +6,18 @@ use super::AppState;
 use super::authorize::stylesheet;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
 use super::mfa::{
-    CodeForm, MAX_CHALLENGE_FAILURES, challenge_of_request, exhausted, expired, form_actions, page, reserve,
-    start_session, target, throttled, with_cookies,
+    CodeForm, challenge_of_request, exhausted, expired, form_actions, page, reserve, start_session, target, throttled,
+    with_cookies,
 };
 use super::peer_ip;
 use crate::abuse::FailureClass;
+use crate::accounts::sign_in::{self, Challenge, ChallengePurpose};
 use crate::mfa::service::{self, MfaError, Verdict};
 use crate::mfa::{amr_after, totp};
 use crate::store::audit::{AuditEvent, Outcome};
-use crate::store::mfa as store;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use entity::login_challenges::Model as Challenge;
 use entity::users::Model as User;
 use zeroize::Zeroizing;
 
@@ -127,7 +126,7 @@ pub(super) async fn render_enrol(
 /// `GET /login/mfa/enrol`: enrolment during a login that must have a factor.
 pub async fn get_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Enrol) => c,
         Ok(Some(_)) => return see_other("/login/mfa"),
         Ok(None) => return see_other("/login"),
         Err(res) => return res,
@@ -162,7 +161,7 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
         return browser::csrf_refused(&req);
     }
     let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Enrol) => c,
         Ok(_) => return expired(&req, &state),
         Err(res) => return res,
     };
@@ -185,7 +184,7 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
             ev.outcome = Outcome::Failure;
             ev.reason = Some(v.as_str().to_owned());
             state.actors.audit.record(super::with_request(ev, &req));
-            return match store::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await {
+            return match sign_in::survives_failure(&state.db, &c).await {
                 Ok(true) => {
                     enrol_page(&req, &state, &c, "That code is not valid. Check the time on your device.").await
                 }
@@ -198,7 +197,7 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
             return browser::server_error_page(&req);
         }
     }
-    if !matches!(store::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+    if !matches!(sign_in::end_challenge(&state.db, &c).await, Ok(true)) {
         return expired(&req, &state);
     }
     let ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.totp.enrolled", Some(c.user_id.clone()));
@@ -229,10 +228,10 @@ pub(super) async fn still_without_factor(
     state: &AppState,
     c: &Challenge,
 ) -> Result<(), HttpResponse> {
-    match store::factors(&state.db, &c.user_id).await {
+    match crate::mfa::service::factors(&state.db, &c.user_id).await {
         Ok(f) if !f.any() => Ok(()),
         Ok(_) => {
-            let _ = store::take_challenge(&state.db, &c.id_hash).await;
+            let _ = sign_in::end_challenge(&state.db, c).await;
             Err(expired(req, state))
         }
         Err(e) => {

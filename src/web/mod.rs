@@ -8,7 +8,6 @@ pub mod admin_lockouts;
 pub mod assets;
 pub mod authorize;
 pub mod browser;
-pub mod client_ip;
 pub mod csp_report;
 pub mod error;
 pub mod health;
@@ -201,7 +200,7 @@ pub fn peer_ip(req: &HttpRequest) -> String {
     } else {
         req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect()
     };
-    client_ip::client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, trusted)
+    crate::net::client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, trusted)
         .map(|ip| ip.to_string())
         .unwrap_or_default()
 }

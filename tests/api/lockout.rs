@@ -140,7 +140,7 @@ async fn the_cli_lists_and_unlocks_and_the_backoff_doubles() {
     let later = chrono::Utc::now() + chrono::Duration::seconds(61);
     let mut until = None;
     for _ in 0..3 {
-        until = gatehouse::store::lockouts::record_failure(
+        until = gatehouse::accounts::lockout::record_failure(
             &app.db,
             gatehouse::store::lockouts::Budget::Unknown { user_id: &id },
             later,
@@ -172,7 +172,7 @@ async fn unknown_locked_and_wrong_password_answers_take_alike() {
         base: chrono::Duration::seconds(3600),
         max: chrono::Duration::seconds(3600),
     };
-    gatehouse::store::lockouts::record_failure(
+    gatehouse::accounts::lockout::record_failure(
         &app.db,
         gatehouse::store::lockouts::Budget::Unknown { user_id: &bob },
         chrono::Utc::now(),

@@ -4,6 +4,7 @@
 //! will issue, so a concurrent replay always finds it and revokes it.
 
 use super::{TokenResponse, issue_access_token, plan_access_token};
+use crate::crypto::hash_secret;
 use crate::keys::KeySet;
 use crate::oauth::client::GrantType;
 use crate::oauth::error::TokenError;
@@ -14,11 +15,55 @@ use crate::oauth::token_request::TokenParams;
 use crate::oidc::{claims, id_token};
 use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef, IssuedAccess};
-use crate::store::sessions::{self as store, CodeIssue, Redemption, hash_secret};
+use crate::store::sessions::{self as store, CodeIssue, Redemption};
 use crate::store::{Db, revocations};
 use chrono::{DateTime, Utc};
 use entity::refresh_tokens::Model as RefreshRow;
 use entity::users::Model as User;
+
+/// Codes live this long (RFC 6749 §4.1.2 recommends at most ten minutes).
+const CODE_LIFETIME_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueCodeError {
+    #[error(transparent)]
+    Random(#[from] crate::crypto::RandomError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The start of a code's life: minted for an authorization request and
+/// the session's sign-in, stored as a hash; the code itself goes only to
+/// the client (and comes back to `exchange_code`).
+pub async fn issue_code(
+    db: &Db,
+    ar: &crate::oauth::authorize::AuthorizationRequest,
+    session: &entity::sessions::Model,
+    now: DateTime<Utc>,
+) -> Result<String, IssueCodeError> {
+    let code = crate::crypto::random_token(32)?;
+    let row = entity::authorization_codes::Model {
+        code_hash: hash_secret(&code),
+        client_id: ar.client.client_id.clone(),
+        user_id: session.user_id.clone(),
+        sid: session.sid.clone(),
+        redirect_uri: ar.reply.redirect_uri.clone(),
+        scope: ar.scope(),
+        nonce: ar.nonce.clone(),
+        code_challenge: ar.code_challenge.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+        acr: session.acr.clone(),
+        created_at: now,
+        expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECS),
+        used_at: None,
+        access_jti: None,
+        access_expires_at: None,
+        refresh_family: None,
+    };
+    store::insert_code(db, row).await?;
+    Ok(code)
+}
 
 /// What the grants need besides the client and the request.
 pub struct GrantContext<'a> {

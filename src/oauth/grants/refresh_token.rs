@@ -14,13 +14,13 @@ use super::authorization_code::{
     sign_tokens,
 };
 use super::plan_access_token;
+use crate::crypto::hash_secret;
 use crate::oauth::client::GrantType;
 use crate::oauth::error::TokenError;
 use crate::oauth::registry::Client;
 use crate::oauth::token_request::TokenParams;
 use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef};
-use crate::store::sessions::hash_secret;
 use entity::refresh_tokens::Model as RefreshRow;
 
 pub async fn exchange_refresh_token(

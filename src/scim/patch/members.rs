@@ -6,14 +6,7 @@ use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::schema::Attribute;
 use serde_json::Value;
 
-/// Membership changes, folded in operation order.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct MemberChanges {
-    /// The full new member list, when an operation replaced it.
-    pub replace: Option<Vec<String>>,
-    pub add: Vec<String>,
-    pub remove: Vec<String>,
-}
+pub use crate::store::scim::MemberChanges;
 
 impl MemberChanges {
     pub(super) fn add(&mut self, ids: Vec<String>) {

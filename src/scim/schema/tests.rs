@@ -48,3 +48,10 @@ fn the_store_reads_and_writes_every_text_column_the_schema_names() {
     stored.sort_unstable();
     assert_eq!(from_schema, stored);
 }
+
+#[test]
+fn the_store_keeps_side_table_rows_for_exactly_the_multi_valued_attributes() {
+    let multi: Vec<&str> =
+        USER_ATTRIBUTES.iter().filter(|a| matches!(a.storage, Storage::MultiValues)).map(|a| a.name).collect();
+    assert_eq!(multi, crate::store::scim::MULTI_VALUED_ATTRIBUTES);
+}

@@ -1,7 +1,7 @@
 //! Groups and their members, for SCIM and the `groups` claim.
 
 use super::{CHUNK, ScimStoreError, page};
-use crate::scim::resource::{GroupResource, Meta};
+use super::{GroupResource, MemberChanges, Meta};
 use chrono::{DateTime, Utc};
 use entity::group_members::{self, Entity as GroupMembers};
 use entity::groups::{self, Entity as Groups};
@@ -56,7 +56,7 @@ pub async fn update_group(
     id: &str,
     version: i64,
     w: Option<GroupWrite>,
-    changes: &crate::scim::patch::MemberChanges,
+    changes: &MemberChanges,
     now: DateTime<Utc>,
     audit: Vec<crate::store::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {

@@ -12,9 +12,10 @@ pub use register::{begin_enrolment, begin_registration, finish_enrolment, finish
 pub use sign_in::{begin_passwordless, begin_second_factor, finish_passwordless, finish_second_factor};
 
 use super::browser::{self, csrf_ok, current_session};
-use super::mfa::{MAX_CHALLENGE_FAILURES, challenge_of_request, policy_requires, start_session, target, with_cookies};
+use super::mfa::{challenge_of_request, policy_requires, start_session, target, with_cookies};
 use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
+use crate::accounts::sign_in::{Challenge, ChallengePurpose, end_challenge, is_for, reserve_attempt, survives_failure};
 use crate::actors::sessions::Session;
 use crate::mfa::service::MfaError;
 use crate::mfa::webauthn::Purpose;
@@ -84,8 +85,8 @@ fn unavailable() -> HttpResponse {
 
 /// Reserves an attempt at the login challenge before the assertion is
 /// checked (concurrent requests share the same five).
-async fn reserve(state: &AppState, c: &entity::login_challenges::Model) -> Result<(), HttpResponse> {
-    match crate::store::mfa::reserve_attempt(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES, state.clock.now()).await {
+async fn reserve(state: &AppState, c: &Challenge) -> Result<(), HttpResponse> {
+    match reserve_attempt(&state.db, c, state.clock.now()).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; sign in again")),
         Err(e) => {

@@ -109,7 +109,7 @@ pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: w
         Ok(None) => return browser::see_other("/login"),
         Err(_) => return browser::server_error_page(&req),
     };
-    let factors = match crate::store::mfa::factors(&state.db, &user.id).await {
+    let factors = match crate::mfa::service::factors(&state.db, &user.id).await {
         Ok(f) => f,
         Err(_) => return browser::server_error_page(&req),
     };
@@ -153,20 +153,17 @@ pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: w
 }
 
 /// The login challenge of a sign-in that must enrol a factor, and its user.
-async fn enrolling(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<(entity::login_challenges::Model, entity::users::Model), HttpResponse> {
+async fn enrolling(req: &HttpRequest, state: &AppState) -> Result<(Challenge, entity::users::Model), HttpResponse> {
     let c = match challenge_of_request(req, state).await {
-        Ok(Some(c)) if c.purpose == "enrol" => c,
+        Ok(Some(c)) if is_for(&c, ChallengePurpose::Enrol) => c,
         Ok(_) => return Err(no_longer_valid()),
         Err(_) => return Err(internal()),
     };
-    match crate::store::mfa::factors(&state.db, &c.user_id).await {
+    match crate::mfa::service::factors(&state.db, &c.user_id).await {
         Ok(f) if !f.any() => {}
         Ok(_) => {
             // A factor was enrolled since: this challenge may not add another.
-            let _ = crate::store::mfa::take_challenge(&state.db, &c.id_hash).await;
+            let _ = end_challenge(&state.db, &c).await;
             return Err(no_longer_valid());
         }
         Err(e) => {
@@ -227,7 +224,7 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
         Err(e) if is_refusal(&e) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &user.id).await;
             audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
-            let _ = crate::store::mfa::survives_failure(&state.db, &c.id_hash, MAX_CHALLENGE_FAILURES).await;
+            let _ = survives_failure(&state.db, &c).await;
             return refuse(StatusCode::BAD_REQUEST, "the passkey could not be registered");
         }
         Err(e) => return server_error(&e),
@@ -235,7 +232,7 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
     let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.registered", Some(user.id.clone()));
     ev.reason = Some(format!("credential {} ({}), at a sign-in that required it", stored.cred_id, stored.name));
     state.actors.audit.record(crate::web::with_request(ev, &req));
-    if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+    if !matches!(end_challenge(&state.db, &c).await, Ok(true)) {
         return no_longer_valid();
     }
     let codes = match first_recovery_codes(&req, &state, &user.id).await {

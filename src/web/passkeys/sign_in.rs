@@ -13,7 +13,7 @@ pub async fn begin_second_factor(req: HttpRequest, payload: web::Payload, state:
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
     let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(Some(c)) if is_for(&c, ChallengePurpose::Verify) => c,
         Ok(_) => return no_longer_valid(),
         Err(_) => return internal(),
     };
@@ -35,7 +35,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
     }
     let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if c.purpose == "verify" => c,
+        Ok(Some(c)) if is_for(&c, ChallengePurpose::Verify) => c,
         Ok(_) => return no_longer_valid(),
         Err(_) => return internal(),
     };
@@ -68,7 +68,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         }
         Err(e) => return server_error(&e),
     };
-    if !matches!(crate::store::mfa::take_challenge(&state.db, &c.id_hash).await, Ok(true)) {
+    if !matches!(end_challenge(&state.db, &c).await, Ok(true)) {
         return no_longer_valid();
     }
     let mut ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.webauthn.used", Some(c.user_id.clone()));
