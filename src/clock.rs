@@ -3,10 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Monotonic time, for intervals kept in memory (rate budgets, cache
+    /// ages): it never goes back when the wall clock is set.
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// The real wall clock, used by the server and the CLI.
@@ -21,22 +28,34 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to; for tests.
 #[derive(Debug)]
-pub struct FixedClock(Mutex<DateTime<Utc>>);
+pub struct FixedClock {
+    wall: Mutex<DateTime<Utc>>,
+    started: Instant,
+    /// How far `advance` has moved monotonic time.
+    moved: Mutex<Duration>,
+}
 
 impl FixedClock {
     pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Mutex::new(at))
+        Self { wall: Mutex::new(at), started: Instant::now(), moved: Mutex::new(Duration::ZERO) }
     }
 
-    /// Moves the clock forward (or back, with a negative duration).
+    /// Moves the clock forward (or the wall clock back, with a negative
+    /// duration: monotonic time never goes back).
     pub fn advance(&self, by: chrono::Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *t += by;
+        *self.wall.lock().unwrap_or_else(|e| e.into_inner()) += by;
+        if let Ok(forward) = by.to_std() {
+            *self.moved.lock().unwrap_or_else(|e| e.into_inner()) += forward;
+        }
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        *self.wall.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn instant(&self) -> Instant {
+        self.started + *self.moved.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

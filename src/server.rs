@@ -18,7 +18,7 @@ use crate::oauth::token_cache::VerifiedTokens;
 use crate::store::audit::AuditEvent;
 use crate::store::{self, Db, StoreError};
 use crate::web::{self, AppState, metrics::Metrics};
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use arc_swap::ArcSwap;
@@ -26,6 +26,10 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod shutdown;
+pub use shutdown::ShutdownHandle;
+use shutdown::Signals;
 
 /// Why the server could not start. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -110,8 +114,8 @@ impl Application {
         let revoked = store::revocations::revoked_since(&db, None, revocations_loaded_at).await?;
         revocations.merge(revoked, revocations_loaded_at.timestamp());
 
-        let mut failures = crate::abuse::FailureLimits::new(settings.auth_failures_per_minute);
-        let mut login_failures = crate::abuse::FailureLimits::new(settings.login_failures_per_minute);
+        let mut failures = crate::abuse::FailureLimits::new(settings.auth_failures_per_minute, clock.clone());
+        let mut login_failures = crate::abuse::FailureLimits::new(settings.login_failures_per_minute, clock.clone());
         let redis = match &settings.redis_url {
             None => None,
             Some(url) => {
@@ -184,7 +188,7 @@ impl Application {
             settings: settings.clone(),
             db,
             actors,
-            clock,
+            clock: clock.clone(),
             hasher,
             metrics: Arc::new(Metrics::new()?),
             keys,
@@ -204,7 +208,10 @@ impl Application {
             lockout_notifier: Arc::new(crate::accounts::lockout::LogNotifier),
             token_quota: (settings.client_token_quota_per_minute > 0).then(|| {
                 let n = settings.client_token_quota_per_minute;
-                crate::abuse::limiter::Limiter::new(crate::abuse::limiter::Rate { per_minute: n, burst: n })
+                crate::abuse::limiter::Limiter::new(
+                    crate::abuse::limiter::Rate { per_minute: n, burst: n },
+                    clock.clone(),
+                )
             }),
             assertion_audiences: crate::oauth::client_assertion::AssertionAudiences::new(&settings.issuer),
         });
@@ -277,6 +284,12 @@ impl Application {
         &self.state.db
     }
 
+    /// The audit log, so tests can wait for what was recorded to be
+    /// written (`drain`) instead of sleeping for the batcher.
+    pub fn audit(&self) -> crate::actors::audit::AuditHandle {
+        self.state.actors.audit.clone()
+    }
+
     /// Stops gracefully on the first SIGTERM or SIGINT. The handlers are
     /// registered before this returns, so a signal that arrives right after
     /// start-up is never missed (nor fatal).
@@ -310,26 +323,6 @@ impl Application {
     }
 }
 
-/// Stops every listener of one application.
-#[derive(Clone)]
-pub struct ShutdownHandle {
-    main: ServerHandle,
-    metrics: Option<ServerHandle>,
-}
-
-impl ShutdownHandle {
-    /// Graceful: stop accepting, let in-flight requests finish within the
-    /// drain timeout.
-    pub async fn stop(&self) {
-        let metrics = async {
-            if let Some(m) = &self.metrics {
-                m.stop(true).await;
-            }
-        };
-        futures_util::future::join(self.main.stop(true), metrics).await;
-    }
-}
-
 fn bind(setting: &'static str, addr: SocketAddr) -> Result<TcpListener, StartupError> {
     TcpListener::bind(addr).map_err(|source| StartupError::Bind { setting, addr, source })
 }
@@ -355,42 +348,6 @@ fn metrics_server(
     .map_err(|source| StartupError::Bind { setting, addr, source })?
     .run();
     Ok((server, addr))
-}
-
-/// SIGTERM and SIGINT, registered up front.
-struct Signals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn register() -> std::io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    /// Resolves with the name of the first signal received.
-    async fn recv(mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => "SIGTERM",
-                _ = self.int.recv() => "SIGINT",
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            "ctrl-c"
-        }
-    }
 }
 
 /// Pings the database every second (every 200 ms while it is down) for as

@@ -4,9 +4,10 @@
 //! that grows past its cap forgets keys whose bucket has refilled (they
 //! are indistinguishable from new keys).
 
+use crate::clock::Clock;
 use std::collections::HashMap;
 use std::hash::BuildHasher as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SHARDS: usize = 16;
@@ -47,16 +48,18 @@ impl Budget {
 
 pub struct Limiter {
     rate: Rate,
+    clock: Arc<dyn Clock>,
     epoch: Instant,
     shards: Vec<Mutex<HashMap<String, f64>>>,
     hasher: std::collections::hash_map::RandomState,
 }
 
 impl Limiter {
-    pub fn new(rate: Rate) -> Self {
+    pub fn new(rate: Rate, clock: Arc<dyn Clock>) -> Self {
         Self {
             rate,
-            epoch: Instant::now(),
+            epoch: clock.instant(),
+            clock,
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: Default::default(),
         }
@@ -67,7 +70,7 @@ impl Limiter {
     }
 
     fn now(&self) -> f64 {
-        self.epoch.elapsed().as_secs_f64()
+        self.clock.instant().duration_since(self.epoch).as_secs_f64()
     }
 
     fn budget(&self, tat: f64, now: f64) -> Budget {
@@ -144,10 +147,11 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{FixedClock, SystemClock};
 
     #[test]
     fn a_burst_then_the_rate() {
-        let l = Limiter::new(Rate { per_minute: 60, burst: 5 });
+        let l = Limiter::new(Rate { per_minute: 60, burst: 5 }, Arc::new(SystemClock));
         for i in 0..5 {
             assert!(!l.peek("k").exhausted(), "event {i}");
             let b = l.spend("k");
@@ -162,7 +166,7 @@ mod tests {
 
     #[test]
     fn hammering_keeps_it_closed_but_not_forever() {
-        let l = Limiter::new(Rate { per_minute: 6, burst: 2 });
+        let l = Limiter::new(Rate { per_minute: 6, burst: 2 }, Arc::new(SystemClock));
         for _ in 0..1000 {
             l.spend("k");
         }
@@ -173,21 +177,22 @@ mod tests {
 
     #[test]
     fn a_quota_refuses_without_spending() {
-        let l = Limiter::new(Rate { per_minute: 60, burst: 2 });
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let l = Limiter::new(Rate { per_minute: 60, burst: 2 }, clock.clone());
         assert_eq!(l.try_spend("c").unwrap().remaining, 1);
         assert_eq!(l.try_spend("c").unwrap().remaining, 0);
         for _ in 0..100 {
             assert!(l.try_spend("c").is_err());
         }
         // Refusals cost nothing: one second later exactly one more fits.
-        std::thread::sleep(Duration::from_millis(1050));
+        clock.advance(chrono::Duration::milliseconds(1050));
         assert!(l.try_spend("c").is_ok());
         assert!(l.try_spend("c").is_err());
     }
 
     #[test]
     fn memory_stays_bounded() {
-        let l = Limiter::new(Rate { per_minute: 1, burst: 1 });
+        let l = Limiter::new(Rate { per_minute: 1, burst: 1 }, Arc::new(SystemClock));
         for i in 0..(SHARDS * SHARD_CAP + 5000) {
             l.spend(&format!("key-{i}"));
         }

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::clock::Clock;
+
 /// Longest identity (client id, username) put into a key: callers choose it.
 const MAX_IDENTITY: usize = 128;
 /// Bounds the mirror of Redis verdicts.
@@ -56,11 +58,12 @@ pub struct FailureLimits {
     policy: RedisPolicy,
     /// Keys the shared budget found exhausted, and until when.
     verdicts: Mutex<HashMap<String, Instant>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl FailureLimits {
     /// `per_minute == 0` turns the limits off.
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         if per_minute == 0 {
             return Self {
                 rates: None,
@@ -69,17 +72,19 @@ impl FailureLimits {
                 shared: None,
                 policy: RedisPolicy::FailOpenLocal,
                 verdicts: Mutex::default(),
+                clock,
             };
         }
         let ip_rate = per_minute.saturating_mul(5);
         let rates = (Rate { per_minute, burst: per_minute }, Rate { per_minute: ip_rate, burst: ip_rate });
         Self {
             rates: Some(rates),
-            per_identity: Some(Limiter::new(rates.0)),
-            per_ip: Some(Limiter::new(rates.1)),
+            per_identity: Some(Limiter::new(rates.0, clock.clone())),
+            per_ip: Some(Limiter::new(rates.1, clock.clone())),
             shared: None,
             policy: RedisPolicy::FailOpenLocal,
             verdicts: Mutex::default(),
+            clock,
         }
     }
 
@@ -117,7 +122,7 @@ impl FailureLimits {
         if shared.is_degraded() && self.policy == RedisPolicy::FailClosed {
             return Some(Budget { limit: rate.burst, remaining: 0, retry_after: 5 });
         }
-        let now = Instant::now();
+        let now = self.clock.instant();
         let verdicts = self.verdicts.lock().ok()?;
         let until = [&id_key, &ip_key].iter().filter_map(|k| verdicts.get(k.as_str())).filter(|u| **u > now).max()?;
         let retry_after = until.duration_since(now).as_secs().max(1);
@@ -135,7 +140,7 @@ impl FailureLimits {
         }
         let Some(shared) = &self.shared else { return };
         let Some(ahead) = shared.spend(&[(&id_key, id_rate), (&ip_key, ip_rate)]).await else { return };
-        let now = Instant::now();
+        let now = self.clock.instant();
         let Ok(mut verdicts) = self.verdicts.lock() else { return };
         if verdicts.len() >= MAX_VERDICTS {
             verdicts.retain(|_, until| *until > now);
@@ -155,7 +160,7 @@ mod tests {
 
     #[test]
     fn identities_and_ips_have_separate_budgets() {
-        let f = FailureLimits::new(2);
+        let f = FailureLimits::new(2, Arc::new(crate::clock::SystemClock));
         let c = FailureClass::ClientAuth;
         futures_util::FutureExt::now_or_never(f.record_failure(c, "10.0.0.1", "a")).unwrap();
         assert!(f.blocked(c, "10.0.0.1", "a").is_none());
@@ -168,6 +173,6 @@ mod tests {
             futures_util::FutureExt::now_or_never(f.record_failure(c, "10.0.0.1", id)).unwrap();
         }
         assert!(f.blocked(c, "10.0.0.1", "z").is_some(), "the IP as a whole ran out");
-        assert!(FailureLimits::new(0).blocked(c, "x", "y").is_none());
+        assert!(FailureLimits::new(0, Arc::new(crate::clock::SystemClock)).blocked(c, "x", "y").is_none());
     }
 }

@@ -39,8 +39,8 @@ impl SessionManager {
     /// Caches `s` as read at `at`, within `MAX_CACHED`.
     fn remember(&mut self, s: Session, at: Instant) {
         if self.cache.len() >= MAX_CACHED && !self.cache.contains_key(&s.id) {
-            let refresh = self.refresh;
-            self.cache.retain(|_, (_, read)| read.elapsed() < refresh);
+            let (refresh, now) = (self.refresh, self.clock.instant());
+            self.cache.retain(|_, (_, read)| now.duration_since(*read) < refresh);
             if self.cache.len() >= MAX_CACHED {
                 self.cache.clear();
             }
@@ -98,7 +98,12 @@ impl Handler<Lookup> for SessionManager {
 
     fn handle(&mut self, msg: Lookup, _: &mut Context<Self>) -> Self::Result {
         let now = self.clock.now();
-        let cached = self.cache.get(&msg.id_hash).filter(|(_, at)| at.elapsed() < self.refresh).map(|(s, _)| s.clone());
+        let instant = self.clock.instant();
+        let cached = self
+            .cache
+            .get(&msg.id_hash)
+            .filter(|(_, at)| instant.duration_since(*at) < self.refresh)
+            .map(|(s, _)| s.clone());
         let db = self.db.clone();
         let id_hash = msg.id_hash;
         Box::pin(
@@ -143,8 +148,7 @@ impl Handler<Lookup> for SessionManager {
                         .into_actor(act),
                     );
                 }
-                let at =
-                    if fresh { Instant::now() } else { act.cache.get(&s.id).map_or_else(Instant::now, |(_, at)| *at) };
+                let at = if fresh { act.clock.instant() } else { act.cache.get(&s.id).map_or(instant, |(_, at)| *at) };
                 act.remember(s.clone(), at);
                 Ok(Some(s))
             }),
@@ -161,7 +165,8 @@ impl Handler<Create> for SessionManager {
         let cached = row.clone();
         Box::pin(async move { store::insert_session(&db, row).await }.into_actor(self).map(move |res, act, _| {
             res?;
-            act.remember(cached, Instant::now());
+            let at = act.clock.instant();
+            act.remember(cached, at);
             Ok(())
         }))
     }

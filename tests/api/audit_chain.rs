@@ -8,8 +8,7 @@ use sea_orm::ConnectionTrait as _;
 
 async fn settle(app: &TestApp) {
     // The server's own AuditLog writes in the background (bootstrap events).
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let _ = app;
+    app.audit_written().await;
 }
 
 #[actix_web::test]

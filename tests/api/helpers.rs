@@ -93,6 +93,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub handle: ShutdownHandle,
+    pub audit: gatehouse::actors::audit::AuditHandle,
     /// Shared by the instances of one test (see [`spawn_instance`]).
     pub database: std::sync::Arc<TestDatabase>,
 }
@@ -104,6 +105,11 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Waits until every audit event recorded so far is written.
+    pub async fn audit_written(&self) {
+        self.audit.drain().await.unwrap();
     }
 }
 
@@ -117,10 +123,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.addr());
     let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
-    let handle = app.handle();
-    let db = app.db().clone();
+    let (handle, db, audit) = (app.handle(), app.db().clone(), app.audit());
     actix_rt::spawn(app.run_until_stopped());
-    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database: database.into() }
+    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, audit, database: database.into() }
 }
 
 /// Another instance on `app`'s database and data directory (so the same
@@ -130,9 +135,9 @@ pub async fn spawn_instance(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
     let second = Application::build(settings).await.unwrap();
     let base = format!("http://{}", second.addr());
     let metrics_base = second.metrics_addr().map(|a| format!("http://{a}"));
-    let (handle, db) = (second.handle(), second.db().clone());
+    let (handle, db, audit) = (second.handle(), second.db().clone(), second.audit());
     actix_rt::spawn(second.run_until_stopped());
-    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, database: app.database.clone() }
+    TestApp { base, metrics_base, client: reqwest::Client::new(), db, handle, audit, database: app.database.clone() }
 }
 
 /// Sends raw bytes and returns the raw response (for requests reqwest will

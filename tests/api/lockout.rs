@@ -45,7 +45,7 @@ async fn attempt_from(app: &TestApp, b: &reqwest::Client, ip: &str, user: &str, 
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.audit_written().await;
     gatehouse::store::audit::recent(&app.db, 200).await.unwrap().into_iter().map(|e| e.action).collect()
 }
 

@@ -69,7 +69,7 @@ pub async fn setup(extra: &[(&str, &str)]) -> (TestApp, Rp) {
 
 /// Audit actions, once the batching actor has written them.
 pub async fn audit_actions(app: &TestApp) -> Vec<String> {
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.audit_written().await;
     gatehouse::store::audit::recent(&app.db, 500).await.unwrap().into_iter().map(|e| e.action).collect()
 }
 

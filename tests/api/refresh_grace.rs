@@ -48,7 +48,7 @@ async fn within_the_grace_a_retry_replaces_the_unused_successor() {
     assert!(live(&app, &rp, &r1b).await);
     assert!(!live(&app, &rp, &r1).await, "the unused successor died: never two live tokens");
     let audit: Vec<String> = {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.audit_written().await;
         gatehouse::store::audit::recent(&app.db, 200).await.unwrap().into_iter().map(|e| e.action).collect()
     };
     assert!(audit.iter().any(|a| a == "oauth.refresh_reuse_granted"), "{audit:?}");

@@ -19,7 +19,7 @@ fn member_ids(group: &Value) -> Vec<String> {
 
 /// The skipped-member audit events, once the batching actor wrote them.
 async fn skipped_events(s: &Scim) -> Vec<(String, String)> {
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.app.audit_written().await;
     let events = gatehouse::store::audit::recent(&s.app.db, 500).await.unwrap();
     events
         .into_iter()

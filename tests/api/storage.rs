@@ -135,15 +135,12 @@ async fn usernames_are_unique_case_insensitively() {
 #[actix_web::test]
 async fn bootstrap_is_audited() {
     let app = spawn_app().await;
-    // The audit actor batches; poll until its flush lands.
-    for _ in 0..50 {
-        let events = store::audit::recent(&app.db, 10).await.unwrap();
-        if events.iter().any(|e| e.action == "user.created" && e.actor == "system" && e.outcome == "success") {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("bootstrap audit event never written");
+    app.audit_written().await;
+    let events = store::audit::recent(&app.db, 10).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.action == "user.created" && e.actor == "system" && e.outcome == "success"),
+        "bootstrap audit event never written"
+    );
 }
 
 #[actix_web::test]

@@ -71,7 +71,7 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
     }
     println!("screenshots in {}", shots.display());
 
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.audit_written().await;
     let actions: Vec<String> =
         gatehouse::store::audit::recent(&app.db, 500).await.unwrap().into_iter().map(|e| e.action).collect();
     for a in [
