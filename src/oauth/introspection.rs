@@ -6,52 +6,21 @@
 //! family's current token. Only entitled clients learn that a token is
 //! active.
 
+use super::access_token::Verified;
 use super::error::TokenError;
 use super::registry::Client;
 use super::revocation_list::RevocationList;
-use super::token_cache::{Verified, VerifiedTokens};
+use super::token_cache::VerifiedTokens;
 use crate::crypto::hash_secret;
-use crate::crypto::signing::parse_jws;
 use crate::keys::KeySet;
 use crate::store::{Db, refresh, revocations};
 use chrono::{DateTime, TimeZone as _, Utc};
 use std::sync::Arc;
 
-/// Claims of an access token that verified.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-pub struct AccessTokenClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Empty only in a refresh token's description (it has no jti).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub jti: String,
-    pub iat: i64,
-    pub exp: i64,
-}
-
-/// Signature, type, issuer and expiry; not the revocation list.
-pub fn verify_access_token(keys: &KeySet, issuer: &str, token: &str, now: DateTime<Utc>) -> Option<AccessTokenClaims> {
-    verify_uncached(keys, issuer, token, now.timestamp()).map(|v| v.claims)
-}
+pub use super::access_token::AccessTokenClaims;
 
 fn verify_uncached(keys: &KeySet, issuer: &str, token: &str, now: i64) -> Option<Verified> {
-    let jws = parse_jws(token)?;
-    if !jws.header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
-        return None;
-    }
-    let kid = jws.header.kid.as_deref()?;
-    let key = keys.published_key(kid)?;
-    if !key.verify(&jws) {
-        return None;
-    }
-    let claims: AccessTokenClaims = serde_json::from_slice(&jws.payload).ok()?;
-    // A minute of leeway for clocks of other instances issuing `iat`.
-    let valid = claims.iss == issuer && claims.exp > now && claims.iat <= now + 60 && !claims.jti.is_empty();
-    valid.then(|| Verified { kid: kid.to_owned(), claims })
+    super::access_token::verify(keys, issuer, token, now)
 }
 
 /// What introspection and revocation read: the published keys, the cache

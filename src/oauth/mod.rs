@@ -1,6 +1,7 @@
 //! OAuth 2 protocol logic, free of HTTP types: client registrations and
 //! their validation (grants, PKCE, introspection and revocation follow).
 
+pub mod access_token;
 pub mod authorize;
 pub mod client;
 pub mod client_assertion;

@@ -5,7 +5,7 @@
 //! and whether the signing key is still published (a revoked key is not).
 //! The caller still consults the revocation list.
 
-use super::introspection::AccessTokenClaims;
+pub use super::access_token::Verified;
 use crate::keys::KeySet;
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
@@ -14,13 +14,6 @@ use std::sync::{Arc, Mutex};
 const SHARDS: usize = 8;
 /// Per shard; bounds memory at a few MB whatever the traffic.
 const SHARD_CAPACITY: usize = 2048;
-
-/// A token that verified, with the kid that signed it.
-#[derive(Debug)]
-pub struct Verified {
-    pub kid: String,
-    pub claims: AccessTokenClaims,
-}
 
 type Shard = Mutex<HashMap<[u8; 32], Arc<Verified>>>;
 

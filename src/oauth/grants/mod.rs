@@ -5,6 +5,7 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
 
+use super::access_token::AccessTokenClaims;
 use super::client::TokenEndpointAuthMethod as M;
 use super::client_assertion::{self, AssertionError, Expected};
 use super::client_cache::ClientCache;
@@ -118,20 +119,6 @@ pub struct TokenResponse {
     pub exp: i64,
 }
 
-/// RFC 9068 access token claims.
-#[derive(Debug, serde::Serialize)]
-struct AccessTokenClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    client_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    jti: String,
-    iat: i64,
-    exp: i64,
-}
-
 /// Chooses the `jti` and expiry of an access token before it is signed,
 /// so that what will be issued can be on record first.
 pub fn plan_access_token(client: &Client, now: DateTime<Utc>) -> Result<IssuedAccess, TokenError> {
@@ -162,17 +149,16 @@ pub fn issue_access_token(
     let jti = planned.jti.clone();
     let exp = planned.expires_at.timestamp();
     let claims = AccessTokenClaims {
-        iss: issuer,
-        sub: subject,
-        aud: audience,
-        client_id: &client.client_id,
-        scope,
+        iss: issuer.to_owned(),
+        sub: subject.to_owned(),
+        aud: audience.to_owned(),
+        client_id: client.client_id.clone(),
+        scope: scope.map(str::to_owned),
         jti: jti.clone(),
         iat,
         exp,
     };
-    let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::ServerError)?;
-    let access_token = signer.sign_jws("at+jwt", &payload).map_err(|e| {
+    let access_token = super::access_token::sign(signer, &claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");
         TokenError::ServerError
     })?;
