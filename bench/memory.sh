@@ -49,6 +49,9 @@ request = function()
 end
 LUA
 basic=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
+before=$(cpu)
+served() { curl -s -H "Authorization: Bearer $GATEHOUSE_METRICS_TOKEN" "http://127.0.0.1:$port/metrics" | grep -E '^gatehouse_http_requests_total' | awk '{s+=$2} END {printf "%d", s}'; }
+served_before=$(served)
 wrk -t1 -c8 -d"${secs}s" -s "$lookups" "$base" >/dev/null &
 w1=$!
 wrk -t1 -c8 -d"${secs}s" -s <(printf 'wrk.method="POST"\nwrk.body="grant_type=client_credentials"\nwrk.headers["Content-Type"]="application/x-www-form-urlencoded"\nwrk.headers["Authorization"]="Basic %s"\n' "$basic") \
@@ -59,5 +62,6 @@ for t in $(seq 5 5 "$secs"); do
   echo "RSS after ${t} s of mixed load: $(rss)"
 done
 wait $w1 $w2 || true
-curl -s -H "Authorization: Bearer $GATEHOUSE_METRICS_TOKEN" "http://127.0.0.1:$port/metrics" | grep -E '^gatehouse_http_requests_total' | awk '{s+=$2} END {print "requests served:", s}'
+n=$(( $(served) - served_before ))
+echo "mixed load: $n requests, $(( n / secs )) requests/s, server CPU per request: $(python3 -c "print('%.1f µs' % (($(cpu) - $before) * 1e6 / $tick / max($n, 1)))")"
 rm -f "$lookups"

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SHARDS: usize = 16;
-const SHARD_CAP: usize = 16_384;
+/// 65,536 keys per limiter, about 100 bytes each: a few MB at most, however
+/// many sources fail. Keys past it are the least limited (see `spend`).
+const SHARD_CAP: usize = 4_096;
 
 /// `burst` events at once, refilling at `per_minute`.
 #[derive(Debug, Clone, Copy, PartialEq)]

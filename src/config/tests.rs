@@ -239,3 +239,12 @@ fn redacted_view_lists_every_key() {
     keys.sort_unstable();
     assert_eq!(shown, keys);
 }
+
+#[test]
+fn the_pool_defaults_to_the_cores_on_sqlite_and_ten_on_postgres() {
+    assert_eq!(default_pool_size(true, 1), 2);
+    assert_eq!(default_pool_size(true, 2), 2);
+    assert_eq!(default_pool_size(true, 16), 16);
+    assert_eq!(default_pool_size(false, 2), 10);
+    assert_eq!(default_pool_size(false, 64), 10);
+}
