@@ -84,16 +84,10 @@ pub enum AuthorizeError {
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Parses `application/x-www-form-urlencoded` (a query string or a
-    /// form body). A repeated parameter is remembered as an error.
+    /// Parses a query string or a form body (`oauth::form::AUTHORIZE`
+    /// limits); a repeated parameter is an error.
     pub fn parse(raw: &[u8]) -> Result<Self, String> {
-        let mut map = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(raw) {
-            if map.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(format!("parameter `{k}` is repeated"));
-            }
-        }
-        Ok(Self(map))
+        super::form::parse(raw, &super::form::AUTHORIZE).map(Self).map_err(|e| e.to_string())
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {

@@ -9,6 +9,7 @@ pub mod client_cache;
 pub mod client_jwks;
 pub mod consent;
 pub mod error;
+pub mod form;
 pub mod grants;
 pub mod introspection;
 pub mod pkce;

@@ -2,17 +2,13 @@
 //! parameters that may appear once, and the client's credentials from
 //! either HTTP Basic or the body, never both.
 
+use super::client::GrantType;
 use super::client_assertion::{JWT_BEARER, claimed_client_id};
 use super::error::TokenError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
 use zeroize::Zeroizing;
-
-/// Most parameters a token request may carry; more is not a token request.
-const MAX_PARAMS: usize = 32;
-/// Longest single parameter value accepted.
-const MAX_VALUE_LEN: usize = 8 * 1024;
 
 /// `application/x-www-form-urlencoded` parameters, each present once.
 #[derive(Debug, Default)]
@@ -23,19 +19,7 @@ impl TokenParams {
     /// an empty one included (`scope=&scope=x` is a repetition, not one
     /// scope); an empty value otherwise counts as absent.
     pub fn parse(body: &[u8]) -> Result<Self, TokenError> {
-        let mut map = HashMap::new();
-        for (i, (k, v)) in url::form_urlencoded::parse(body).enumerate() {
-            if i >= MAX_PARAMS {
-                return Err(TokenError::InvalidRequest("too many parameters".into()));
-            }
-            if v.len() > MAX_VALUE_LEN || k.len() > 256 {
-                return Err(TokenError::InvalidRequest("parameter too long".into()));
-            }
-            if map.insert(k.clone().into_owned(), v.into_owned()).is_some() {
-                return Err(TokenError::InvalidRequest(format!("parameter `{k}` is repeated")));
-            }
-        }
-        Ok(Self(map))
+        super::form::parse(body, &super::form::TOKEN).map(Self).map_err(|e| TokenError::InvalidRequest(e.to_string()))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -45,6 +29,45 @@ impl TokenParams {
     /// Removes a parameter (secrets are taken out so they are not kept around).
     pub fn take(&mut self, name: &str) -> Option<String> {
         self.0.remove(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// A token request's grant and its parameters, parsed once (RFC 6749
+/// §4.1.3, §4.4.2, §6); which grant a client may use is checked first.
+#[derive(Debug)]
+pub enum TokenRequest {
+    AuthorizationCode { code: Zeroizing<String>, redirect_uri: String, code_verifier: Option<String> },
+    RefreshToken { refresh_token: Zeroizing<String>, scope: Option<String> },
+    ClientCredentials { scope: Option<String> },
+}
+
+/// The `grant_type`: required, and one we implement.
+pub fn grant_type(params: &TokenParams) -> Result<GrantType, TokenError> {
+    let raw = params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
+    raw.parse().map_err(|_| {
+        let shown: String = raw.chars().take(64).filter(|c| !c.is_control()).collect();
+        TokenError::UnsupportedGrantType(format!("grant_type `{shown}` is not supported"))
+    })
+}
+
+impl TokenRequest {
+    /// The parameters `grant` needs; a missing one is `invalid_request`.
+    pub fn parse(grant: GrantType, params: &mut TokenParams) -> Result<Self, TokenError> {
+        let required = |name: &str, value: Option<String>| {
+            value.ok_or_else(|| TokenError::InvalidRequest(format!("{name} is required")))
+        };
+        Ok(match grant {
+            GrantType::AuthorizationCode => TokenRequest::AuthorizationCode {
+                code: Zeroizing::new(required("code", params.take("code"))?),
+                redirect_uri: required("redirect_uri", params.take("redirect_uri"))?,
+                code_verifier: params.take("code_verifier"),
+            },
+            GrantType::RefreshToken => TokenRequest::RefreshToken {
+                refresh_token: Zeroizing::new(required("refresh_token", params.take("refresh_token"))?),
+                scope: params.take("scope"),
+            },
+            GrantType::ClientCredentials => TokenRequest::ClientCredentials { scope: params.take("scope") },
+        })
     }
 }
 

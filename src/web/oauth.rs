@@ -3,11 +3,12 @@
 
 use super::{AppState, read_body_limited};
 use crate::abuse::FailureClass;
+use crate::oauth::client::GrantType;
 use crate::oauth::client_assertion::Endpoint;
 use crate::oauth::error::TokenError;
-use crate::oauth::grants::{self, authorization_code, client_credentials, refresh_token};
+use crate::oauth::grants::{self, authorization_code};
 use crate::oauth::introspection;
-use crate::oauth::token_request::{TokenParams, presented_client};
+use crate::oauth::token_request::{self, TokenParams, presented_client};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::sync::Arc;
@@ -75,16 +76,15 @@ async fn token(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<grants::TokenResponse, TokenError> {
-    let (params, client) = authenticated_form(req, payload, state, Endpoint::Token).await?;
+    let (mut params, client) = authenticated_form(req, payload, state, Endpoint::Token).await?;
     if let Some(quota) = &state.token_quota
         && let Err(b) = quota.try_spend(&client.client_id)
     {
         return Err(TokenError::QuotaExceeded { limit: b.limit, retry_after: b.retry_after });
     }
-    let grant_type =
-        params.get("grant_type").ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
+    let grant = token_request::grant_type(&params)?;
     // Only client_credentials is served from memory alone.
-    if grant_type != "client_credentials" && state.db_health.is_down() {
+    if grant != GrantType::ClientCredentials && state.db_health.is_down() {
         return Err(TokenError::TemporarilyUnavailable);
     }
     let now = state.clock.now();
@@ -99,19 +99,11 @@ async fn token(
         refresh_reuse_grace: chrono::Duration::seconds(i64::from(state.settings.refresh_reuse_grace_secs)),
         audit: &mut audit,
     };
-    let result = match grant_type {
-        "client_credentials" => {
-            let issued =
-                client_credentials::exchange_client_credentials(&client, &params, &keys, &state.settings.issuer, now);
-            if issued.is_ok() {
-                state.actors.audit.tally.count(&client.client_id);
-            }
-            issued
-        }
-        "authorization_code" => authorization_code::exchange_code(&mut cx, &client, &params).await,
-        "refresh_token" => refresh_token::exchange_refresh_token(&mut cx, &client, &params).await,
-        other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{}` is not supported", truncate(other)))),
-    };
+    let result = grants::exchange(&mut cx, &client, grant, &mut params).await;
+    if grant == GrantType::ClientCredentials && result.is_ok() {
+        // Machine tokens are audited as a periodic tally per client.
+        state.actors.audit.tally.count(&client.client_id);
+    }
     for ev in audit {
         state.actors.audit.record(super::with_request(ev, req));
     }
@@ -157,10 +149,6 @@ pub async fn post_revoke(req: HttpRequest, payload: web::Payload, state: web::Da
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
         Err(e) => token_error(&e),
     }
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).filter(|c| !c.is_control()).collect()
 }
 
 fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {

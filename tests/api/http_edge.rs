@@ -170,3 +170,33 @@ async fn long_filters_get_the_scim_error_schema() {
     let body = serde_json::json!({"filter": long(100_000)});
     assert_eq!(s.err(reqwest::Method::POST, "/Users/.search", Some(body), 413).await, "");
 }
+
+/// The authorization endpoint reads a bounded form (RFC 6749 §3.1): a
+/// repeated parameter, too many, or one too long is an error page for the
+/// person, never a redirect to an unchecked client; by GET and by POST.
+#[actix_web::test]
+async fn authorize_refuses_repeated_excess_and_oversized_parameters() {
+    let app = spawn_app().await;
+    let many = (0..65).map(|i| format!("p{i}=1")).collect::<Vec<_>>().join("&");
+    for (what, form, shown) in [
+        ("repeated", "client_id=a&client_id=b".to_owned(), "parameter `client_id` is repeated"),
+        ("too many", many, "too many parameters"),
+        ("too long", format!("client_id=a&state={}", "x".repeat(8 * 1024 + 1)), "parameter too long"),
+    ] {
+        let got = app.client.get(app.url(&format!("/authorize?{form}"))).send().await.unwrap();
+        let posted = app
+            .client
+            .post(app.url("/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        for res in [got, posted] {
+            assert_eq!(res.status(), 400, "{what}");
+            assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{what}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains(&shown.replace('`', "&#x60;")) || body.contains(shown), "{what}: {body}");
+        }
+    }
+}

@@ -11,7 +11,6 @@ use crate::oauth::error::TokenError;
 use crate::oauth::pkce;
 use crate::oauth::registry::Client;
 use crate::oauth::revocation_list::RevocationList;
-use crate::oauth::token_request::TokenParams;
 use crate::oidc::{claims, id_token};
 use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef, IssuedAccess};
@@ -105,18 +104,15 @@ fn offers_refresh(client: &Client, scope: &str) -> bool {
         && client.registration.grant_types.contains(&GrantType::RefreshToken)
 }
 
+/// The end of a code's life (RFC 6749 §4.1.3): redeemed once, by the
+/// client it was issued to, with its redirect URI and PKCE verifier.
 pub async fn exchange_code(
     cx: &mut GrantContext<'_>,
     client: &Client,
-    params: &TokenParams,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
-    if !client.registration.grant_types.contains(&GrantType::AuthorizationCode) {
-        return Err(TokenError::UnauthorizedClient("this client may not use authorization_code".into()));
-    }
-    let code = params.get("code").ok_or_else(|| TokenError::InvalidRequest("code is required".into()))?;
-    let redirect_uri =
-        params.get("redirect_uri").ok_or_else(|| TokenError::InvalidRequest("redirect_uri is required".into()))?;
-    let verifier = params.get("code_verifier");
     if verifier.is_none() && client.registration.require_pkce {
         return Err(TokenError::InvalidRequest("code_verifier is required".into()));
     }

@@ -2,11 +2,9 @@
 
 use super::{TokenResponse, issue_access_token, plan_access_token};
 use crate::keys::KeySet;
-use crate::oauth::client::GrantType;
 use crate::oauth::error::TokenError;
 use crate::oauth::registry::Client;
 use crate::oauth::scope::is_scope_token;
-use crate::oauth::token_request::TokenParams;
 use chrono::{DateTime, Utc};
 
 /// Issues an access token to an authenticated client for itself. The
@@ -14,16 +12,13 @@ use chrono::{DateTime, Utc};
 /// `scope` parameter the client gets all of them (RFC 6749 §3.3 default).
 pub fn exchange_client_credentials(
     client: &Client,
-    params: &TokenParams,
+    requested_scope: Option<&str>,
     keys: &KeySet,
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, TokenError> {
     let reg = &client.registration;
-    if !reg.grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(TokenError::UnauthorizedClient("this client may not use client_credentials".into()));
-    }
-    let granted: Vec<&str> = match params.get("scope") {
+    let granted: Vec<&str> = match requested_scope.filter(|s| !s.is_empty()) {
         None => reg.scopes.iter().map(String::as_str).collect(),
         Some(requested) => {
             let mut out: Vec<&str> = Vec::new();

@@ -6,13 +6,14 @@ pub mod client_credentials;
 pub mod refresh_token;
 
 use super::access_token::AccessTokenClaims;
+use super::client::GrantType;
 use super::client::TokenEndpointAuthMethod as M;
 use super::client_assertion::{self, AssertionError, Expected};
 use super::client_cache::ClientCache;
 use super::client_jwks::ClientJwks;
 use super::error::TokenError;
 use super::registry::{Client, RegistryError};
-use super::token_request::PresentedClient;
+use super::token_request::{PresentedClient, TokenParams, TokenRequest};
 use crate::crypto::SecretHasher;
 use crate::keys::KeySet;
 use crate::store::Db;
@@ -98,6 +99,30 @@ async fn credentials_hold(
         }
         _ => false,
     })
+}
+
+/// Serves an authenticated client's token request: whether the client may
+/// use the grant first, then the grant's own parameters, then the grant.
+pub async fn exchange(
+    cx: &mut authorization_code::GrantContext<'_>,
+    client: &Client,
+    grant: GrantType,
+    params: &mut TokenParams,
+) -> Result<TokenResponse, TokenError> {
+    if !client.registration.grant_types.contains(&grant) {
+        return Err(TokenError::UnauthorizedClient(format!("this client may not use {grant}")));
+    }
+    match TokenRequest::parse(grant, params)? {
+        TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+            authorization_code::exchange_code(cx, client, &code, &redirect_uri, code_verifier.as_deref()).await
+        }
+        TokenRequest::RefreshToken { refresh_token, scope } => {
+            refresh_token::exchange_refresh_token(cx, client, &refresh_token, scope.as_deref()).await
+        }
+        TokenRequest::ClientCredentials { scope } => {
+            client_credentials::exchange_client_credentials(client, scope.as_deref(), cx.keys, cx.issuer, cx.now)
+        }
+    }
 }
 
 /// The successful token response (RFC 6749 §5.1).

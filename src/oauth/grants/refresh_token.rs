@@ -15,24 +15,19 @@ use super::authorization_code::{
 };
 use super::plan_access_token;
 use crate::crypto::hash_secret;
-use crate::oauth::client::GrantType;
 use crate::oauth::error::TokenError;
 use crate::oauth::registry::Client;
-use crate::oauth::token_request::TokenParams;
 use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef};
 use entity::refresh_tokens::Model as RefreshRow;
 
+/// RFC 6749 §6, rotating the token (and honouring the reuse grace).
 pub async fn exchange_refresh_token(
     cx: &mut GrantContext<'_>,
     client: &Client,
-    params: &TokenParams,
+    token: &str,
+    requested_scope: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
-    if !client.registration.grant_types.contains(&GrantType::RefreshToken) {
-        return Err(TokenError::UnauthorizedClient("this client may not use refresh_token".into()));
-    }
-    let token =
-        params.get("refresh_token").ok_or_else(|| TokenError::InvalidRequest("refresh_token is required".into()))?;
     let hash = hash_secret(token);
     let Some(presented) = refresh::find(cx.db, &hash).await.map_err(server_error)? else {
         return Err(invalid_grant("unknown refresh token"));
@@ -62,7 +57,7 @@ pub async fn exchange_refresh_token(
             None => return Err(replayed(cx, row).await?),
         }
     };
-    let scope = narrowed_scope(row, params.get("scope"))?;
+    let scope = narrowed_scope(row, requested_scope)?;
     let user = active_user(cx.db, &row.user_id).await?;
     let grant = Grant {
         user: &user,
