@@ -31,12 +31,6 @@ pub enum KeyError {
     Corrupt { kid: String, what: &'static str },
 }
 
-impl From<sea_orm::DbErr> for KeyError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        KeyError::Store(StoreError::Db(e))
-    }
-}
-
 /// A change made, for the audit log and the CLI's output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeyEvent {
@@ -85,7 +79,7 @@ pub async fn ensure_keys(
             }
         }
     }
-    txn.commit().await?;
+    txn.commit().await.map_err(StoreError::Db)?;
     Ok(events)
 }
 
@@ -116,7 +110,7 @@ pub async fn rotate(
             events.push(KeyEvent { action: "key.retirement_scheduled", kid: k.kid.clone(), alg });
         }
     }
-    txn.commit().await?;
+    txn.commit().await.map_err(StoreError::Db)?;
     Ok(events)
 }
 
@@ -130,7 +124,7 @@ pub async fn revoke(
     policy: &KeyPolicy,
 ) -> Result<Vec<KeyEvent>, KeyError> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = db.begin().await.map_err(StoreError::Db)?;
     let rows = repo::all(&txn).await?;
     let row = rows
         .iter()
@@ -140,7 +134,7 @@ pub async fn revoke(
     if !repo::revoke(&txn, kid, now).await? {
         return Err(KeyError::NotFound(kid.to_owned()));
     }
-    txn.commit().await?;
+    txn.commit().await.map_err(StoreError::Db)?;
     let mut events = vec![KeyEvent { action: "key.revoked", kid: kid.to_owned(), alg }];
     events.extend(ensure_keys(db, envelope, clock, policy).await?);
     Ok(events)

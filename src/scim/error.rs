@@ -99,9 +99,3 @@ impl From<crate::store::StoreError> for ScimError {
         ScimError::internal(e)
     }
 }
-
-impl From<sea_orm::DbErr> for ScimError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ScimError::internal(e)
-    }
-}

@@ -2,6 +2,7 @@
 //! language, the schemas, resources as JSON, PATCH, the filter-to-SQL
 //! translation and the provisioning operations.
 
+pub mod auth;
 pub mod error;
 pub mod filter;
 pub mod patch;

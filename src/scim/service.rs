@@ -9,63 +9,20 @@
 //! admin) and groups that grant admin can be read but never changed.
 
 use super::error::{ScimError, ScimType};
-use super::filter::{Limits, parse_attr_path, parse_filter};
 use super::patch;
-use super::query;
 use super::resource::{self, GroupResource, Parsed, UserResource};
-use super::schema::{LIST_URN, MAX_PAGE_SIZE, ResourceKind};
+use super::schema::ResourceKind;
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::users::{self as accounts, AccountError, Password, PasswordPolicy, Username};
 use crate::store::Db;
-use crate::store::audit::{AuditEvent, Masking};
+use crate::store::audit::AuditEvent;
 use crate::store::scim::groups;
-use crate::store::scim::{self as store, ScimStoreError, UserWrite};
+use crate::store::scim::{self as store, UserWrite};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Items per page when the client does not say.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
-
-impl From<ScimStoreError> for ScimError {
-    fn from(e: ScimStoreError) -> Self {
-        match e {
-            ScimStoreError::Taken => ScimError::bad(ScimType::Uniqueness, "the name is already taken"),
-            ScimStoreError::LoginTaken(crate::store::login_names::Taken::Username) => {
-                ScimError::bad(ScimType::Uniqueness, "userName is already another account's sign-in name")
-            }
-            ScimStoreError::LoginTaken(crate::store::login_names::Taken::Email) => {
-                ScimError::bad(ScimType::Uniqueness, "the primary email is already another account's sign-in name")
-            }
-            ScimStoreError::NotFound => ScimError::NotFound,
-            ScimStoreError::Conflict => ScimError::PreconditionFailed,
-            ScimStoreError::Store(s) => ScimError::internal(s),
-        }
-    }
-}
-
-fn account_error(e: AccountError) -> ScimError {
-    match e {
-        AccountError::InvalidUsername(m) => ScimError::bad(ScimType::InvalidValue, format!("userName {m}")),
-        AccountError::InvalidEmail => {
-            ScimError::bad(ScimType::InvalidValue, "the primary email is not an email address")
-        }
-        AccountError::InvalidDisplayName(m) => ScimError::bad(ScimType::InvalidValue, format!("displayName {m}")),
-        AccountError::PasswordTooLong => ScimError::bad(ScimType::InvalidValue, e.to_string()),
-        AccountError::PasswordPolicy(problems) => ScimError::bad(
-            ScimType::InvalidValue,
-            format!(
-                "password refused: {}",
-                problems.iter().map(|p| format!("{} ({})", p.message, p.code)).collect::<Vec<_>>().join("; ")
-            ),
-        ),
-        AccountError::UsernameTaken => ScimError::bad(ScimType::Uniqueness, "userName is already taken"),
-        AccountError::EmailTaken => {
-            ScimError::bad(ScimType::Uniqueness, "the primary email is already another account's sign-in name")
-        }
-        AccountError::NotFound => ScimError::NotFound,
-        other => ScimError::internal(other),
-    }
-}
 
 /// A list request (query string or `.search` body).
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -114,49 +71,6 @@ pub struct Provisioning<'a> {
     /// Who the writes' audit events name; required for writes (a write
     /// without it fails rather than go unaudited), unused by reads.
     pub audit: Option<AuditAs>,
-}
-
-/// The audit context of a write: its event commits in the write's own
-/// transaction, so a change a client was told about always has its event
-/// (a crash cannot lose it), at no extra commit.
-#[derive(Debug, Clone)]
-pub struct AuditAs {
-    /// Actor and request context; action and target are set per write.
-    pub template: AuditEvent,
-    pub masking: Masking,
-}
-
-impl AuditAs {
-    fn event(&self, action: &'static str, target: &str) -> AuditEvent {
-        let mut e = self.template.clone();
-        e.action = action;
-        e.target = Some(target.to_owned());
-        self.masking.apply(e)
-    }
-}
-
-/// What the store is told to record with a write.
-#[derive(Debug)]
-struct NoAuditContext;
-
-impl std::fmt::Display for NoAuditContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a SCIM write without an audit context")
-    }
-}
-
-impl std::error::Error for NoAuditContext {}
-
-/// The audit action of a write.
-pub fn action(kind: ResourceKind, change: Change<'_>) -> &'static str {
-    match (kind, change) {
-        (ResourceKind::User, Change::Create) => "scim.user.created",
-        (ResourceKind::User, Change::Replace(_)) => "scim.user.replaced",
-        (ResourceKind::User, Change::Patch(_)) => "scim.user.patched",
-        (ResourceKind::Group, Change::Create) => "scim.group.created",
-        (ResourceKind::Group, Change::Replace(_)) => "scim.group.replaced",
-        (ResourceKind::Group, Change::Patch(_)) => "scim.group.patched",
-    }
 }
 
 impl Provisioning<'_> {
@@ -398,58 +312,6 @@ impl Provisioning<'_> {
             changed,
         ))
     }
-
-    /// A list or `.search` request: the `ListResponse` body.
-    pub async fn list(&self, kind: ResourceKind, q: &ListQuery) -> Result<Value, ScimError> {
-        let backend = self.db.get_database_backend();
-        let cond = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(f) => Some(query::condition(kind, &parse_filter(f, &Limits::default())?, backend)?),
-            None => None,
-        };
-        let sort = match q.sort_by.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => {
-                let path =
-                    parse_attr_path(s).map_err(|e| ScimError::bad(ScimType::InvalidValue, format!("sortBy: {e}")))?;
-                let asc = match q.sort_order.as_deref() {
-                    None => true,
-                    Some(o) if o.eq_ignore_ascii_case("ascending") => true,
-                    Some(o) if o.eq_ignore_ascii_case("descending") => false,
-                    Some(_) => {
-                        return Err(ScimError::bad(
-                            ScimType::InvalidValue,
-                            "sortOrder must be ascending or descending",
-                        ));
-                    }
-                };
-                Some((query::sort_column(kind, &path)?, asc))
-            }
-            None => None,
-        };
-        // RFC 7644 §3.4.2.4: below 1 means 1; a negative count means 0.
-        let start = u64::try_from(q.start_index.unwrap_or(1).max(1)).unwrap_or(1);
-        let count = u64::try_from(q.count.unwrap_or(DEFAULT_PAGE_SIZE as i64).max(0)).unwrap_or(0).min(MAX_PAGE_SIZE);
-        let (attrs, excluded) = (q.attributes.as_deref(), q.excluded_attributes.as_deref());
-        let (total, docs) = match kind {
-            ResourceKind::User => {
-                let (total, users) = store::list_users(self.db, cond, sort, start - 1, count).await?;
-                (total, users.iter().map(|u| resource::render_user(u, self.base)).collect::<Vec<_>>())
-            }
-            ResourceKind::Group => {
-                let members = wants_members(attrs, excluded)?;
-                let (total, groups) = groups::list_groups(self.db, cond, sort, start - 1, count, members).await?;
-                (total, groups.iter().map(|g| resource::render_group(g, self.base)).collect())
-            }
-        };
-        let docs =
-            docs.into_iter().map(|d| resource::project(kind, d, attrs, excluded)).collect::<Result<Vec<_>, _>>()?;
-        Ok(json!({
-            "schemas": [LIST_URN],
-            "totalResults": total,
-            "startIndex": start,
-            "itemsPerPage": docs.len(),
-            "Resources": docs,
-        }))
-    }
 }
 
 /// A write that lost a race with another writer is re-read and re-applied
@@ -478,6 +340,13 @@ pub(super) fn strip_read_only(doc: &mut Value) {
     }
 }
 
+mod audit;
+mod errors;
 mod group_ops;
+mod list;
+
+use audit::NoAuditContext;
+pub use audit::{AuditAs, action};
+use errors::account_error;
 
 pub use group_ops::UnknownMembers;

@@ -2,16 +2,17 @@
 //! the request, calls `scim::service`, and maps outcomes to SCIM's wire
 //! format (`application/scim+json`, the Error schema, weak ETags).
 
-use super::{AppState, peer_ip, read_body_limited, request_id_of};
+use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
+use crate::scim::auth::{self, Caller};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
-use crate::scim::schema::{ERROR_URN, ResourceKind, SEARCH_URN};
+use crate::scim::schema::{ResourceKind, SEARCH_URN};
 use crate::scim::service::{AuditAs, Change, ListQuery, Provisioning, wants_members};
 use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -19,9 +20,13 @@ const SCIM_JSON: &str = "application/scim+json";
 pub const PATH: &str = "/scim/v2";
 
 mod discovery;
+mod failure;
+
 use discovery::{
     method_not_allowed, not_found, resource_type, resource_types, schema_by_id, schemas, service_provider_config,
 };
+pub(super) use failure::early_error;
+use failure::{Failure, respond_error, scim_json};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let scope = web::scope(PATH)
@@ -89,75 +94,6 @@ fn resource_routes(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
         );
 }
 
-/// What went wrong at the edge, before or around the service.
-#[derive(Debug)]
-enum Failure {
-    Unauthorized,
-    RateLimited { limit: u32, retry_after: u64 },
-    UnsupportedMediaType,
-    NotModified(String),
-    Scim(ScimError),
-}
-
-impl From<ScimError> for Failure {
-    fn from(e: ScimError) -> Self {
-        Failure::Scim(e)
-    }
-}
-
-fn error_body(status: u16, scim_type: Option<ScimType>, detail: &str) -> Value {
-    let mut body = json!({"schemas": [ERROR_URN], "status": status.to_string(), "detail": detail});
-    if let Some(t) = scim_type {
-        body["scimType"] = json!(t.as_str());
-    }
-    body
-}
-
-fn respond_error(req: &HttpRequest, f: Failure) -> HttpResponse {
-    let (status, scim_type, detail) = match &f {
-        Failure::Unauthorized => (401, None, "a valid SCIM bearer token is required".to_owned()),
-        Failure::RateLimited { retry_after, .. } => {
-            (429, None, format!("too many failed attempts; retry in {retry_after} s"))
-        }
-        Failure::UnsupportedMediaType => (415, None, format!("content type must be {SCIM_JSON} or application/json")),
-        Failure::NotModified(tag) => {
-            return HttpResponse::NotModified().insert_header((header::ETAG, tag.clone())).finish();
-        }
-        Failure::Scim(ScimError::Internal(e)) => {
-            tracing::error!(error = %e, "SCIM: internal error");
-            (500, None, format!("internal error (request id {})", request_id_of(req)))
-        }
-        Failure::Scim(e) => (e.status(), e.scim_type(), e.to_string()),
-    };
-    let mut res = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    res.insert_header((header::CONTENT_TYPE, SCIM_JSON)).insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Failure::Unauthorized = f {
-        res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gatehouse-scim\", error=\"invalid_token\""));
-    }
-    if let Failure::RateLimited { limit, retry_after } = f {
-        super::rate_limit_headers(&mut res, limit, retry_after);
-    }
-    res.body(error_body(status, scim_type, &detail).to_string())
-}
-
-/// A SCIM error for a request refused before it reached a SCIM handler
-/// (the body limit): the surface keeps its error schema.
-pub(super) fn early_error(status: StatusCode, detail: &str) -> HttpResponse {
-    scim_json(status, &error_body(status.as_u16(), None, detail))
-}
-
-fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body.to_string())
-}
-
-/// The caller: a live SCIM token's name.
-struct Caller {
-    name: String,
-}
-
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Failure> {
     // Every SCIM request needs the database, the token check first.
     if state.db_health.is_down() {
@@ -168,33 +104,17 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, Fai
         state.metrics.rate_limited.with_label_values(&[FailureClass::ScimAuth.as_str()]).inc();
         return Err(Failure::RateLimited { limit: b.limit, retry_after: b.retry_after });
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .filter(|t| !t.is_empty() && t.len() <= 256);
-    let found = match token {
-        Some(t) => crate::store::scim::tokens::find_token(&state.db, &state.secret_hasher.hash(t))
-            .await
-            .map_err(|e| Failure::Scim(e.into()))?,
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let found = match auth::bearer(header) {
+        Some(t) => auth::authenticate(&state.db, &state.secret_hasher, t, state.clock.now()).await?,
         None => None,
     };
-    let Some(row) = found else {
+    let Some(caller) = found else {
         tracing::warn!(path = req.path(), "SCIM authentication failed");
         state.failures.record_failure(FailureClass::ScimAuth, &ip, "").await;
         return Err(Failure::Unauthorized);
     };
-    // Use is recorded at most once a minute: no write on every request.
-    let now = state.clock.now();
-    if row.last_used_at.is_none_or(|t| now - t >= chrono::Duration::minutes(1))
-        && let Err(e) = crate::store::scim::tokens::touch_token(&state.db, &row.id, now).await
-    {
-        tracing::warn!(error = %e, "SCIM: could not record token use");
-    }
-    Ok(Caller { name: row.name })
+    Ok(caller)
 }
 
 fn base(state: &AppState) -> String {

@@ -109,7 +109,7 @@ const WEB_STORE_ALLOWED: &[(&str, usize)] = &[
     ("web/passkeys/mod.rs", 2),
     ("web/passkeys/register.rs", 4),
     ("web/passkeys/sign_in.rs", 3),
-    ("web/scim.rs", 4),
+    ("web/scim.rs", 2),
     ("web/userinfo.rs", 1),
 ];
 
@@ -138,14 +138,7 @@ fn the_web_layer_reaches_the_store_through_the_domain() {
 const MAX_LINES: usize = 400;
 
 /// Files over the limit today, with their size; this list only shrinks.
-const LONG_FILES: &[(&str, usize)] = &[
-    ("config/mod.rs", 468),
-    ("scim/patch.rs", 435),
-    ("scim/service.rs", 483),
-    ("server.rs", 411),
-    ("web/mfa.rs", 457),
-    ("web/scim.rs", 446),
-];
+const LONG_FILES: &[(&str, usize)] = &[("scim/patch.rs", 435), ("web/mfa.rs", 456)];
 
 #[test]
 fn source_files_stay_under_400_lines_of_code() {
