@@ -104,7 +104,7 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
     let (factors, mfa_required) = match (
         crate::mfa::service::factors(&state.db, &user.id).await,
-        super::mfa::policy_requires(&state, &user).await,
+        super::sign_in::policy_requires(&state, &user).await,
     ) {
         (Ok(f), Ok(r)) => (f, r),
         _ => return browser::server_error_page(&req),

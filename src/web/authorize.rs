@@ -152,7 +152,7 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &[u8]) -> HttpRespo
             login_page(req, state, Some(session), &ar, "", &user.username, &fresh_login(), StatusCode::OK)
         }
         (Next::StepUp, Some((session, user))) => {
-            super::mfa::continue_login(
+            super::sign_in::continue_login(
                 req,
                 state,
                 user,

@@ -198,5 +198,5 @@ pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web
         Some((params, ar)) => (params.to_query(), ar.acr_values.clone()),
         None => (String::new(), None),
     };
-    super::mfa::continue_login(&req, &state, &user, "pwd", old.as_ref(), &request, acr_values.as_deref()).await
+    super::sign_in::continue_login(&req, &state, &user, "pwd", old.as_ref(), &request, acr_values.as_deref()).await
 }

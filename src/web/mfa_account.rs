@@ -7,8 +7,8 @@
 
 use super::AppState;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, see_other};
-use super::mfa::{policy_requires, throttled};
 use super::mfa_enrol::{recovery_codes_page, render_enrol};
+use super::sign_in::{policy_requires, throttled};
 use crate::abuse::FailureClass;
 use crate::actors::sessions::Session;
 use crate::mfa::service::{self, Verdict};

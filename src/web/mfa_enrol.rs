@@ -5,11 +5,12 @@
 use super::AppState;
 use super::authorize::stylesheet;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
-use super::mfa::{
-    CodeForm, challenge_of_request, exhausted, expired, form_actions, page, reserve, start_session, target, throttled,
+use super::mfa::CodeForm;
+use super::peer_ip;
+use super::sign_in::{
+    challenge_of_request, exhausted, expired, form_actions, page, reserve, start_session, target, throttled,
     with_cookies,
 };
-use super::peer_ip;
 use crate::abuse::FailureClass;
 use crate::accounts::sign_in::{self, Challenge, ChallengePurpose};
 use crate::mfa::service::{self, MfaError, Verdict};

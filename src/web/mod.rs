@@ -22,6 +22,7 @@ pub mod oidc;
 pub mod passkeys;
 pub mod request_id;
 pub mod scim;
+pub mod sign_in;
 pub mod userinfo;
 
 use crate::accounts::PasswordHasher;

@@ -102,7 +102,7 @@ const WEB_STORE_ALLOWED: &[(&str, usize)] = &[
     ("web/admin_lockouts.rs", 2),
     ("web/authorize.rs", 1),
     ("web/login.rs", 1),
-    ("web/mfa.rs", 3),
+    ("web/mfa.rs", 1),
     ("web/mfa_account.rs", 6),
     ("web/mfa_enrol.rs", 2),
     ("web/mod.rs", 3),
@@ -110,6 +110,7 @@ const WEB_STORE_ALLOWED: &[(&str, usize)] = &[
     ("web/passkeys/register.rs", 4),
     ("web/passkeys/sign_in.rs", 3),
     ("web/scim.rs", 2),
+    ("web/sign_in.rs", 2),
     ("web/userinfo.rs", 1),
 ];
 
@@ -137,8 +138,8 @@ fn the_web_layer_reaches_the_store_through_the_domain() {
 
 const MAX_LINES: usize = 400;
 
-/// Files over the limit today, with their size; this list only shrinks.
-const LONG_FILES: &[(&str, usize)] = &[("scim/patch.rs", 435), ("web/mfa.rs", 456)];
+/// Files allowed over the limit, with their size (none today); it only shrinks.
+const LONG_FILES: &[(&str, usize)] = &[];
 
 #[test]
 fn source_files_stay_under_400_lines_of_code() {

@@ -12,7 +12,7 @@ pub use register::{begin_enrolment, begin_registration, finish_enrolment, finish
 pub use sign_in::{begin_passwordless, begin_second_factor, finish_passwordless, finish_second_factor};
 
 use super::browser::{self, csrf_ok, current_session};
-use super::mfa::{challenge_of_request, policy_requires, start_session, target, with_cookies};
+use super::sign_in::{challenge_of_request, policy_requires, start_session, target, with_cookies};
 use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
 use crate::accounts::sign_in::{Challenge, ChallengePurpose, end_challenge, is_for, reserve_attempt, survives_failure};

@@ -44,7 +44,7 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
     }
     let now = state.clock.now();
-    match crate::web::mfa::locked_out(&req, &state, &c).await {
+    match crate::web::sign_in::locked_out(&req, &state, &c).await {
         Ok(false) => {}
         Ok(true) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many failed attempts; try again later"),
         Err(e) => {
@@ -59,7 +59,8 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
     let assertion = match pk.finish_second_factor(&state.db, &c.user_id, &form.ceremony, &form.credential, now).await {
         Ok(a) => a,
         Err(e) if is_refusal(&e) => {
-            if let Err(e) = crate::web::mfa::count_failure(&req, &state, &c, "mfa.webauthn.failed", e.to_string()).await
+            if let Err(e) =
+                crate::web::sign_in::count_failure(&req, &state, &c, "mfa.webauthn.failed", e.to_string()).await
             {
                 tracing::error!(error = %e, "recording a failed second factor failed");
                 return internal();
