@@ -222,7 +222,10 @@ pub fn parse_jws(token: &str) -> Option<Jws<'_>> {
     if payload.contains('.') {
         return None;
     }
-    let header: JwsHeader = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    // The header must be valid JSON, so valid UTF-8 (RFC 7515 §5.2):
+    // serde_json skips the bytes of members it ignores without checking.
+    let header = URL_SAFE_NO_PAD.decode(header).ok()?;
+    let header: JwsHeader = serde_json::from_str(std::str::from_utf8(&header).ok()?).ok()?;
     if header.has_crit {
         return None;
     }
@@ -243,6 +246,17 @@ fn thumbprint(required_members: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_that_is_not_utf8_is_refused() {
+        // Found by the parse_jws fuzz target: invalid UTF-8 inside a member
+        // we ignore slipped past serde_json.
+        let header = URL_SAFE_NO_PAD.encode(b"{\"alg\": \"ES256\", \"tzp\": \"at+jw\x84\"}");
+        let token = format!("{header}.e30.AQ");
+        assert!(parse_jws(&token).is_none());
+        let fine = URL_SAFE_NO_PAD.encode(b"{\"alg\": \"ES256\", \"tzp\": \"at+jwt\"}");
+        assert!(parse_jws(&format!("{fine}.e30.AQ")).is_some());
+    }
 
     #[test]
     fn rfc7638_example_thumbprint() {
