@@ -155,7 +155,15 @@ pub struct Failure {
     /// The account's lock, when this failure locked it, with its username
     /// (for the notification).
     pub locked: Option<(DateTime<Utc>, String)>,
-    pub event: AuditEvent,
+}
+
+/// The audit event of a wrong answer to `c`; recorded before the failure
+/// is counted, so a storage failure while counting cannot lose it.
+pub fn failure_event(c: &Challenge, action: &'static str, reason: String, now: DateTime<Utc>) -> AuditEvent {
+    let mut event = AuditEvent::new(now, actor(&c.user_id), action, Some(c.user_id.clone()));
+    event.outcome = Outcome::Failure;
+    event.reason = Some(reason);
+    event
 }
 
 /// Counts a wrong second factor (any kind) toward the account lockout of
@@ -166,13 +174,8 @@ pub async fn count_failure(
     c: &Challenge,
     budget: Budget<'_>,
     policy: &LockoutPolicy,
-    action: &'static str,
-    reason: String,
     now: DateTime<Utc>,
 ) -> Result<Failure, StoreError> {
-    let mut event = AuditEvent::new(now, actor(&c.user_id), action, Some(c.user_id.clone()));
-    event.outcome = Outcome::Failure;
-    event.reason = Some(reason);
     let locked = match lockout::record_failure(db, budget, now, policy).await? {
         Some(until) => {
             let name = crate::store::users::find_by_id(db, &c.user_id).await.ok().flatten().map(|u| u.username);
@@ -183,9 +186,9 @@ pub async fn count_failure(
     let survives = store::survives_failure(db, &c.id_hash, MAX_CHALLENGE_FAILURES).await?;
     if !survives || locked.is_some() {
         store::take_challenge(db, &c.id_hash).await?;
-        return Ok(Failure { survives: false, locked, event });
+        return Ok(Failure { survives: false, locked });
     }
-    Ok(Failure { survives: true, locked, event })
+    Ok(Failure { survives: true, locked })
 }
 
 /// Whether the challenge's account is locked for this device now; a locked

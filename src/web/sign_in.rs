@@ -232,8 +232,9 @@ pub(super) async fn count_failure(
     let devices = browser::devices(req, state);
     let budget = devices::budget(&devices, &c.user_id);
     let policy = state.settings.lockout_policy();
-    let failure = sign_in::count_failure(&state.db, c, budget, &policy, action, reason, state.clock.now()).await?;
-    state.actors.audit.record(super::with_request(failure.event, req));
+    let now = state.clock.now();
+    state.actors.audit.record(super::with_request(sign_in::failure_event(c, action, reason, now), req));
+    let failure = sign_in::count_failure(&state.db, c, budget, &policy, now).await?;
     if let Some((until, name)) = &failure.locked {
         super::login::announce_lockout(state, req, &c.user_id, name, *until, "repeated failed second factors");
     }
