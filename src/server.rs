@@ -119,8 +119,9 @@ impl Application {
         let redis = match &settings.redis_url {
             None => None,
             Some(url) => {
-                let link = crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix)
-                    .map_err(|e| StartupError::Redis(e.to_string()))?;
+                let link =
+                    crate::abuse::shared::SharedBudgets::new(url.expose(), &settings.redis_key_prefix, clock.clone())
+                        .map_err(|e| StartupError::Redis(e.to_string()))?;
                 // Probed before serving: a link starts degraded, and under
                 // fail_closed every check would refuse until the first probe.
                 link.probe().await;
@@ -197,10 +198,14 @@ impl Application {
             envelope,
             passkeys,
             metadata: web::oidc::Metadata::new(&settings.issuer, key_policy.jwks_max_age_secs()),
-            clients: Arc::new(ClientCache::new(Duration::from_secs(settings.cache_refresh_secs), db_health.clone())),
+            clients: Arc::new(ClientCache::new(
+                Duration::from_secs(settings.cache_refresh_secs),
+                db_health.clone(),
+                clock.clone(),
+            )),
             verified_tokens: VerifiedTokens::default(),
             revocations,
-            client_jwks: ClientJwks::new()?,
+            client_jwks: ClientJwks::new(clock.clone())?,
             failures,
             login_failures: Arc::new(login_failures),
             redis,

@@ -8,8 +8,9 @@
 //! failed-authentication checks refuse outright.
 
 use super::limiter::Rate;
-use std::sync::Mutex;
+use crate::clock::Clock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const CALL_TIMEOUT: Duration = Duration::from_millis(150);
@@ -53,10 +54,11 @@ pub struct SharedBudgets {
     open_until: Mutex<Option<Instant>>,
     /// True until the first successful call, and while the breaker is open.
     degraded: AtomicBool,
+    clock: Arc<dyn Clock>,
 }
 
 impl SharedBudgets {
-    pub fn new(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+    pub fn new(url: &str, prefix: &str, clock: Arc<dyn Clock>) -> Result<Self, redis::RedisError> {
         Ok(Self {
             client: redis::Client::open(url)?,
             conn: tokio::sync::Mutex::new(None),
@@ -65,6 +67,7 @@ impl SharedBudgets {
             failures: AtomicU32::new(0),
             open_until: Mutex::new(None),
             degraded: AtomicBool::new(true),
+            clock,
         })
     }
 
@@ -87,7 +90,7 @@ impl SharedBudgets {
 
     /// Spends one event from each key; `None` if Redis could not answer.
     pub async fn spend(&self, keys: &[(&str, Rate)]) -> Option<Vec<i64>> {
-        if self.open_until.lock().ok().and_then(|o| *o).is_some_and(|until| Instant::now() < until) {
+        if self.open_until.lock().ok().and_then(|o| *o).is_some_and(|until| self.clock.instant() < until) {
             return None;
         }
         let mut conn = match self.connection().await {
@@ -144,7 +147,7 @@ impl SharedBudgets {
         let n = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
         if n >= FAILURES_TO_OPEN {
             if let Ok(mut o) = self.open_until.lock() {
-                *o = Some(Instant::now() + OPEN_FOR);
+                *o = Some(self.clock.instant() + OPEN_FOR);
             }
             if !self.degraded.swap(true, Ordering::AcqRel) {
                 // Once per transition, not per failure.

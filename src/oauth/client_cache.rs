@@ -8,6 +8,7 @@
 //! at once.
 
 use super::registry::{self, Client, RegistryError};
+use crate::clock::Clock;
 use crate::store::Db;
 use crate::store::health::DbHealth;
 use std::collections::HashMap;
@@ -31,18 +32,19 @@ pub struct ClientCache {
     entries: RwLock<HashMap<String, Arc<Entry>>>,
     refresh: Duration,
     health: Arc<DbHealth>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ClientCache {
-    pub fn new(refresh: Duration, health: Arc<DbHealth>) -> Self {
-        Self { entries: RwLock::new(HashMap::new()), refresh, health }
+    pub fn new(refresh: Duration, health: Arc<DbHealth>, clock: Arc<dyn Clock>) -> Self {
+        Self { entries: RwLock::new(HashMap::new()), refresh, health, clock }
     }
 
     /// The client, from memory when fresh enough, else from the database.
     pub async fn get(&self, db: &Db, client_id: &str) -> Result<Arc<Client>, RegistryError> {
         let cached = self.entries.read().ok().and_then(|m| m.get(client_id).cloned());
         if let Some(entry) = &cached {
-            let fresh = entry.loaded.elapsed() < self.refresh;
+            let fresh = self.clock.instant().duration_since(entry.loaded) < self.refresh;
             // Stale: exactly one caller re-reads; the rest use the entry.
             if fresh || self.health.is_down() || entry.refreshing.swap(true, Ordering::AcqRel) {
                 return Ok(entry.client.clone());
@@ -69,7 +71,7 @@ impl ClientCache {
         age: Duration,
     ) -> Result<Option<Arc<Client>>, RegistryError> {
         let loaded = self.entries.read().ok().and_then(|m| m.get(client_id).map(|e| e.loaded));
-        if loaded.is_some_and(|at| at.elapsed() < age) || self.health.is_down() {
+        if loaded.is_some_and(|at| self.clock.instant().duration_since(at) < age) || self.health.is_down() {
             return Ok(None);
         }
         self.read(db, client_id).await.map(Some)
@@ -103,13 +105,13 @@ impl ClientCache {
     fn insert(&self, client: Arc<Client>) {
         let Ok(mut m) = self.entries.write() else { return };
         if m.len() >= CAPACITY && !m.contains_key(&client.client_id) {
-            let refresh = self.refresh;
-            m.retain(|_, e| e.loaded.elapsed() < refresh);
+            let (refresh, now) = (self.refresh, self.clock.instant());
+            m.retain(|_, e| now.duration_since(e.loaded) < refresh);
             if m.len() >= CAPACITY {
                 m.clear();
             }
         }
-        let entry = Entry { client, loaded: Instant::now(), refreshing: AtomicBool::new(false) };
+        let entry = Entry { client, loaded: self.clock.instant(), refreshing: AtomicBool::new(false) };
         m.insert(entry.client.client_id.clone(), Arc::new(entry));
     }
 }

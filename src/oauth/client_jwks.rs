@@ -5,6 +5,7 @@
 //! client's server. Responses are bounded in time and size; redirects are
 //! not followed (the registered URI is the one trusted).
 
+use crate::clock::Clock;
 use crate::crypto::jwk::PublicJwk;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,10 +35,11 @@ struct Fetched {
 pub struct ClientJwks {
     http: reqwest::Client,
     cache: Mutex<HashMap<String, Fetched>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ClientJwks {
-    pub fn new() -> Result<Self, JwksError> {
+    pub fn new(clock: Arc<dyn Clock>) -> Result<Self, JwksError> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
@@ -45,7 +47,7 @@ impl ClientJwks {
             .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| JwksError::Fetch(e.to_string()))?;
-        Ok(Self { http, cache: Mutex::new(HashMap::new()) })
+        Ok(Self { http, cache: Mutex::new(HashMap::new()), clock })
     }
 
     /// The keys at `uri`, fetched again if stale or if `kid` is not among
@@ -54,14 +56,14 @@ impl ClientJwks {
         let cached = self.cache.lock().ok().and_then(|m| m.get(uri).map(|f| (f.keys.clone(), f.at)));
         if let Some((keys, at)) = cached {
             let has_kid = kid.is_none_or(|k| keys.iter().any(|j| j.kid.as_deref() == Some(k)));
-            let age = at.elapsed();
+            let age = self.clock.instant().duration_since(at);
             if age < FRESH && (has_kid || age < REFETCH_GAP) {
                 return Ok(keys);
             }
         }
         let keys = Arc::new(self.fetch(uri).await?);
         if let Ok(mut m) = self.cache.lock() {
-            m.insert(uri.to_owned(), Fetched { keys: keys.clone(), at: Instant::now() });
+            m.insert(uri.to_owned(), Fetched { keys: keys.clone(), at: self.clock.instant() });
         }
         Ok(keys)
     }
