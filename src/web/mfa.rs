@@ -7,8 +7,8 @@ use super::AppState;
 use super::authorize::stylesheet;
 use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, see_other};
 use super::sign_in::{
-    challenge_of_request, count_failure, exhausted, expired, form_actions, locked_out, reserve, start_session, target,
-    throttled, with_cookies,
+    challenge_of_request, count_failure, ended, exhausted, expired, form_actions, locked_out, reserve, start_session,
+    target, throttled, with_cookies,
 };
 use crate::accounts::sign_in::{self, Challenge, ChallengePurpose};
 use crate::mfa::amr_after;
@@ -137,14 +137,8 @@ pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: 
     match locked_out(&req, &state, &c).await {
         Ok(false) => {}
         Ok(true) => {
-            let mut res = browser::error_page(
-                &req,
-                StatusCode::TOO_MANY_REQUESTS,
-                "Account locked",
-                "Too many failed attempts. Try again later.",
-            );
-            browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(&state));
-            return res;
+            let text = "Too many failed attempts. Try again later.";
+            return ended(&req, &state, StatusCode::TOO_MANY_REQUESTS, "Account locked", text);
         }
         Err(e) => {
             tracing::error!(error = %e, "lockout lookup failed");

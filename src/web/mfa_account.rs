@@ -37,9 +37,9 @@ impl std::fmt::Debug for CodeForm {
 
 async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(Session, User), HttpResponse> {
     let Some(session) = current_session(req, state).await else { return Err(see_other("/login")) };
-    match crate::store::users::find_by_id(&state.db, &session.user_id).await {
-        Ok(Some(u)) if u.active => Ok((session, u)),
-        Ok(_) => Err(see_other("/login")),
+    match crate::accounts::users::find_active(&state.db, &session.user_id).await {
+        Ok(Some(u)) => Ok((session, u)),
+        Ok(None) => Err(see_other("/login")),
         Err(e) => {
             tracing::error!(error = %e, "user lookup failed");
             Err(browser::server_error_page(req))

@@ -48,9 +48,9 @@ pub(super) struct RecoveryCodesPage<'a> {
 }
 
 async fn user_of(req: &HttpRequest, state: &AppState, user_id: &str) -> Result<User, HttpResponse> {
-    match crate::store::users::find_by_id(&state.db, user_id).await {
-        Ok(Some(u)) if u.active => Ok(u),
-        Ok(_) => Err(expired(req, state)),
+    match crate::accounts::users::find_active(&state.db, user_id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(expired(req, state)),
         Err(e) => {
             tracing::error!(error = %e, "user lookup failed");
             Err(browser::server_error_page(req))

@@ -151,16 +151,17 @@ pub(super) async fn form_actions(req: &HttpRequest, state: &AppState, c: &Challe
     }
 }
 
-/// A challenge whose attempts are used up.
-pub(super) fn exhausted(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    let mut res = browser::error_page(
-        req,
-        StatusCode::TOO_MANY_REQUESTS,
-        "Too many wrong codes",
-        "This sign-in has ended. Start again from the sign-in page.",
-    );
+/// An error page that also ends the sign-in: the challenge cookie goes.
+pub(super) fn ended(req: &HttpRequest, state: &AppState, status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    let mut res = browser::error_page(req, status, title, text);
     browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
     res
+}
+
+/// A challenge whose attempts are used up.
+pub(super) fn exhausted(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let text = "This sign-in has ended. Start again from the sign-in page.";
+    ended(req, state, StatusCode::TOO_MANY_REQUESTS, "Too many wrong codes", text)
 }
 
 /// Reserves an attempt at the challenge before an answer is checked;
@@ -177,14 +178,8 @@ pub(super) async fn reserve(req: &HttpRequest, state: &AppState, c: &Challenge) 
 }
 
 pub(super) fn expired(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    let mut res = browser::error_page(
-        req,
-        StatusCode::FORBIDDEN,
-        "Sign-in expired",
-        "This sign-in is no longer valid. Start again from the sign-in page.",
-    );
-    browser::set_cookie(&mut res, &browser::expired_login_challenge_cookie(state));
-    res
+    let text = "This sign-in is no longer valid. Start again from the sign-in page.";
+    ended(req, state, StatusCode::FORBIDDEN, "Sign-in expired", text)
 }
 
 pub(super) fn page(

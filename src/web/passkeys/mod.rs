@@ -49,9 +49,9 @@ async fn active_user(
     user_id: &str,
     gone: fn() -> HttpResponse,
 ) -> Result<entity::users::Model, HttpResponse> {
-    match crate::store::users::find_by_id(&state.db, user_id).await {
-        Ok(Some(u)) if u.active => Ok(u),
-        Ok(_) => Err(gone()),
+    match crate::accounts::users::find_active(&state.db, user_id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(gone()),
         Err(e) => {
             tracing::error!(error = %e, "user lookup failed");
             Err(internal())
