@@ -5,6 +5,7 @@
 pub mod abuse;
 pub mod accounts;
 pub mod actors;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -5,6 +5,7 @@
 use crate::accounts::bootstrap::{self, Bootstrap};
 use crate::accounts::{AccountError, PasswordError, PasswordHasher};
 use crate::actors::{ActorDeps, Actors};
+use crate::audit::AuditEvent;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::envelope::{Envelope, EnvelopeError};
@@ -15,7 +16,6 @@ use crate::oauth::client_cache::ClientCache;
 use crate::oauth::client_jwks::{ClientJwks, JwksError};
 use crate::oauth::revocation_list::RevocationList;
 use crate::oauth::token_cache::VerifiedTokens;
-use crate::store::audit::AuditEvent;
 use crate::store::{self, Db, StoreError};
 use crate::web::{self, AppState, metrics::Metrics};
 use actix_web::dev::Server;
@@ -149,10 +149,7 @@ impl Application {
             redis: redis.clone(),
             audit_tally_every: Duration::from_secs(settings.audit_machine_tokens_secs),
             janitor_first_sweep: Duration::from_secs(20),
-            audit_masking: crate::store::audit::Masking {
-                ips: settings.audit_mask_ips,
-                emails: settings.audit_mask_emails,
-            },
+            audit_masking: crate::audit::Masking { ips: settings.audit_mask_ips, emails: settings.audit_mask_emails },
             audit_retention: (settings.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::try_from(settings.audit_retention_days).unwrap_or(36_500))),
             session_idle: chrono::Duration::seconds(

@@ -7,6 +7,7 @@
 use crate::store::StoreError;
 use crate::store::lockouts::{self as repo, Budget, Counter};
 use chrono::{DateTime, Duration, Utc};
+pub use entity::account_lockouts::Model as Lockout;
 use sea_orm::DatabaseConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,22 @@ pub async fn record_failure(
     }
     tracing::warn!("failed login not counted toward lockout: too much contention");
     Ok(None)
+}
+
+/// Whether the `budget` is locked now.
+pub async fn is_locked(db: &DatabaseConnection, budget: Budget<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    Ok(repo::locked_until(db, budget, now).await?.is_some())
+}
+
+/// The accounts locked now, with their usernames (the admin API's list).
+pub async fn current(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<(Lockout, String)>, StoreError> {
+    repo::current(db, now).await
+}
+
+/// An administrator's unlock: forgets the account's failures and locks on
+/// every device; `true` if it was locked.
+pub async fn unlock(db: &DatabaseConnection, user_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    repo::clear(db, user_id, now).await
 }
 
 /// Told about every lockout; a log line today, email or a webhook later.

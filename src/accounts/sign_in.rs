@@ -6,10 +6,10 @@
 
 use super::devices;
 use super::lockout::{self, LockoutPolicy};
+use crate::audit::{AuditEvent, Outcome};
 use crate::crypto::{RandomError, hash_secret, random_token};
 use crate::mfa::service::{self as mfa, MfaError};
 use crate::mfa::{ACR_MFA, MfaPolicy, acr_of, satisfies};
-use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::lockouts::{self as lockouts, Budget};
 use crate::store::{Db, StoreError, mfa as store};
 use crate::wire::wire_enum;
@@ -126,26 +126,26 @@ fn actor(user_id: &str) -> String {
 }
 
 /// The live challenge whose cookie hashes to `id_hash`.
-pub async fn find_challenge(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Challenge>, StoreError> {
-    store::find_challenge(db, id_hash, now).await
+pub async fn find_challenge(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Challenge>, SignInError> {
+    Ok(store::find_challenge(db, id_hash, now).await?)
 }
 
 /// Reserves an attempt before an answer is checked, so parallel answers
 /// share the same [`MAX_CHALLENGE_FAILURES`]; `false` when none is left.
-pub async fn reserve_attempt(db: &Db, c: &Challenge, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    store::reserve_attempt(db, &c.id_hash, MAX_CHALLENGE_FAILURES, now).await
+pub async fn reserve_attempt(db: &Db, c: &Challenge, now: DateTime<Utc>) -> Result<bool, SignInError> {
+    Ok(store::reserve_attempt(db, &c.id_hash, MAX_CHALLENGE_FAILURES, now).await?)
 }
 
 /// Ends the challenge: `true` for the one request that completes it.
-pub async fn end_challenge(db: &Db, c: &Challenge) -> Result<bool, StoreError> {
-    store::take_challenge(db, &c.id_hash).await
+pub async fn end_challenge(db: &Db, c: &Challenge) -> Result<bool, SignInError> {
+    Ok(store::take_challenge(db, &c.id_hash).await?)
 }
 
 /// After a wrong answer that does not count toward the lockout (a failed
 /// enrolment): ends the challenge if its attempts are used up; `true` if
 /// it survives.
-pub async fn survives_failure(db: &Db, c: &Challenge) -> Result<bool, StoreError> {
-    store::survives_failure(db, &c.id_hash, MAX_CHALLENGE_FAILURES).await
+pub async fn survives_failure(db: &Db, c: &Challenge) -> Result<bool, SignInError> {
+    Ok(store::survives_failure(db, &c.id_hash, MAX_CHALLENGE_FAILURES).await?)
 }
 
 /// How a wrong answer left the sign-in.
@@ -175,7 +175,7 @@ pub async fn count_failure(
     budget: Budget<'_>,
     policy: &LockoutPolicy,
     now: DateTime<Utc>,
-) -> Result<Failure, StoreError> {
+) -> Result<Failure, SignInError> {
     let locked = match lockout::record_failure(db, budget, now, policy).await? {
         Some(until) => {
             let name = crate::store::users::find_by_id(db, &c.user_id).await.ok().flatten().map(|u| u.username);
@@ -193,8 +193,8 @@ pub async fn count_failure(
 
 /// Whether the challenge's account is locked for this device now; a locked
 /// account's challenge ends (the lock outlives it).
-pub async fn locked_out(db: &Db, c: &Challenge, budget: Budget<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    if lockouts::locked_until(db, budget, now).await?.is_none() {
+pub async fn locked_out(db: &Db, c: &Challenge, budget: Budget<'_>, now: DateTime<Utc>) -> Result<bool, SignInError> {
+    if !lockout::is_locked(db, budget, now).await? {
         return Ok(false);
     }
     store::take_challenge(db, &c.id_hash).await?;

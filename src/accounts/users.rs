@@ -167,6 +167,12 @@ pub async fn create_user(
     Ok(repo::insert(db, row, now).await?)
 }
 
+/// The account with this id, active or not: the caller decides what a
+/// disabled account sees.
+pub async fn find(db: &Db, id: &str) -> Result<Option<User>, AccountError> {
+    Ok(repo::find_by_id(db, id).await?)
+}
+
 /// The account behind a session, if it still exists and is active: a
 /// session of a disabled account signs no one in.
 pub async fn find_active(db: &Db, id: &str) -> Result<Option<User>, AccountError> {
@@ -197,6 +203,15 @@ pub async fn set_active(db: &Db, user: &User, active: bool, now: DateTime<Utc>) 
         sign_out_everywhere(db, &user.id, now).await?;
     }
     Ok(updated)
+}
+
+/// The person's live browser sessions, for the account page.
+pub async fn sessions(
+    db: &Db,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<entity::sessions::Model>, AccountError> {
+    Ok(crate::store::sessions::user_sessions(db, user_id, now).await?)
 }
 
 /// Ends every browser session of the user, makes their unredeemed codes

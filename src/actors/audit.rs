@@ -12,8 +12,9 @@
 //! client per minute.
 
 use super::{Ping, contain_panic};
+use crate::audit::{AuditEvent, Masking};
 use crate::clock::Clock;
-use crate::store::audit::{self as repo, AuditEvent, Masking};
+use crate::store::audit as repo;
 use crate::store::{Db, StoreError};
 use actix::prelude::*;
 use futures_util::FutureExt as _;

@@ -6,12 +6,12 @@
 //! are locked, so many instances may run it at once.
 
 use super::{AuditHandle, Ping};
+use crate::audit::AuditEvent;
 use crate::clock::Clock;
 use crate::crypto::envelope::Envelope;
 use crate::crypto::signing::SigningKeyPair;
 use crate::keys::{ALGORITHMS, KeyPolicy, KeySet, Plan, ops, plan};
 use crate::store::Db;
-use crate::store::audit::AuditEvent;
 use actix::prelude::*;
 use arc_swap::ArcSwap;
 use futures_util::FutureExt as _;

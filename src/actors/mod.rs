@@ -70,7 +70,7 @@ pub struct ActorDeps {
     pub redis: Option<std::sync::Arc<crate::abuse::shared::SharedBudgets>>,
     /// A browser session unused for this long has ended.
     pub session_idle: chrono::Duration,
-    pub audit_masking: crate::store::audit::Masking,
+    pub audit_masking: crate::audit::Masking,
     /// How often the machine-token tally becomes audit events.
     pub audit_tally_every: Duration,
     /// Mean wait before the janitor's first sweep.

@@ -2,13 +2,14 @@
 //! running instance within `key_refresh_secs`.
 
 use super::{CliError, open_db, print_json, require_schema};
+use crate::audit::AuditEvent;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::crypto::envelope::Envelope;
 use crate::keys::ops::{self, KeyEvent};
 use crate::keys::state_at;
-use crate::store::audit::{self, AuditEvent};
+use crate::store::audit;
 use chrono::Utc;
 use clap::Subcommand;
 use serde_json::json;

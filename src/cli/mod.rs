@@ -173,7 +173,8 @@ fn show(json: bool, v: &serde_json::Value, secret_field: Option<&str>) {
 
 /// Records an admin action taken from the command line.
 async fn audit(db: &crate::store::Db, action: &'static str, target: &str) -> Result<(), CliError> {
-    use crate::store::audit::{self, AuditEvent};
+    use crate::audit::AuditEvent;
+    use crate::store::audit;
     audit::append(db, vec![AuditEvent::new(chrono::Utc::now(), "cli", action, Some(target.to_owned()))]).await?;
     Ok(())
 }

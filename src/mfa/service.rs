@@ -9,6 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use entity::users::Model as User;
 use zeroize::Zeroizing;
 
+pub use crate::store::mfa::Factors;
+/// A registered passkey, as the account page lists it.
+pub use entity::webauthn_credentials::Model as RegisteredPasskey;
+
 /// A pending enrolment's seed is reused this long, so reloading the page
 /// does not invalidate what was just scanned.
 const PENDING_REUSE_MINUTES: i64 = 15;
@@ -183,7 +187,7 @@ pub async fn policy_requires(db: &Db, policy: super::MfaPolicy, user: &User) -> 
 }
 
 /// The second factors the person has enrolled.
-pub async fn factors(db: &Db, user_id: &str) -> Result<store::Factors, MfaError> {
+pub async fn factors(db: &Db, user_id: &str) -> Result<Factors, MfaError> {
     Ok(store::factors(db, user_id).await?)
 }
 
@@ -194,4 +198,31 @@ pub async fn is_admin(db: &Db, user: &User) -> Result<bool, MfaError> {
         return Ok(true);
     }
     crate::store::scim::groups::in_admin_group(db, &user.id).await.map_err(|e| MfaError::Groups(e.to_string()))
+}
+
+/// Removes the authenticator app; `false` if there was none.
+pub async fn remove_totp(db: &Db, user_id: &str) -> Result<bool, MfaError> {
+    Ok(store::remove_totp(db, user_id).await?)
+}
+
+/// Recovery codes not spent yet.
+pub async fn recovery_codes_left(db: &Db, user_id: &str) -> Result<u64, MfaError> {
+    Ok(store::recovery_codes_left(db, user_id).await?)
+}
+
+/// The person's passkeys.
+pub async fn passkeys(db: &Db, user_id: &str) -> Result<Vec<RegisteredPasskey>, MfaError> {
+    Ok(crate::store::webauthn::user_credentials(db, user_id).await?)
+}
+
+/// Removes one of the person's passkeys (`false`: no such passkey of
+/// theirs), then the recovery codes if no factor is left for them to back.
+pub async fn remove_passkey(db: &Db, user_id: &str, cred_id: &str) -> Result<bool, MfaError> {
+    if !crate::store::webauthn::delete_credential(db, user_id, cred_id).await? {
+        return Ok(false);
+    }
+    if let Err(e) = store::drop_orphaned_recovery_codes(db, user_id).await {
+        tracing::warn!(error = %e, "could not drop recovery codes");
+    }
+    Ok(true)
 }

@@ -174,6 +174,12 @@ impl Passkeys {
         record_use(db, stored, &result, now).await
     }
 
+    /// Passwordless ceremonies started and not finished or expired: each
+    /// start stores one for nobody yet, so their number is bounded.
+    pub async fn pending_passwordless(&self, db: &Db, now: DateTime<Utc>) -> Result<u64, MfaError> {
+        Ok(store::live_ceremonies(db, Purpose::Passwordless.as_str(), now).await?)
+    }
+
     /// Starts a passwordless sign-in: any discoverable credential of ours.
     pub async fn begin_passwordless(
         &self,

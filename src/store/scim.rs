@@ -182,7 +182,7 @@ pub async fn insert_user(
     id: &str,
     w: UserWrite,
     now: DateTime<Utc>,
-    audit: Vec<super::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
@@ -216,7 +216,7 @@ pub async fn replace_user(
     version: i64,
     w: UserWrite,
     now: DateTime<Utc>,
-    audit: Vec<super::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
     let mut am = users::ActiveModel {
@@ -266,7 +266,7 @@ async fn claim_names(
 pub async fn delete_user(
     db: &DatabaseConnection,
     id: &str,
-    audit: Vec<super::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     let res = Users::delete_by_id(id.to_owned()).exec(&tx).await?;

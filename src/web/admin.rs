@@ -5,9 +5,9 @@
 
 use super::{AppState, read_body_limited, request_id_of};
 use crate::abuse::FailureClass;
+use crate::audit::AuditEvent;
 use crate::oauth::registry::{self, Client, ClientChange, RegistryError};
 use crate::oauth::{ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
-use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -182,10 +182,7 @@ fn etag(c: &Client) -> String {
 /// acknowledged before its audit event is durable.
 async fn audit(req: &HttpRequest, state: &AppState, action: &'static str, client_id: &str) -> Result<(), AdminError> {
     let ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(client_id.to_owned()));
-    state.actors.audit.record_durable(super::with_request(ev, req), super::AUDIT_DURABLE_WITHIN).await.map_err(|e| {
-        tracing::error!(error = %e, action, "admin API change made, but its audit event is not durable");
-        AdminError::Internal
-    })
+    super::record_change(state, req, ev).await.map_err(|_| AdminError::Internal)
 }
 
 fn client_response(status: StatusCode, c: &Client, secret: Option<&str>) -> HttpResponse {

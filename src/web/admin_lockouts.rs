@@ -3,8 +3,8 @@
 
 use super::AppState;
 use super::admin::{AdminError, authorize};
-use crate::store::audit::AuditEvent;
-use crate::store::lockouts;
+use crate::accounts::lockout;
+use crate::audit::AuditEvent;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -12,7 +12,7 @@ use serde_json::json;
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;
-        let rows = lockouts::current(&state.db, state.clock.now()).await.map_err(|e| {
+        let rows = lockout::current(&state.db, state.clock.now()).await.map_err(|e| {
             tracing::error!(error = %e, "admin API: lockout query failed");
             AdminError::Internal
         })?;
@@ -38,7 +38,7 @@ pub async fn unlock(req: HttpRequest, state: web::Data<AppState>, user_id: web::
     let result = async {
         authorize(&req, &state).await?;
         let now = state.clock.now();
-        let was = lockouts::clear(&state.db, &user_id, now).await.map_err(|e| {
+        let was = lockout::unlock(&state.db, &user_id, now).await.map_err(|e| {
             tracing::error!(error = %e, "admin API: unlock failed");
             AdminError::Internal
         })?;
@@ -46,7 +46,7 @@ pub async fn unlock(req: HttpRequest, state: web::Data<AppState>, user_id: web::
             return Err(AdminError::NotFound);
         }
         let ev = AuditEvent::new(now, "admin_api", "account.unlocked", Some(user_id.to_string()));
-        state.actors.audit.record(super::with_request(ev, &req));
+        super::record_change(&state, &req, ev).await.map_err(|_| AdminError::Internal)?;
         Ok(HttpResponse::NoContent().finish())
     };
     result.await.unwrap_or_else(|e| e.response(&req))

@@ -3,14 +3,15 @@
 //! through login and consent as its own query string and re-validated at
 //! every step, so nothing a person posts can widen it.
 
-use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
+use super::browser::{self, csrf_cookie, csrf_token, current_session, html, page_csp};
+use super::extract::{AccountForm, ConsentPost};
 use super::{AppState, read_body_limited};
 use crate::actors::sessions::Session;
+use crate::audit::AuditEvent;
 use crate::oauth::authorize::{
     AuthorizationRequest, AuthorizeError, Fact, Facts, Next, Params, Reply, ResponseMode, decide, validate,
 };
 use crate::oauth::registry::RegistryError;
-use crate::store::audit::AuditEvent;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -291,20 +292,15 @@ pub struct ConsentForm {
     remember: Option<String>,
 }
 
+super::extract::has_csrf!(ConsentForm);
+
 /// `POST /consent`: allow or deny, then answer the client directly.
-pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state: web::Data<AppState>) -> HttpResponse {
-    let form = form.into_inner();
-    let Some(session) = current_session(&req, &state).await else {
-        return browser::error_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "Signed out",
-            "Your session ended. Go back to the application and start again.",
-        );
-    };
-    if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return browser::csrf_refused(&req);
-    }
+pub async fn post_consent(
+    req: HttpRequest,
+    sent: AccountForm<ConsentForm, ConsentPost>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let AccountForm { form, session, .. } = sent;
     let (_, ar) = match validated(&req, &state, form.request.as_bytes()).await {
         Ok(v) => v,
         Err(res) => return res,
@@ -325,6 +321,8 @@ pub async fn post_consent(req: HttpRequest, form: web::Form<ConsentForm>, state:
     let mut ev =
         AuditEvent::new(now, format!("user:{}", session.user_id), "consent.granted", Some(ar.client.client_id.clone()));
     ev.reason = Some(format!("scope: {}", ar.scope()));
-    state.actors.audit.record(super::with_request(ev, &req));
+    if super::record_change(&state, &req, ev).await.is_err() {
+        return browser::server_error_page(&req);
+    }
     issue_code(&req, &state, &ar, &session).await
 }

@@ -3,12 +3,13 @@
 //! between a new session and a second-factor step.
 
 use super::authorize::{stylesheet, validated};
-use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp};
+use super::browser::{self, csrf_cookie, csrf_token, current_session, html, page_csp};
+use super::extract::{CsrfForm, has_csrf};
 use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
 use crate::accounts::login::{self, LoginError};
 use crate::actors::sessions::Session;
-use crate::store::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -73,6 +74,8 @@ pub struct LoginForm {
     request: String,
 }
 
+has_csrf!(LoginForm);
+
 impl std::fmt::Debug for LoginForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginForm").field("username", &self.username).finish_non_exhaustive()
@@ -105,15 +108,8 @@ pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
 }
 
 /// `POST /login`.
-pub async fn post_login(req: HttpRequest, form: web::Form<LoginForm>, state: web::Data<AppState>) -> HttpResponse {
-    if state.db_health.is_down() {
-        return browser::unavailable_page(&req);
-    }
-    let form = form.into_inner();
-    let old = current_session(&req, &state).await;
-    if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {
-        return browser::csrf_refused(&req);
-    }
+pub async fn post_login(req: HttpRequest, sent: CsrfForm<LoginForm>, state: web::Data<AppState>) -> HttpResponse {
+    let CsrfForm { form, session: old, .. } = sent;
     // The carried request, re-validated: only for the client name and the
     // page's form-action; the login itself does not depend on it.
     let carried =

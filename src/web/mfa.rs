@@ -5,15 +5,16 @@
 
 use super::AppState;
 use super::authorize::stylesheet;
-use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, see_other};
+use super::browser::{self, csrf_cookie, csrf_token, current_session, html, see_other};
+use super::extract::{ChallengeForm, Verify, has_csrf};
 use super::sign_in::{
     challenge_of_request, count_failure, ended, exhausted, expired, form_actions, locked_out, reserve, start_session,
     target, throttled, with_cookies,
 };
 use crate::accounts::sign_in::{self, Challenge, ChallengePurpose};
+use crate::audit::AuditEvent;
 use crate::mfa::amr_after;
 use crate::mfa::service::{self, Verdict};
-use crate::store::audit::AuditEvent;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -68,6 +69,9 @@ async fn render_challenge(
 
 /// `GET /login/mfa`.
 pub async fn get_challenge(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if state.db_health.is_down() {
+        return browser::unavailable_page(&req);
+    }
     match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Verify) => {
             render_challenge(&req, &state, &c, "", StatusCode::OK).await
@@ -89,6 +93,8 @@ pub struct CodeForm {
     #[serde(default)]
     pub(super) code: Zeroizing<String>,
 }
+
+has_csrf!(CodeForm);
 
 impl std::fmt::Debug for CodeForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,16 +126,12 @@ impl Method {
 }
 
 /// `POST /login/mfa`: a TOTP code or a recovery code.
-pub async fn post_challenge(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
-    let form = form.into_inner();
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return browser::csrf_refused(&req);
-    }
-    let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Verify) => c,
-        Ok(_) => return expired(&req, &state),
-        Err(res) => return res,
-    };
+pub async fn post_challenge(
+    req: HttpRequest,
+    answer: ChallengeForm<CodeForm, Verify>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let ChallengeForm { form, challenge: c, .. } = answer;
     if let Some(res) = throttled(&req, &state, &c.user_id) {
         return res;
     }

@@ -4,7 +4,8 @@
 
 use super::AppState;
 use super::authorize::stylesheet;
-use super::browser::{self, csrf_cookie, csrf_ok, csrf_token, current_session, html, page_csp, see_other};
+use super::browser::{self, csrf_cookie, csrf_token, current_session, html, page_csp, see_other};
+use super::extract::{ChallengeForm, Enrol};
 use super::mfa::CodeForm;
 use super::peer_ip;
 use super::sign_in::{
@@ -13,9 +14,9 @@ use super::sign_in::{
 };
 use crate::abuse::FailureClass;
 use crate::accounts::sign_in::{self, Challenge, ChallengePurpose};
+use crate::audit::{AuditEvent, Outcome};
 use crate::mfa::service::{self, MfaError, Verdict};
 use crate::mfa::{amr_after, totp};
-use crate::store::audit::{AuditEvent, Outcome};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -126,6 +127,9 @@ pub(super) async fn render_enrol(
 
 /// `GET /login/mfa/enrol`: enrolment during a login that must have a factor.
 pub async fn get_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if state.db_health.is_down() {
+        return browser::unavailable_page(&req);
+    }
     let c = match challenge_of_request(&req, &state).await {
         Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Enrol) => c,
         Ok(Some(_)) => return see_other("/login/mfa"),
@@ -156,16 +160,12 @@ async fn enrol_page(req: &HttpRequest, state: &AppState, c: &Challenge, error: &
 
 /// `POST /login/mfa/enrol`: the first code confirms the authenticator and
 /// completes the login; the recovery codes are shown once.
-pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web::Data<AppState>) -> HttpResponse {
-    let form = form.into_inner();
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return browser::csrf_refused(&req);
-    }
-    let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if sign_in::is_for(&c, ChallengePurpose::Enrol) => c,
-        Ok(_) => return expired(&req, &state),
-        Err(res) => return res,
-    };
+pub async fn post_enrol(
+    req: HttpRequest,
+    answer: ChallengeForm<CodeForm, Enrol>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let ChallengeForm { form, challenge: c, .. } = answer;
     if let Some(res) = throttled(&req, &state, &c.user_id) {
         return res;
     }
@@ -202,7 +202,9 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
         return expired(&req, &state);
     }
     let ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.totp.enrolled", Some(c.user_id.clone()));
-    state.actors.audit.record(super::with_request(ev, &req));
+    if super::record_change(&state, &req, ev).await.is_err() {
+        return browser::server_error_page(&req);
+    }
     let codes = match service::new_recovery_codes(&state.db, &state.secret_hasher, &c.user_id, now).await {
         Ok(codes) => codes,
         Err(e) => {
@@ -211,7 +213,9 @@ pub async fn post_enrol(req: HttpRequest, form: web::Form<CodeForm>, state: web:
         }
     };
     let ev = AuditEvent::new(now, format!("user:{}", c.user_id), "mfa.recovery_codes.created", Some(c.user_id.clone()));
-    state.actors.audit.record(super::with_request(ev, &req));
+    if super::record_change(&state, &req, ev).await.is_err() {
+        return browser::server_error_page(&req);
+    }
     let old = current_session(&req, &state).await;
     let amr = amr_after(&c.amr, "otp");
     let cookies = match start_session(&req, &state, &c.user_id, &amr, old.as_ref()).await {

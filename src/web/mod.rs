@@ -10,8 +10,11 @@ pub mod authorize;
 pub mod browser;
 pub mod csp_report;
 pub mod error;
+pub mod extract;
+mod factor_rules;
 pub mod health;
 pub mod login;
+pub mod logout;
 pub mod metrics;
 pub mod mfa;
 pub mod mfa_account;
@@ -131,9 +134,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))
         .route("/account/consents/revoke", web::post().to(account::post_revoke_consent))
-        .route("/end_session", web::get().to(account::get_end_session))
-        .route("/end_session", web::post().to(account::post_end_session))
-        .route("/logout", web::post().to(account::post_logout))
+        .route("/end_session", web::get().to(logout::get_end_session))
+        .route("/end_session", web::post().to(logout::post_end_session))
+        .route("/logout", web::post().to(logout::post_logout))
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo_post))
         .configure(scim::configure);
@@ -235,9 +238,25 @@ pub fn rate_limit_headers_on(res: &mut actix_web::HttpResponse, limit: u32, retr
 /// before it answers with an error instead (the database is failing).
 pub const AUDIT_DURABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Records the event of a change a person or an administrator made (a
+/// factor, a consent, a session, a client, a lock) and waits for its
+/// commit: a change is not acknowledged before its event is durable. An
+/// `Err` is logged here; the caller answers with its own error. (Sign-ins
+/// and refusals are batched instead: they come at an attacker's rate.)
+pub async fn record_change(
+    state: &AppState,
+    req: &HttpRequest,
+    ev: crate::audit::AuditEvent,
+) -> Result<(), crate::actors::audit::AuditNotDurable> {
+    let action = ev.action;
+    state.actors.audit.record_durable(with_request(ev, req), AUDIT_DURABLE_WITHIN).await.inspect_err(|e| {
+        tracing::error!(error = %e, action, "change made, but its audit event is not durable");
+    })
+}
+
 /// Fills in an audit event's request context: request id, caller
 /// address and user agent.
-pub fn with_request(mut ev: crate::store::audit::AuditEvent, req: &HttpRequest) -> crate::store::audit::AuditEvent {
+pub fn with_request(mut ev: crate::audit::AuditEvent, req: &HttpRequest) -> crate::audit::AuditEvent {
     ev.request_id = Some(request_id_of(req).to_string());
     ev.ip = Some(peer_ip(req)).filter(|ip| !ip.is_empty());
     ev.user_agent = req

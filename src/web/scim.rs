@@ -4,12 +4,12 @@
 
 use super::{AppState, peer_ip, read_body_limited};
 use crate::abuse::FailureClass;
+use crate::audit::AuditEvent;
 use crate::scim::auth::{self, Caller};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{self, etag};
 use crate::scim::schema::{ResourceKind, SEARCH_URN};
 use crate::scim::service::{AuditAs, Change, ListQuery, Provisioning, wants_members};
-use crate::store::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
@@ -141,7 +141,7 @@ fn provisioning_for<'a>(state: &'a AppState, base: &'a str, req: &HttpRequest, c
         req,
     );
     let masking =
-        crate::store::audit::Masking { ips: state.settings.audit_mask_ips, emails: state.settings.audit_mask_emails };
+        crate::audit::Masking { ips: state.settings.audit_mask_ips, emails: state.settings.audit_mask_emails };
     Provisioning { audit: Some(AuditAs { template, masking }), ..provisioning(state, base) }
 }
 

@@ -221,7 +221,7 @@ pub(super) async fn count_failure(
     c: &Challenge,
     action: &'static str,
     reason: String,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, sign_in::SignInError> {
     state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(req), &c.user_id).await;
     state.metrics.login_attempts.with_label_values(&["wrong_second_factor"]).inc();
     let devices = browser::devices(req, state);
@@ -242,7 +242,7 @@ pub(super) async fn locked_out(
     req: &HttpRequest,
     state: &AppState,
     c: &Challenge,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, sign_in::SignInError> {
     let devices = browser::devices(req, state);
     sign_in::locked_out(&state.db, c, devices::budget(&devices, &c.user_id), state.clock.now()).await
 }

@@ -98,9 +98,9 @@ async fn respond(state: &AppState, token: &str) -> HttpResponse {
             }));
     }
     // Machine tokens (client_credentials) have a client as subject: no user.
-    let user = match crate::store::users::find_by_id(&state.db, &at.sub).await {
-        Ok(Some(u)) if u.active => u,
-        Ok(_) => return invalid(),
+    let user = match crate::accounts::users::find_active(&state.db, &at.sub).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return invalid(),
         Err(e) => {
             tracing::error!(error = %e, "userinfo: user lookup failed");
             return HttpResponse::InternalServerError().finish();

@@ -3,7 +3,8 @@
 
 use crate::binary::{json_out, run_async};
 use crate::helpers::{TestApp, base_env, spawn_app};
-use gatehouse::store::audit::{self, AuditEvent, ChainReport};
+use gatehouse::audit::AuditEvent;
+use gatehouse::store::audit::{self, ChainReport};
 use sea_orm::ConnectionTrait as _;
 
 async fn settle(app: &TestApp) {

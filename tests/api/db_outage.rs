@@ -121,6 +121,35 @@ async fn while_the_database_is_down_requests_fail_fast_and_service_resumes_after
     assert_eq!(res.status(), 503, "the browser flow says so on a page");
     let res = node.get("/login").await;
     assert_eq!(res.status(), 503);
+    // Every page and form of the browser flow, signed in or not, before
+    // any CSRF or session check would need the database.
+    for path in ["/account", "/account/mfa/totp", "/login/mfa", "/login/mfa/enrol", "/end_session"] {
+        let res = node.get(path).await;
+        assert_eq!(res.status(), 503, "GET {path}");
+        assert_eq!(res.headers()["retry-after"], "1", "GET {path}");
+    }
+    for path in [
+        "/login",
+        "/login/mfa",
+        "/login/mfa/enrol",
+        "/consent",
+        "/logout",
+        "/account/sessions/end",
+        "/account/consents/revoke",
+        "/account/mfa/totp/remove",
+        "/account/passkeys/remove",
+    ] {
+        let res = node.client.post(node.url(path)).form(&[("csrf", "x")]).send().await.unwrap();
+        assert_eq!(res.status(), 503, "POST {path}");
+        assert!(res.text().await.unwrap().contains("unavailable"), "POST {path} says so on a page");
+    }
+    for path in ["/login/passkey/begin", "/login/mfa/passkey/begin", "/account/passkeys/begin"] {
+        let res = node.client.post(node.url(path)).json(&serde_json::json!({"csrf": "x"})).send().await.unwrap();
+        assert_eq!(res.status(), 503, "POST {path}");
+        assert_eq!(res.headers()["retry-after"], "1", "POST {path}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("unavailable"), "POST {path}: {body}");
+    }
     // What is served from memory stays up.
     assert_eq!(node.get("/jwks.json").await.status(), 200);
     assert_eq!(node.get("/.well-known/openid-configuration").await.status(), 200);

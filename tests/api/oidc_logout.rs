@@ -152,6 +152,7 @@ async fn the_account_page_ends_sessions_and_revokes_consents() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    assert!(committed(&app, "consent.revoked").await, "acknowledged only once its event is durable");
     let res = b.get(authorize_url(&app, &id, None)).send().await.unwrap();
     assert_eq!(res.status(), 200, "consent page again");
     // A forged form does nothing; "everywhere" ends the other browser too.
@@ -165,7 +166,14 @@ async fn the_account_page_ends_sessions_and_revokes_consents() {
         .await
         .unwrap();
     assert_eq!(location(&res), "/login");
+    assert!(committed(&app, "logout").await);
     // Ended at once on this instance (the actor's cache is updated).
     assert_eq!(other.get(app.url("/account")).send().await.unwrap().status(), 303);
     assert_eq!(b.get(app.url("/account")).send().await.unwrap().status(), 303);
+}
+
+/// Whether an event is in the table already, without waiting for the
+/// audit batcher (as a change's event must be when it is acknowledged).
+async fn committed(app: &crate::helpers::TestApp, action: &str) -> bool {
+    gatehouse::store::audit::recent(&app.db, 100).await.unwrap().iter().any(|e| e.action == action)
 }

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("clock", 0),
     ("net", 0),
     ("crypto", 0),
+    ("audit", 0),
     // Queries and rows.
     ("store", 1),
     // The domain: protocol and account logic, no HTTP types.
@@ -91,27 +92,16 @@ fn actix_stays_in_the_web_and_actor_layers() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// Where a handler still names the store itself, and how often. The pool
+/// Where a handler names the store itself, why, and how often. The pool
 /// handle (`store::Db`, and `store::{self}`) is not counted: handlers pass
-/// the pool to the domain.
-/// This list only shrinks: a new entry, or a higher count, fails.
+/// the pool to the domain. This list only shrinks: a new entry, or a
+/// higher count, fails.
 const WEB_STORE_ALLOWED: &[(&str, usize)] = &[
-    ("web/account.rs", 9),
-    ("web/admin.rs", 1),
+    // The admin audit API pages the log as stored: no domain rule sits
+    // between the query and the rows.
     ("web/admin_audit.rs", 1),
-    ("web/admin_lockouts.rs", 2),
-    ("web/authorize.rs", 1),
-    ("web/login.rs", 1),
-    ("web/mfa.rs", 1),
-    ("web/mfa_account.rs", 5),
-    ("web/mfa_enrol.rs", 1),
-    ("web/mod.rs", 3),
-    ("web/passkeys/mod.rs", 1),
-    ("web/passkeys/register.rs", 4),
-    ("web/passkeys/sign_in.rs", 3),
-    ("web/scim.rs", 2),
-    ("web/sign_in.rs", 2),
-    ("web/userinfo.rs", 1),
+    // The database health flag every handler reads to fail fast.
+    ("web/mod.rs", 1),
 ];
 
 #[test]

@@ -4,6 +4,7 @@
 //! will issue, so a concurrent replay always finds it and revokes it.
 
 use super::{TokenResponse, issue_access_token, plan_access_token};
+use crate::audit::{AuditEvent, Outcome};
 use crate::crypto::hash_secret;
 use crate::keys::KeySet;
 use crate::oauth::client::GrantType;
@@ -12,7 +13,6 @@ use crate::oauth::pkce;
 use crate::oauth::registry::Client;
 use crate::oauth::revocation_list::RevocationList;
 use crate::oidc::{claims, id_token};
-use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef, IssuedAccess};
 use crate::store::sessions::{self as store, CodeIssue, Redemption};
 use crate::store::{Db, revocations};

@@ -14,10 +14,10 @@ use super::authorization_code::{
     sign_tokens,
 };
 use super::plan_access_token;
+use crate::audit::{AuditEvent, Outcome};
 use crate::crypto::hash_secret;
 use crate::oauth::error::TokenError;
 use crate::oauth::registry::Client;
-use crate::store::audit::{AuditEvent, Outcome};
 use crate::store::refresh::{self, FamilyRef};
 use entity::refresh_tokens::Model as RefreshRow;
 

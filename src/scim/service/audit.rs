@@ -1,8 +1,8 @@
 //! The audit side of a SCIM write: who it names, and the action.
 
 use super::Change;
+use crate::audit::{AuditEvent, Masking};
 use crate::scim::schema::ResourceKind;
-use crate::store::audit::{AuditEvent, Masking};
 
 /// The audit context of a write: its event commits in the write's own
 /// transaction, so a change a client was told about always has its event

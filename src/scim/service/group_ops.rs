@@ -2,11 +2,11 @@
 //! delete, with the admin-group guard.
 
 use super::{Provisioning, retry, strip_read_only};
+use crate::audit::AuditEvent;
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::patch::{self, MemberChanges};
 use crate::scim::resource::{self, GroupResource, Parsed};
 use crate::scim::schema::ResourceKind;
-use crate::store::audit::AuditEvent;
 use crate::store::scim::ScimStoreError;
 use crate::store::scim::groups::{self, GroupWrite};
 use serde_json::Value;

@@ -26,7 +26,7 @@ pub async fn insert_group(
     w: GroupWrite,
     members: &[String],
     now: DateTime<Utc>,
-    audit: Vec<crate::store::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     Groups::insert(groups::ActiveModel {
@@ -58,7 +58,7 @@ pub async fn update_group(
     w: Option<GroupWrite>,
     changes: &MemberChanges,
     now: DateTime<Utc>,
-    audit: Vec<crate::store::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     let mut am = groups::ActiveModel { updated_at: Set(now), version: Set(version + 1), ..Default::default() };
@@ -134,7 +134,7 @@ pub async fn foreign_users(db: &DatabaseConnection, ids: &[String]) -> Result<Ve
 pub async fn delete_group(
     db: &DatabaseConnection,
     id: &str,
-    audit: Vec<crate::store::audit::AuditEvent>,
+    audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let tx = db.begin().await?;
     let res = Groups::delete_by_id(id.to_owned()).exec(&tx).await?;

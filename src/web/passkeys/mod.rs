@@ -11,16 +11,15 @@ mod sign_in;
 pub use register::{begin_enrolment, begin_registration, finish_enrolment, finish_registration, post_remove};
 pub use sign_in::{begin_passwordless, begin_second_factor, finish_passwordless, finish_second_factor};
 
-use super::browser::{self, csrf_ok, current_session};
-use super::sign_in::{challenge_of_request, policy_requires, start_session, target, with_cookies};
-use super::{AppState, peer_ip, read_body_limited};
+use super::browser::{self, current_session};
+use super::extract::{AccountForm, ChallengeForm, CsrfForm, Enrol, Script, Verify, has_csrf};
+use super::sign_in::{policy_requires, start_session, target, with_cookies};
+use super::{AppState, peer_ip};
 use crate::abuse::FailureClass;
-use crate::accounts::sign_in::{Challenge, ChallengePurpose, end_challenge, is_for, reserve_attempt, survives_failure};
-use crate::actors::sessions::Session;
+use crate::accounts::sign_in::{Challenge, end_challenge, reserve_attempt, survives_failure};
+use crate::audit::{AuditEvent, Outcome};
 use crate::mfa::service::MfaError;
-use crate::mfa::webauthn::Purpose;
 use crate::mfa::{ACR_MFA, amr_after};
-use crate::store::audit::{AuditEvent, Outcome};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -35,12 +34,12 @@ fn reply(status: StatusCode, body: serde_json::Value) -> HttpResponse {
 }
 
 fn refuse(status: StatusCode, message: &str) -> HttpResponse {
-    reply(status, json!({ "error": message }))
+    super::extract::script_error(status, message)
 }
 
 /// Our failure (logged where it happened); the browser learns nothing more.
 fn internal() -> HttpResponse {
-    refuse(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong")
+    super::extract::script_internal()
 }
 
 /// The account `user_id` if it may still sign in; else `gone` answers.
@@ -64,15 +63,7 @@ fn signed_out() -> HttpResponse {
 }
 
 fn no_longer_valid() -> HttpResponse {
-    refuse(StatusCode::FORBIDDEN, "this sign-in is no longer valid; start again")
-}
-
-/// Reads a JSON body within the body limit.
-async fn body<T: serde::de::DeserializeOwned>(payload: web::Payload, state: &AppState) -> Result<T, HttpResponse> {
-    let bytes = read_body_limited(payload, state.settings.body_limit_bytes)
-        .await
-        .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, "request too large"))?;
-    serde_json::from_slice(&bytes).map_err(|_| refuse(StatusCode::BAD_REQUEST, "malformed request"))
+    super::extract::script_gone()
 }
 
 fn sign_in_again() -> HttpResponse {
@@ -107,13 +98,18 @@ fn is_refusal(e: &MfaError) -> bool {
     matches!(e, MfaError::Ceremony | MfaError::UnknownCredential | MfaError::Duplicate | MfaError::Webauthn(_))
 }
 
-fn audit(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static str, failure: Option<String>) {
+/// A refused ceremony, recorded in the background.
+fn refused(state: &AppState, req: &HttpRequest, user_id: &str, action: &'static str, reason: String) {
     let mut ev = AuditEvent::new(state.clock.now(), format!("user:{user_id}"), action, Some(user_id.to_owned()));
-    if let Some(reason) = failure {
-        ev.outcome = Outcome::Failure;
-        ev.reason = Some(reason);
-    }
+    ev.outcome = Outcome::Failure;
+    ev.reason = Some(reason);
     state.actors.audit.record(super::with_request(ev, req));
+}
+
+/// A change made (a passkey, recovery codes): acknowledged only once its
+/// event is durable.
+async fn changed(state: &AppState, req: &HttpRequest, ev: AuditEvent) -> Result<(), HttpResponse> {
+    super::record_change(state, req, ev).await.map_err(|_| internal())
 }
 
 #[derive(serde::Deserialize)]
@@ -147,3 +143,5 @@ pub struct FinishAssertion {
     request: String,
     credential: PublicKeyCredential,
 }
+
+has_csrf!(Begin, FinishRegistration, FinishAssertion);

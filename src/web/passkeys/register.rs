@@ -3,26 +3,18 @@
 
 use super::*;
 
-async fn account_user(req: &HttpRequest, state: &AppState) -> Result<(Session, entity::users::Model), HttpResponse> {
-    let Some(session) = current_session(req, state).await else { return Err(signed_out()) };
-    let user = active_user(state, &session.user_id, signed_out).await?;
-    Ok((session, user))
-}
-
 /// `POST /account/passkeys/begin`.
-pub async fn begin_registration(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: Begin = match body(payload, &state).await {
-        Ok(f) => f,
+pub async fn begin_registration(
+    req: HttpRequest,
+    sent: AccountForm<Begin, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let AccountForm { form, session, .. } = sent;
+    let user = match active_user(&state, &session.user_id, signed_out).await {
+        Ok(u) => u,
         Err(res) => return res,
     };
-    let (session, user) = match account_user(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
-    use crate::web::mfa_account::{AddRule, PasswordRefused, add_rule, password_confirms};
+    use crate::web::factor_rules::{AddRule, PasswordRefused, add_rule, password_confirms};
     match add_rule(&state, &session).await {
         Ok(AddRule::Allowed) => {}
         Ok(AddRule::NeedsPassword) => match password_confirms(&req, &state, &user, form.password).await {
@@ -45,22 +37,20 @@ pub async fn begin_registration(req: HttpRequest, payload: web::Payload, state: 
 }
 
 /// `POST /account/passkeys/finish`.
-pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: FinishRegistration = match body(payload, &state).await {
-        Ok(f) => f,
+pub async fn finish_registration(
+    req: HttpRequest,
+    sent: AccountForm<FinishRegistration, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let AccountForm { form, session, .. } = sent;
+    let user = match active_user(&state, &session.user_id, signed_out).await {
+        Ok(u) => u,
         Err(res) => return res,
     };
-    let (session, user) = match account_user(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
     // The password (when one was needed) was checked when the ceremony
     // began; only a change since then (a factor added) can refuse it now.
-    match crate::web::mfa_account::add_rule(&state, &session).await {
-        Ok(crate::web::mfa_account::AddRule::SignInAgain) => return sign_in_again(),
+    match crate::web::factor_rules::add_rule(&state, &session).await {
+        Ok(crate::web::factor_rules::AddRule::SignInAgain) => return sign_in_again(),
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "factor lookup failed");
@@ -73,14 +63,16 @@ pub async fn finish_registration(req: HttpRequest, payload: web::Payload, state:
         Ok(stored) => {
             let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.registered", Some(user.id));
             ev.reason = Some(format!("credential {} ({})", stored.cred_id, stored.name));
-            state.actors.audit.record(crate::web::with_request(ev, &req));
+            if let Err(res) = changed(&state, &req, ev).await {
+                return res;
+            }
             match first_recovery_codes(&req, &state, &stored.user_id).await {
                 Ok(codes) => reply(StatusCode::OK, json!({ "next": "/account", "recovery_codes": codes })),
                 Err(res) => res,
             }
         }
         Err(e) if is_refusal(&e) => {
-            audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
+            refused(&state, &req, &user.id, "mfa.webauthn.register_failed", e.to_string());
             refuse(StatusCode::BAD_REQUEST, "the passkey could not be registered")
         }
         Err(e) => server_error(&e),
@@ -96,15 +88,13 @@ pub struct RemoveForm {
     #[serde(default)]
     code: zeroize::Zeroizing<String>,
 }
+has_csrf!(RemoveForm);
 
 /// `POST /account/passkeys/remove` (a form): needs a session that passed a
 /// second factor, or a current TOTP code; a required last factor stays.
-pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(session) = current_session(&req, &state).await else { return browser::see_other("/login") };
-    if !csrf_ok(&req, &state, &form.csrf, Some(&session)) {
-        return browser::csrf_refused(&req);
-    }
-    let user = match crate::store::users::find_by_id(&state.db, &session.user_id).await {
+pub async fn post_remove(req: HttpRequest, sent: AccountForm<RemoveForm>, state: web::Data<AppState>) -> HttpResponse {
+    let AccountForm { form, session, .. } = sent;
+    let user = match crate::accounts::users::find(&state.db, &session.user_id).await {
         Ok(Some(u)) => u,
         Ok(None) => return browser::see_other("/login"),
         Err(_) => return browser::server_error_page(&req),
@@ -126,7 +116,7 @@ pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: w
         Ok(_) => {}
         Err(_) => return browser::server_error_page(&req),
     }
-    if let Err(res) = crate::web::mfa_account::second_factor_present(
+    if let Err(res) = crate::web::factor_rules::second_factor_present(
         &req,
         &state,
         &session,
@@ -138,32 +128,27 @@ pub async fn post_remove(req: HttpRequest, form: web::Form<RemoveForm>, state: w
     {
         return res;
     }
-    match crate::store::webauthn::delete_credential(&state.db, &user.id, &form.id).await {
+    match crate::mfa::service::remove_passkey(&state.db, &user.id, &form.id).await {
         Ok(true) => {}
         Ok(false) => return browser::error_page(&req, StatusCode::NOT_FOUND, "Not found", "No such passkey."),
         Err(_) => return browser::server_error_page(&req),
     }
-    if let Err(e) = crate::store::mfa::drop_orphaned_recovery_codes(&state.db, &user.id).await {
-        tracing::warn!(error = %e, "could not drop recovery codes");
-    }
     let mut ev = AuditEvent::new(state.clock.now(), format!("user:{}", user.id), "mfa.webauthn.removed", Some(user.id));
     ev.reason = Some(format!("credential {}", form.id.chars().take(128).collect::<String>()));
-    state.actors.audit.record(crate::web::with_request(ev, &req));
+    if crate::web::record_change(&state, &req, ev).await.is_err() {
+        return browser::server_error_page(&req);
+    }
     browser::see_other("/account")
 }
 
-/// The login challenge of a sign-in that must enrol a factor, and its user.
-async fn enrolling(req: &HttpRequest, state: &AppState) -> Result<(Challenge, entity::users::Model), HttpResponse> {
-    let c = match challenge_of_request(req, state).await {
-        Ok(Some(c)) if is_for(&c, ChallengePurpose::Enrol) => c,
-        Ok(_) => return Err(no_longer_valid()),
-        Err(_) => return Err(internal()),
-    };
+/// The user of a login challenge that must enrol a factor, while they are
+/// still without any (a factor enrolled since closes this way in).
+async fn enrolling(state: &AppState, c: &Challenge) -> Result<entity::users::Model, HttpResponse> {
     match crate::mfa::service::factors(&state.db, &c.user_id).await {
         Ok(f) if !f.any() => {}
         Ok(_) => {
             // A factor was enrolled since: this challenge may not add another.
-            let _ = end_challenge(&state.db, &c).await;
+            let _ = end_challenge(&state.db, c).await;
             return Err(no_longer_valid());
         }
         Err(e) => {
@@ -171,22 +156,14 @@ async fn enrolling(req: &HttpRequest, state: &AppState) -> Result<(Challenge, en
             return Err(internal());
         }
     }
-    let user = active_user(state, &c.user_id, no_longer_valid).await?;
-    Ok((c, user))
+    active_user(state, &c.user_id, no_longer_valid).await
 }
 
 /// `POST /login/mfa/enrol/passkey/begin`: a passkey as the factor a policy
 /// (or the client) demands, registered before any session exists.
-pub async fn begin_enrolment(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: Begin = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
-    let (_, user) = match enrolling(&req, &state).await {
-        Ok(v) => v,
+pub async fn begin_enrolment(sent: ChallengeForm<Begin, Enrol, Script>, state: web::Data<AppState>) -> HttpResponse {
+    let user = match enrolling(&state, &sent.challenge).await {
+        Ok(u) => u,
         Err(res) => return res,
     };
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
@@ -198,16 +175,14 @@ pub async fn begin_enrolment(req: HttpRequest, payload: web::Payload, state: web
 
 /// `POST /login/mfa/enrol/passkey/finish`: the new passkey completes the
 /// login (its registration proved possession, with user verification).
-pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: FinishRegistration = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
-    let (c, user) = match enrolling(&req, &state).await {
-        Ok(v) => v,
+pub async fn finish_enrolment(
+    req: HttpRequest,
+    sent: ChallengeForm<FinishRegistration, Enrol, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let ChallengeForm { form, challenge: c, .. } = sent;
+    let user = match enrolling(&state, &c).await {
+        Ok(u) => u,
         Err(res) => return res,
     };
     if state.login_failures.blocked(FailureClass::SecondFactor, &peer_ip(&req), &user.id).is_some() {
@@ -223,7 +198,7 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
         Ok(s) => s,
         Err(e) if is_refusal(&e) => {
             state.login_failures.record_failure(FailureClass::SecondFactor, &peer_ip(&req), &user.id).await;
-            audit(&state, &req, &user.id, "mfa.webauthn.register_failed", Some(e.to_string()));
+            refused(&state, &req, &user.id, "mfa.webauthn.register_failed", e.to_string());
             let _ = survives_failure(&state.db, &c).await;
             return refuse(StatusCode::BAD_REQUEST, "the passkey could not be registered");
         }
@@ -231,7 +206,9 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
     };
     let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.registered", Some(user.id.clone()));
     ev.reason = Some(format!("credential {} ({}), at a sign-in that required it", stored.cred_id, stored.name));
-    state.actors.audit.record(crate::web::with_request(ev, &req));
+    if let Err(res) = changed(&state, &req, ev).await {
+        return res;
+    }
     if !matches!(end_challenge(&state.db, &c).await, Ok(true)) {
         return no_longer_valid();
     }
@@ -252,7 +229,7 @@ pub async fn finish_enrolment(req: HttpRequest, payload: web::Payload, state: we
 /// Recovery codes for an account that has none (its first factor was just
 /// added), for the page to show once; empty if it has some already.
 async fn first_recovery_codes(req: &HttpRequest, state: &AppState, user_id: &str) -> Result<Vec<String>, HttpResponse> {
-    match crate::store::mfa::recovery_codes_left(&state.db, user_id).await {
+    match crate::mfa::service::recovery_codes_left(&state.db, user_id).await {
         Ok(0) => {}
         Ok(_) => return Ok(Vec::new()),
         Err(e) => {
@@ -263,7 +240,9 @@ async fn first_recovery_codes(req: &HttpRequest, state: &AppState, user_id: &str
     let now = state.clock.now();
     match crate::mfa::service::new_recovery_codes(&state.db, &state.secret_hasher, user_id, now).await {
         Ok(codes) => {
-            audit(state, req, user_id, "mfa.recovery_codes.created", None);
+            let ev =
+                AuditEvent::new(now, format!("user:{user_id}"), "mfa.recovery_codes.created", Some(user_id.into()));
+            changed(state, req, ev).await?;
             Ok(codes.iter().map(|c| c.as_str().to_owned()).collect())
         }
         Err(e) => Err(server_error(&e)),

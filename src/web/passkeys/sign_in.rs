@@ -4,19 +4,11 @@
 use super::*;
 
 /// `POST /login/mfa/passkey/begin`: the second step with a passkey.
-pub async fn begin_second_factor(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: Begin = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
-    let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if is_for(&c, ChallengePurpose::Verify) => c,
-        Ok(_) => return no_longer_valid(),
-        Err(_) => return internal(),
-    };
+pub async fn begin_second_factor(
+    answer: ChallengeForm<Begin, Verify, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let c = answer.challenge;
     let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_second_factor(&state.db, &c.user_id, state.clock.now()).await {
         Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
@@ -26,19 +18,12 @@ pub async fn begin_second_factor(req: HttpRequest, payload: web::Payload, state:
 }
 
 /// `POST /login/mfa/passkey/finish`.
-pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: FinishAssertion = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    if !csrf_ok(&req, &state, &form.csrf, None) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
-    let c = match challenge_of_request(&req, &state).await {
-        Ok(Some(c)) if is_for(&c, ChallengePurpose::Verify) => c,
-        Ok(_) => return no_longer_valid(),
-        Err(_) => return internal(),
-    };
+pub async fn finish_second_factor(
+    req: HttpRequest,
+    answer: ChallengeForm<FinishAssertion, Verify, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (form, c) = (answer.form, answer.challenge);
     let ip = peer_ip(&req);
     if state.login_failures.blocked(FailureClass::SecondFactor, &ip, &c.user_id).is_some() {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
@@ -84,15 +69,12 @@ pub async fn finish_second_factor(req: HttpRequest, payload: web::Payload, state
 }
 
 /// `POST /login/passkey/begin`: sign in with a passkey alone.
-pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: Begin = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    let session = current_session(&req, &state).await;
-    if !csrf_ok(&req, &state, &form.csrf, session.as_ref()) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
+pub async fn begin_passwordless(
+    req: HttpRequest,
+    begin: CsrfForm<Begin, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let form = begin.form;
     // Each start stores a ceremony for nobody yet: budget them per browser
     // (its CSRF token) and address, and bound how many may be pending.
     let ip = peer_ip(&req);
@@ -104,7 +86,8 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
         return res;
     }
     state.failures.record_failure(FailureClass::PasskeyStart, &ip, &browser_id).await;
-    match crate::store::webauthn::live_ceremonies(&state.db, Purpose::Passwordless.as_str(), state.clock.now()).await {
+    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
+    match pk.pending_passwordless(&state.db, state.clock.now()).await {
         Ok(n) if n < MAX_PENDING_PASSWORDLESS => {}
         Ok(_) => return refuse(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins in progress; try again shortly"),
         Err(e) => {
@@ -112,7 +95,6 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
             return internal();
         }
     }
-    let Some(pk) = state.passkeys.as_deref() else { return unavailable() };
     match pk.begin_passwordless(&state.db, state.clock.now()).await {
         Ok((ceremony, options)) => reply(StatusCode::OK, json!({ "ceremony": ceremony, "options": options })),
         Err(e) => server_error(&e),
@@ -121,15 +103,12 @@ pub async fn begin_passwordless(req: HttpRequest, payload: web::Payload, state: 
 
 /// `POST /login/passkey/finish`: a verified passkey is a multi-factor
 /// login by itself (user verification is required).
-pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let form: FinishAssertion = match body(payload, &state).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    let old = current_session(&req, &state).await;
-    if !csrf_ok(&req, &state, &form.csrf, old.as_ref()) {
-        return refuse(StatusCode::FORBIDDEN, "the page expired; reload it");
-    }
+pub async fn finish_passwordless(
+    req: HttpRequest,
+    finish: CsrfForm<FinishAssertion, Script>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let CsrfForm { form, session: old, .. } = finish;
     let ip = peer_ip(&req);
     if state.login_failures.blocked(FailureClass::Login, &ip, "passkey").is_some() {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too many attempts; try again later");
@@ -148,7 +127,7 @@ pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state:
         }
         Err(e) => return server_error(&e),
     };
-    let user = match crate::store::users::find_by_id(&state.db, &assertion.user_id).await {
+    let user = match crate::accounts::users::find(&state.db, &assertion.user_id).await {
         Ok(Some(u)) => u,
         Ok(None) => return refuse(StatusCode::BAD_REQUEST, "that passkey was not accepted"),
         Err(e) => {
@@ -158,15 +137,11 @@ pub async fn finish_passwordless(req: HttpRequest, payload: web::Payload, state:
     };
     let devices = crate::web::browser::devices(&req, &state);
     let budget = crate::accounts::devices::budget(&devices, &user.id);
-    let locked = !matches!(crate::store::lockouts::locked_until(&state.db, budget, now).await, Ok(None));
+    // Unreadable counts as locked: this answer must not start a session.
+    let locked = !matches!(crate::accounts::lockout::is_locked(&state.db, budget, now).await, Ok(false));
     if !user.active || locked {
-        audit(
-            &state,
-            &req,
-            &user.id,
-            "login.failed",
-            Some(if locked { "account locked" } else { "account disabled" }.into()),
-        );
+        let reason = if locked { "account locked" } else { "account disabled" };
+        refused(&state, &req, &user.id, "login.failed", reason.into());
         return refuse(StatusCode::FORBIDDEN, "this account cannot sign in now");
     }
     let mut ev = AuditEvent::new(now, format!("user:{}", user.id), "mfa.webauthn.used", Some(user.id.clone()));
