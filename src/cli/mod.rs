@@ -1,10 +1,11 @@
 //! The command line: `serve` (default), `migrate`, `config check`, `user`,
-//! `client`, `group`, `scim-token`, `keys`, `audit`.
+//! `client`, `group`, `scim-token`, `keys`, `audit`, `backup`, `restore`.
 //! Admin commands work directly on the configured database, so they work
 //! with or without a running server, and a running server sees their effect
 //! at once (it reads the same rows).
 
 mod audit;
+mod backup;
 mod client;
 mod config_check;
 mod group;
@@ -76,6 +77,18 @@ enum Command {
         #[command(subcommand)]
         action: audit::AuditAction,
     },
+    /// Copy the SQLite database, consistently, while the server runs.
+    Backup {
+        /// The new file to write (it must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Put a backup in place as the database of an empty data directory
+    /// (the server stopped); the master key must open its signing keys.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
 }
 
 /// A failed command: its message goes to stderr and the exit code is 1
@@ -120,6 +133,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::ScimToken { action } => scim_token::run(action, load()?, cli.json).await,
         Command::Keys { action } => keys::run(action, load()?, cli.json).await,
         Command::Audit { action } => audit::run(action, load()?, cli.json).await,
+        Command::Backup { to } => backup::backup(load()?, to, cli.json).await,
+        Command::Restore { from } => backup::restore(load()?, from, cli.json).await,
     }
 }
 

@@ -52,6 +52,21 @@ impl MasterKey {
         super::secret_hash::hmac_sha256(self.as_bytes(), label)
     }
 
+    /// The configured key, or the development key file in `data_dir`;
+    /// `None` when there is neither (never generates one: a restore must
+    /// use the key the backup's signing keys were sealed with).
+    pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Option<Self>, MasterKeyError> {
+        if let Some(k) = configured {
+            return Ok(Some(Self::decode(k)?));
+        }
+        let path = data_dir.join("master.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(Self::decode(&text)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(MasterKeyError::Io { path, source }),
+        }
+    }
+
     /// The configured key, or (dev only, enforced by config validation) the
     /// key in `<data_dir>/master.key`, generated with mode 0600 if missing.
     pub fn load_or_generate(

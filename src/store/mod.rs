@@ -2,6 +2,7 @@
 //! aggregate. The only place that builds queries.
 
 pub mod audit;
+pub mod backup;
 pub mod client_assertions;
 pub mod clients;
 pub mod health;
@@ -86,13 +87,20 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The directory of a `sqlite://path/file.db` URL, which SQLite will not
 /// create by itself.
 fn sqlite_parent_dir(url: &str) -> Option<String> {
+    let path = sqlite_file(url)?;
+    let parent = path.parent()?.to_str()?;
+    (!parent.is_empty()).then(|| parent.to_owned())
+}
+
+/// The database file of a `sqlite://path/file.db?…` URL (`None` for an
+/// in-memory database or another engine).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    let parent = std::path::Path::new(path).parent()?.to_str()?;
-    (!parent.is_empty()).then(|| parent.to_owned())
+    Some(std::path::PathBuf::from(path))
 }
 
 /// Which database engine a URL or a pool uses; the few queries that differ

@@ -4,6 +4,7 @@
 
 mod admin_clients;
 mod audit_chain;
+mod backup;
 mod binary;
 mod cli_clients;
 mod crash;
