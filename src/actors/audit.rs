@@ -20,6 +20,7 @@ use actix::prelude::*;
 use futures_util::FutureExt as _;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -51,6 +52,14 @@ impl MachineTally {
     }
 }
 
+/// What went wrong writing the audit log, for `/metrics`: a failing write
+/// is retried and loses nothing until the buffer overflows.
+#[derive(Debug, Default)]
+pub struct AuditStats {
+    pub write_failures: AtomicU64,
+    pub dropped_events: AtomicU64,
+}
+
 /// Told when an event is written (or that it could not be).
 type Waiter = tokio::sync::oneshot::Sender<()>;
 
@@ -63,6 +72,7 @@ pub struct AuditLog {
     flush_queued: bool,
     masking: Masking,
     tally: Arc<MachineTally>,
+    stats: Arc<AuditStats>,
     clock: Arc<dyn Clock>,
     tally_every: Duration,
     /// Start of the period the tally counts.
@@ -74,6 +84,7 @@ impl AuditLog {
         db: Db,
         masking: Masking,
         tally: Arc<MachineTally>,
+        stats: Arc<AuditStats>,
         clock: Arc<dyn Clock>,
         tally_every: Duration,
     ) -> Self {
@@ -85,6 +96,7 @@ impl AuditLog {
             flush_queued: false,
             masking,
             tally,
+            stats,
             clock,
             tally_every,
             tally_since,
@@ -146,10 +158,12 @@ impl AuditLog {
                     }
                 }
                 Ok(Err(e)) => {
+                    act.stats.write_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(error = %e, events = retry.len(), "audit write failed; will retry");
                     act.requeue(retry, waiters);
                 }
                 Err(_) => {
+                    act.stats.write_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(events = retry.len(), "audit write panicked; will retry");
                     act.requeue(retry, waiters);
                 }
@@ -171,6 +185,7 @@ impl AuditLog {
         waiters.append(&mut self.waiters);
         if batch.len() > MAX_BUFFERED {
             let dropped = batch.len() - MAX_BUFFERED;
+            self.stats.dropped_events.fetch_add(dropped as u64, Ordering::Relaxed);
             tracing::error!(dropped, "audit buffer full; dropping the oldest unwritten events");
             batch.drain(..dropped);
             // Dropping a sender tells its waiter the event is lost.
@@ -293,6 +308,7 @@ pub struct AuditNotDurable;
 pub struct AuditHandle {
     pub addr: Addr<AuditLog>,
     pub tally: Arc<MachineTally>,
+    pub stats: Arc<AuditStats>,
 }
 
 impl AuditHandle {

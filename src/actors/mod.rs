@@ -92,12 +92,16 @@ impl Actors {
         let db = deps.db.clone();
         let masking = deps.audit_masking;
         let tally = std::sync::Arc::new(audit::MachineTally::default());
-        let (audit_tally, audit_clock, tally_every) = (tally.clone(), deps.clock.clone(), deps.audit_tally_every);
+        let stats = std::sync::Arc::new(audit::AuditStats::default());
+        let (audit_tally, audit_stats, audit_clock, tally_every) =
+            (tally.clone(), stats.clone(), deps.clock.clone(), deps.audit_tally_every);
         let audit = AuditHandle {
             addr: Supervisor::start(move |_| {
-                AuditLog::new(db.clone(), masking, audit_tally.clone(), audit_clock.clone(), tally_every)
+                let (tally, stats, clock) = (audit_tally.clone(), audit_stats.clone(), audit_clock.clone());
+                AuditLog::new(db.clone(), masking, tally, stats, clock, tally_every)
             }),
             tally,
+            stats,
         };
         let audit_for_keys = audit.clone();
         let (janitor_db, janitor_clock) = (deps.db.clone(), deps.clock.clone());

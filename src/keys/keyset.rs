@@ -13,6 +13,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct KeySet {
     signers: HashMap<SigningAlg, Arc<SigningKeyPair>>,
+    rotations: HashMap<SigningAlg, Rotation>,
     published: HashMap<String, Arc<SigningKeyPair>>,
     jwks: bytes::Bytes,
     etag: String,
@@ -24,7 +25,8 @@ impl KeySet {
     /// Builds the set for `now` from rows and their parsed keys (`parsed`
     /// holds every non-revoked, non-expired row's key by kid).
     pub fn build(rows: &[KeyRow], parsed: &HashMap<String, Arc<SigningKeyPair>>, now: DateTime<Utc>) -> Self {
-        let mut signers: HashMap<SigningAlg, (DateTime<Utc>, Arc<SigningKeyPair>)> = HashMap::new();
+        let mut signers: HashMap<SigningAlg, (&KeyRow, Arc<SigningKeyPair>)> = HashMap::new();
+        let mut next = Vec::new();
         let mut published = HashMap::new();
         let mut fingerprint = Sha256::new();
         let mut jwk_list = Vec::new();
@@ -37,18 +39,33 @@ impl KeySet {
                 published.insert(row.kid.clone(), key.clone());
                 jwk_list.push(key.public_jwk().clone());
             }
+            if state == KeyState::Next {
+                next.push(key.alg());
+            }
             if state == KeyState::Current {
-                let newer = signers.get(&key.alg()).is_none_or(|(at, _)| row.activates_at > *at);
+                let newer = signers.get(&key.alg()).is_none_or(|(r, _)| row.activates_at > r.activates_at);
                 if newer {
-                    signers.insert(key.alg(), (row.activates_at, key.clone()));
+                    signers.insert(key.alg(), (row, key.clone()));
                 }
             }
         }
         let jwks = bytes::Bytes::from(serde_json::json!({ "keys": jwk_list }).to_string());
         let etag = crate::crypto::strong_etag(&jwks);
         let fingerprint = fingerprint.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let rotations = signers
+            .iter()
+            .map(|(alg, (row, _))| {
+                let rotation = Rotation {
+                    signing_since: row.activates_at,
+                    retires_at: row.retires_at,
+                    next_published: next.contains(alg),
+                };
+                (*alg, rotation)
+            })
+            .collect();
         Self {
             signers: signers.into_iter().map(|(alg, (_, k))| (alg, k)).collect(),
+            rotations,
             published,
             jwks,
             etag,
@@ -59,6 +76,11 @@ impl KeySet {
     /// The key that signs new tokens with `alg`.
     pub fn signer(&self, alg: SigningAlg) -> Option<&Arc<SigningKeyPair>> {
         self.signers.get(&alg)
+    }
+
+    /// Where `alg`'s signing key is in its rotation; `None` when none signs.
+    pub fn rotation(&self, alg: SigningAlg) -> Option<Rotation> {
+        self.rotations.get(&alg).copied()
     }
 
     /// A published key by kid (for verifying tokens we issued).
@@ -78,5 +100,24 @@ impl KeySet {
 
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+}
+
+/// One algorithm's rotation, for monitoring: an operator must learn that
+/// a successor is missing before the signing key's time is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub signing_since: DateTime<Utc>,
+    /// Set once a successor is scheduled (or the key retired early).
+    pub retires_at: Option<DateTime<Utc>>,
+    /// A successor is in the JWKS, not signing yet.
+    pub next_published: bool,
+}
+
+impl Rotation {
+    /// When the signing key stops signing: its scheduled retirement, else
+    /// when the policy rotates it.
+    pub fn stops_signing(&self, policy: &super::KeyPolicy) -> DateTime<Utc> {
+        self.retires_at.unwrap_or(self.signing_since + policy.rotation)
     }
 }

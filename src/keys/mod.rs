@@ -6,7 +6,7 @@
 mod keyset;
 pub mod ops;
 
-pub use keyset::KeySet;
+pub use keyset::{KeySet, Rotation};
 
 use crate::crypto::signing::SigningAlg;
 use chrono::{DateTime, Duration, Utc};

@@ -104,6 +104,18 @@ fn keyset_publishes_next_current_retired_and_signs_with_current() {
     assert_eq!(at(23).fingerprint(), set.fingerprint());
     assert_ne!(at(26).etag(), set.etag(), "the retired key expired");
     assert_ne!(at(40).fingerprint(), at(39).fingerprint(), "next became current");
+
+    // What monitoring sees: the signer's rotation and whether a successor waits.
+    let r = set.rotation(SigningAlg::Es256).unwrap();
+    assert_eq!((r.signing_since, r.retires_at, r.next_published), (t(20), None, true));
+    assert_eq!(r.stops_signing(&policy()), t(20) + policy().rotation, "unscheduled: the policy's rotation");
+    let later = at(41).rotation(SigningAlg::Es256).unwrap();
+    assert_eq!((later.signing_since, later.next_published), (t(40), false));
+    assert!(set.rotation(SigningAlg::Rs256).is_none(), "no RS256 key signs");
+    let mut scheduled = rows[0].clone();
+    scheduled.retires_at = Some(t(30));
+    let one = KeySet::build(&[scheduled], &parsed, t(10)).rotation(SigningAlg::Es256).unwrap();
+    assert_eq!(one.stops_signing(&policy()), t(30), "a scheduled retirement wins");
 }
 
 #[test]

@@ -118,6 +118,32 @@ pub fn kind(db: &DatabaseConnection) -> DatabaseKind {
     }
 }
 
+/// How full the connection pool is: requests wait for a connection once
+/// `in_use` reaches `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolStats {
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
+}
+
+pub fn pool_stats(db: &DatabaseConnection) -> PoolStats {
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolStats {
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+        PoolStats { open: pool.size(), idle, max: pool.options().get_max_connections() }
+    }
+    match kind(db) {
+        DatabaseKind::Sqlite => of(db.get_sqlite_connection_pool()),
+        DatabaseKind::Postgres => of(db.get_postgres_connection_pool()),
+    }
+}
+
 /// An arbitrary constant naming Gatehouse's migration lock on PostgreSQL.
 const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_686f_7573; // "gatehous"
 

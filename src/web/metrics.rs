@@ -5,7 +5,11 @@ use super::AppState;
 use super::error::ApiError;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct Metrics {
     registry: Registry,
@@ -22,6 +26,13 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     /// Member ids a SCIM group write skipped (`scim_unknown_members = "ignore"`).
     pub scim_unknown_members: prometheus::IntCounter,
+    /// The gauges and counters below are read from their owners at scrape time.
+    db_pool: IntGaugeVec,
+    db_pool_max: IntGauge,
+    audit_write_failures: IntCounter,
+    audit_dropped: IntCounter,
+    key_stops_signing: GaugeVec,
+    key_next_published: IntGaugeVec,
 }
 
 impl Metrics {
@@ -65,6 +76,32 @@ impl Metrics {
             "Member ids a SCIM group write skipped because no SCIM user has them",
         )?;
         registry.register(Box::new(scim_unknown_members.clone()))?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections by state (in_use, idle)"),
+            &["state"],
+        )?;
+        let db_pool_max = IntGauge::new("db_pool_max_connections", "The database pool's size limit")?;
+        let audit_write_failures =
+            IntCounter::new("audit_write_failures_total", "Failed audit log writes (each retried)")?;
+        let audit_dropped =
+            IntCounter::new("audit_events_dropped_total", "Audit events lost because the unwritten buffer overflowed")?;
+        let key_stops_signing = GaugeVec::new(
+            Opts::new(
+                "signing_key_stops_signing_seconds",
+                "Seconds until the current signing key stops signing (0: none signs)",
+            ),
+            &["alg"],
+        )?;
+        let key_next_published = IntGaugeVec::new(
+            Opts::new("signing_key_next_published", "1 when a successor key is published in the JWKS, not signing yet"),
+            &["alg"],
+        )?;
+        registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(db_pool_max.clone()))?;
+        registry.register(Box::new(audit_write_failures.clone()))?;
+        registry.register(Box::new(audit_dropped.clone()))?;
+        registry.register(Box::new(key_stops_signing.clone()))?;
+        registry.register(Box::new(key_next_published.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -75,7 +112,37 @@ impl Metrics {
             lockouts,
             rate_limited,
             scim_unknown_members,
+            db_pool,
+            db_pool_max,
+            audit_write_failures,
+            audit_dropped,
+            key_stops_signing,
+            key_next_published,
         })
+    }
+
+    /// Reads the values other components own: the pool, the audit log's
+    /// failure counts, each algorithm's key rotation.
+    fn refresh(&self, state: &AppState) {
+        let pool = crate::store::pool_stats(&state.db);
+        self.db_pool.with_label_values(&["in_use"]).set(i64::from(pool.in_use()));
+        self.db_pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
+        self.db_pool_max.set(i64::from(pool.max));
+        let stats = &state.actors.audit.stats;
+        catch_up(&self.audit_write_failures, &stats.write_failures);
+        catch_up(&self.audit_dropped, &stats.dropped_events);
+        let keys = state.keys.load();
+        let now = state.clock.now();
+        for alg in crate::keys::ALGORITHMS {
+            let rotation = keys.rotation(alg);
+            let left = rotation.map_or(0.0, |r| {
+                let millis = (r.stops_signing(&state.key_policy) - now).num_milliseconds().max(0);
+                millis as f64 / 1000.0
+            });
+            self.key_stops_signing.with_label_values(&[alg.as_str()]).set(left);
+            let next = rotation.is_some_and(|r| r.next_published);
+            self.key_next_published.with_label_values(&[alg.as_str()]).set(i64::from(next));
+        }
     }
 
     /// Records one finished request.
@@ -113,9 +180,19 @@ pub async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> Result
         let _ = state.metrics.registry.register(Box::new(state.metrics.redis_up.clone()));
         state.metrics.redis_up.set(i64::from(up));
     }
+    state.metrics.refresh(&state);
     let body = state.metrics.render().map_err(|e| ApiError::internal(&super::request_id_of(&req), &e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .body(body))
+}
+
+/// Brings a Prometheus counter up to a count kept elsewhere (counters only
+/// go up, and so do the sources).
+fn catch_up(counter: &IntCounter, source: &AtomicU64) {
+    let behind = source.load(Ordering::Relaxed).saturating_sub(counter.get());
+    if behind > 0 {
+        counter.inc_by(behind);
+    }
 }

@@ -48,3 +48,93 @@ async fn metrics_on_a_separate_bind_leave_the_public_listener() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("gatehouse_http_requests_total"));
 }
+
+/// One sample's value from Prometheus text (`name{labels}` exactly).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+async fn scrape(app: &crate::helpers::TestApp) -> String {
+    app.get("/metrics").await.text().await.unwrap()
+}
+
+async fn scrape_until(app: &crate::helpers::TestApp, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let text = scrape(app).await;
+        if ok(&text) {
+            return text;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{what}:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// The rotation alerts read these: how long each algorithm's signing key
+/// has left, and whether its successor is already in the JWKS.
+#[actix_web::test]
+async fn metrics_report_each_signing_keys_time_left_and_its_successor() {
+    let app = spawn_app_with(&[("GATEHOUSE_KEY_REFRESH_SECS", "1")]).await;
+    let text = scrape(&app).await;
+    let rotation = 30.0 * 86400.0;
+    for alg in ["ES256", "RS256"] {
+        let left = sample(&text, &format!(r#"gatehouse_signing_key_stops_signing_seconds{{alg="{alg}"}}"#));
+        assert!(left > rotation - 600.0 && left <= rotation, "{alg}: {left}");
+        assert_eq!(sample(&text, &format!(r#"gatehouse_signing_key_next_published{{alg="{alg}"}}"#)), 0.0);
+    }
+
+    // A scheduled rotation: successors are published a pre-publish window
+    // (one day) ahead, and the current keys now end when they start.
+    let env = crate::helpers::base_env(&app.database);
+    crate::binary::run_async(&env, &["keys", "rotate", "--json"], None).await;
+    let text = scrape_until(&app, "successors published", |t| {
+        t.contains(r#"gatehouse_signing_key_next_published{alg="ES256"} 1"#)
+            && t.contains(r#"gatehouse_signing_key_next_published{alg="RS256"} 1"#)
+    })
+    .await;
+    for alg in ["ES256", "RS256"] {
+        let left = sample(&text, &format!(r#"gatehouse_signing_key_stops_signing_seconds{{alg="{alg}"}}"#));
+        assert!(left > 86400.0 - 600.0 && left <= 86400.0, "{alg}: {left}");
+    }
+}
+
+/// A failing audit write is counted (the alert), retried, and loses
+/// nothing once the database takes writes again.
+#[actix_web::test]
+async fn metrics_count_audit_write_failures_and_nothing_is_lost() {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app_with(&[]).await;
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, "gatehouse_audit_write_failures_total"), 0.0);
+    assert!(sample(&text, "gatehouse_db_pool_max_connections") >= 2.0, "{text}");
+    assert!(text.contains(r#"gatehouse_db_pool_connections{state="in_use"}"#), "{text}");
+    assert!(text.contains(r#"gatehouse_db_pool_connections{state="idle"}"#), "{text}");
+
+    // The database refuses audit rows (a trigger), as a full disk would.
+    let (refuse, allow) = if app.database.is_postgres() {
+        (
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit();",
+            "DROP TRIGGER refuse_audit ON audit_events; DROP FUNCTION refuse_audit();",
+        )
+    } else {
+        (
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "DROP TRIGGER refuse_audit;",
+        )
+    };
+    app.db.execute_unprepared(refuse).await.unwrap();
+    let event = gatehouse::audit::AuditEvent::new(chrono::Utc::now(), "test", "test.metrics_probe", None);
+    app.audit.record(event);
+    scrape_until(&app, "the failure counted", |t| !t.contains("gatehouse_audit_write_failures_total 0\n")).await;
+
+    app.db.execute_unprepared(allow).await.unwrap();
+    app.audit_written().await;
+    let events = gatehouse::store::audit::recent(&app.db, 50).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "test.metrics_probe"), "the event was written after all");
+    assert_eq!(sample(&scrape(&app).await, "gatehouse_audit_events_dropped_total"), 0.0);
+}
