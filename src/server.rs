@@ -54,6 +54,8 @@ pub enum StartupError {
     HttpClient(#[from] JwksError),
     #[error("redis_url: {0}")]
     Redis(String),
+    #[error(transparent)]
+    Traces(#[from] crate::telemetry::otel::TracesError),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
     /// Names the setting (`bind` or `metrics_bind`), so the operator
@@ -182,7 +184,16 @@ impl Application {
         let passkeys = passkeys.map(Arc::new);
         let settings = Arc::new(settings);
         let db_health = Arc::new(crate::store::health::DbHealth::default());
+        let traces = match &settings.tracing {
+            Some(t) => {
+                let traces = crate::telemetry::otel::Traces::start(t)?;
+                tracing::info!(endpoint = %crate::net::redact_url(&t.traces_url), service = %t.service_name, "exporting traces over OTLP/HTTP");
+                Some(Arc::new(traces))
+            }
+            None => None,
+        };
         let state = actix_web::web::Data::new(AppState {
+            traces,
             settings: settings.clone(),
             db,
             actors,
@@ -319,6 +330,10 @@ impl Application {
         self.state.actors.clone().shutdown(timeout).await;
         if let Err(e) = self.state.db.close_by_ref().await {
             tracing::warn!(error = %e, "closing the database pool failed");
+        }
+        if let Some(traces) = self.state.traces.clone() {
+            // Blocks until the last batch is sent (or the export times out).
+            let _ = actix_web::rt::task::spawn_blocking(move || traces.shutdown()).await;
         }
         tracing::info!("gatehouse stopped");
         main.and(metrics)

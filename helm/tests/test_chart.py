@@ -229,6 +229,16 @@ class ScaleOut(unittest.TestCase):
         secret = self.objects[("Secret", "gh-gatehouse")]
         self.assertEqual(sorted(secret["data"]), ["admin-token", "database-url", "master-key", "redis-url"])
 
+    def test_extra_env_carries_opentelemetry_variables_and_nothing_else(self):
+        values = ci_values("scale-out")
+        values["extraEnv"] = [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://collector:4318"}]
+        objects, _ = render(values)
+        env = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+        self.assertIn({"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://collector:4318"}, env)
+        # Settings and secrets have their own places.
+        values["extraEnv"] = [{"name": "GATEHOUSE_MASTER_KEY", "value": MASTER_KEY}]
+        self.assertIn("/extraEnv/0/name", render_error(values))
+
     def test_fixed_replicas_without_autoscaling(self):
         values = ci_values("scale-out")
         values["autoscaling"] = {"enabled": False}

@@ -94,6 +94,8 @@ pub struct RawValue {
 #[derive(Debug, Default)]
 pub struct Layers {
     values: BTreeMap<String, RawValue>,
+    /// The `OTEL_*` variables Gatehouse reads (see [`super::otel`]).
+    otel: BTreeMap<String, String>,
 }
 
 impl Layers {
@@ -109,6 +111,10 @@ impl Layers {
 
     pub fn get(&self, key: &str) -> Option<&RawValue> {
         self.values.get(key)
+    }
+
+    pub fn otel(&self) -> &BTreeMap<String, String> {
+        &self.otel
     }
 
     fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
@@ -130,6 +136,10 @@ impl Layers {
     fn apply_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
         let mut layer = BTreeMap::new();
         for (var, value) in env {
+            if super::otel::VARS.contains(&var.as_str()) {
+                self.otel.insert(var, value);
+                continue;
+            }
             let Some(suffix) = var.strip_prefix("GATEHOUSE_") else {
                 continue;
             };

@@ -4,6 +4,7 @@
 //! setting and where its value came from.
 
 pub mod load;
+pub mod otel;
 mod policies;
 mod resolve;
 mod secret;
@@ -138,6 +139,8 @@ pub struct Settings {
     pub mfa: crate::mfa::MfaPolicy,
     /// What a SCIM group write does with member ids it does not know.
     pub scim_unknown_members: crate::scim::service::UnknownMembers,
+    /// Trace export, from the standard `OTEL_*` variables; `None`: off.
+    pub tracing: Option<otel::Tracing>,
     /// Where each setting came from, for `config check`.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -332,6 +335,7 @@ impl Settings {
             session_max_age_secs: r.int("session_max_age_secs", 300, 365 * 86_400)?.unwrap_or(7 * 86_400),
             mfa,
             scim_unknown_members,
+            tracing: otel::resolve(layers.otel())?,
             origins: r.origins,
         })
     }

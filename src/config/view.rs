@@ -11,7 +11,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 48] = [
+        let entries: [(&'static str, Value); 49] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -66,11 +66,26 @@ impl Settings {
             ("session_max_age_secs", json!(self.session_max_age_secs)),
             ("mfa", json!(self.mfa)),
             ("scim_unknown_members", json!(self.scim_unknown_members)),
+            // Header values are often credentials: only their names show.
+            (
+                "traces",
+                self.tracing.as_ref().map_or(Value::Null, |t| {
+                    json!({
+                        "endpoint": redact_url(&t.traces_url),
+                        "service_name": t.service_name,
+                        "headers": t.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                        "sampler": { "ratio": t.sampler.ratio, "parent_based": t.sampler.parent_based },
+                    })
+                }),
+            ),
         ];
         entries
             .into_iter()
             .map(|(k, v)| {
-                let origin = self.origins.get(k).map_or_else(|| "default".to_owned(), ToString::to_string);
+                let origin = match k {
+                    "traces" if self.tracing.is_some() => "environment (OTEL_*)".to_owned(),
+                    _ => self.origins.get(k).map_or_else(|| "default".to_owned(), ToString::to_string),
+                };
                 (k, (v, origin))
             })
             .collect()

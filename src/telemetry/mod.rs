@@ -4,6 +4,7 @@
 //! terminal or the log shipper.
 
 mod json;
+pub mod otel;
 
 use crate::config::LogFormat;
 use std::sync::Mutex;

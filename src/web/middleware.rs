@@ -36,12 +36,19 @@ pub async fn request_context(
     let started = Instant::now();
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let request_id = RequestId::from_header(header(REQUEST_ID_HEADER));
-    let trace = TraceContext::from_header(header("traceparent"));
-    req.extensions_mut().insert(request_id.clone());
-    req.extensions_mut().insert(trace.clone());
+    let mut trace = TraceContext::from_header(header("traceparent"));
     let method = req.method().as_str().to_owned();
     let path: String = req.path().chars().take(MAX_LOGGED_PATH).collect();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    // With traces on, the exported span's ids are the ones logged and sent on.
+    let otel = state.as_ref().and_then(|s| s.traces.as_ref()).map(|traces| {
+        let parent = trace.parent_id.as_deref().map(|p| (trace.trace_id.as_str(), p, trace.sampled));
+        let span = traces.request(parent, &method, &path);
+        (trace.trace_id, trace.span_id, trace.sampled) = span.ids();
+        span
+    });
+    req.extensions_mut().insert(request_id.clone());
+    req.extensions_mut().insert(trace.clone());
 
     // Error level: the span (and so the request id on every line inside
     // it) is there whatever `log_level` lets through.
@@ -59,6 +66,9 @@ pub async fn request_context(
         Err(e) => {
             let status = e.as_response_error().status_code().as_u16();
             span.in_scope(|| tracing::info!(target: "gatehouse::access", method, path, status, "request failed"));
+            if let Some(otel) = otel {
+                otel.finish("unmatched", status, request_id.as_str());
+            }
             return Err(e);
         }
     };
@@ -71,6 +81,9 @@ pub async fn request_context(
     let elapsed = started.elapsed();
     if let Some(state) = state {
         state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+    }
+    if let Some(otel) = otel {
+        otel.finish(&route, status, request_id.as_str());
     }
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {

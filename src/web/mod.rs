@@ -49,6 +49,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub metrics: Arc<Metrics>,
+    /// The OTLP trace exporter; `None` (the default) costs the request path nothing.
+    pub traces: Option<Arc<crate::telemetry::otel::Traces>>,
     /// The published signing keys; swapped by the KeyManager actor.
     pub keys: Arc<arc_swap::ArcSwap<crate::keys::KeySet>>,
     pub key_policy: crate::keys::KeyPolicy,

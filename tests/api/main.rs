@@ -24,6 +24,7 @@ mod oidc_claims;
 mod oidc_flow;
 mod oidc_logout;
 mod oidc_node_client;
+mod otlp;
 mod pkce_optional;
 mod private_key_jwt;
 mod rate_limit;
