@@ -65,15 +65,16 @@ impl Traces {
             Some(remote) => Context::new().with_remote_span_context(remote),
             None => Context::new(),
         };
-        let span = self
+        let mut span = self
             .tracer
             .span_builder(method.to_owned())
             .with_kind(SpanKind::Server)
-            .with_attributes([
-                KeyValue::new("http.request.method", method.to_owned()),
-                KeyValue::new("url.path", path.to_owned()),
-            ])
             .start_with_context(&self.tracer, &cx);
+        // Attributes cost allocations: only for spans that are kept.
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new("http.request.method", method.to_owned()));
+            span.set_attribute(KeyValue::new("url.path", path.to_owned()));
+        }
         RequestSpan { span, method: method.to_owned() }
     }
 

@@ -33,6 +33,9 @@ pub struct Metrics {
     audit_dropped: IntCounter,
     key_stops_signing: GaugeVec,
     key_next_published: IntGaugeVec,
+    /// One refresh at a time: concurrent scrapes would both catch a
+    /// counter up and count twice.
+    refreshing: std::sync::Mutex<()>,
 }
 
 impl Metrics {
@@ -118,12 +121,14 @@ impl Metrics {
             audit_dropped,
             key_stops_signing,
             key_next_published,
+            refreshing: std::sync::Mutex::new(()),
         })
     }
 
     /// Reads the values other components own: the pool, the audit log's
     /// failure counts, each algorithm's key rotation.
     fn refresh(&self, state: &AppState) {
+        let _one = self.refreshing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let pool = crate::store::pool_stats(&state.db);
         self.db_pool.with_label_values(&["in_use"]).set(i64::from(pool.in_use()));
         self.db_pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
