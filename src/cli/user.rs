@@ -39,6 +39,9 @@ pub enum UserAction {
     },
     /// Show one user (by id or username).
     Show { user: String },
+    /// Everything held about a user as one JSON document (GDPR access and
+    /// portability); audited. Never includes a secret.
+    Export { user: String },
     /// Disable a user: they can no longer log in.
     Disable { user: String },
     /// Enable a disabled user.
@@ -135,6 +138,12 @@ async fn dispatch(
             }
         }
         UserAction::Show { user } => show(json, &user_json(&users::find_user(db, &user).await?), None),
+        UserAction::Export { user } => {
+            let u = users::find_user(db, &user).await?;
+            // Disclosed only once the disclosure is on record.
+            audit(db, "user.exported", &u.id).await?;
+            print_json(&crate::accounts::export::export(db, &u.id, Utc::now()).await?);
+        }
         UserAction::Disable { user } => {
             let u = users::set_active(db, &users::find_user(db, &user).await?, false, Utc::now()).await?;
             audit(db, "user.disabled", &u.id).await?;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backup;
 pub mod client_assertions;
 pub mod clients;
+pub mod export;
 pub mod health;
 pub mod lockouts;
 pub mod login_names;

@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod browser;
 pub mod csp_report;
 pub mod error;
+pub mod export;
 pub mod extract;
 mod factor_rules;
 pub mod health;
@@ -136,6 +137,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))
         .route("/account/consents/revoke", web::post().to(account::post_revoke_consent))
+        .route("/account/export", web::get().to(export::account_export))
         .route("/end_session", web::get().to(logout::get_end_session))
         .route("/end_session", web::post().to(logout::post_end_session))
         .route("/logout", web::post().to(logout::post_logout))
@@ -146,6 +148,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
         cfg.route("/admin/api/v1/lockouts", web::get().to(admin_lockouts::list));
         cfg.route("/admin/api/v1/lockouts/{user_id}", web::delete().to(admin_lockouts::unlock));
+        cfg.route("/admin/api/v1/users/{user_id}/export", web::get().to(export::admin_export));
         cfg.service(
             web::scope("/admin/api/v1/clients")
                 .route("", web::get().to(admin::list))

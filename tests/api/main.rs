@@ -9,6 +9,7 @@ mod binary;
 mod cli_clients;
 mod crash;
 mod db_outage;
+mod export;
 mod health;
 mod helpers;
 mod http_edge;
