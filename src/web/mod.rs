@@ -24,6 +24,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod oidc;
 pub mod passkeys;
+pub mod password;
 pub mod request_id;
 pub mod scim;
 pub mod sign_in;
@@ -138,6 +139,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))
         .route("/account/consents/revoke", web::post().to(account::post_revoke_consent))
         .route("/account/export", web::get().to(export::account_export))
+        .route("/account/password", web::get().to(password::get_password))
+        .route("/account/password", web::post().to(password::post_password))
         .route("/end_session", web::get().to(logout::get_end_session))
         .route("/end_session", web::post().to(logout::post_end_session))
         .route("/logout", web::post().to(logout::post_logout))

@@ -123,7 +123,15 @@ async fn while_the_database_is_down_requests_fail_fast_and_service_resumes_after
     assert_eq!(res.status(), 503);
     // Every page and form of the browser flow, signed in or not, before
     // any CSRF or session check would need the database.
-    for path in ["/account", "/account/mfa/totp", "/login/mfa", "/login/mfa/enrol", "/end_session"] {
+    for path in [
+        "/account",
+        "/account/mfa/totp",
+        "/account/password",
+        "/account/export",
+        "/login/mfa",
+        "/login/mfa/enrol",
+        "/end_session",
+    ] {
         let res = node.get(path).await;
         assert_eq!(res.status(), 503, "GET {path}");
         assert_eq!(res.headers()["retry-after"], "1", "GET {path}");
@@ -138,6 +146,7 @@ async fn while_the_database_is_down_requests_fail_fast_and_service_resumes_after
         "/account/consents/revoke",
         "/account/mfa/totp/remove",
         "/account/passkeys/remove",
+        "/account/password",
     ] {
         let res = node.client.post(node.url(path)).form(&[("csrf", "x")]).send().await.unwrap();
         assert_eq!(res.status(), 503, "POST {path}");

@@ -80,7 +80,8 @@ async fn a_persons_export_holds_their_data_and_no_secret_wherever_it_is_asked_fo
     assert!(sessions[0]["methods"].as_array().unwrap().contains(&"pwd".into()), "{doc}");
     assert!(doc["second_factors"]["totp"]["confirmed_at"].is_string(), "{doc}");
     assert_eq!(doc["second_factors"]["recovery_codes_left"], 10);
-    let actions: Vec<&str> = doc["audit_events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        doc["audit_events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     for expected in ["login.password_verified", "mfa.totp.enrolled", "user.exported"] {
         assert!(actions.contains(&expected), "{expected} in {actions:?}");
     }
@@ -112,8 +113,7 @@ async fn a_persons_export_holds_their_data_and_no_secret_wherever_it_is_asked_fo
     // Each export is on record, by whom.
     app.audit_written().await;
     let events = gatehouse::store::audit::recent(&app.db, 500).await.unwrap();
-    let exported: Vec<&str> =
-        events.iter().filter(|e| e.action == "user.exported").map(|e| e.actor.as_str()).collect();
+    let exported: Vec<&str> = events.iter().filter(|e| e.action == "user.exported").map(|e| e.actor.as_str()).collect();
     let by_alice = format!("user:{}", alice.id);
     assert_eq!(exported.len(), 3, "{exported:?}");
     for actor in ["admin_api", "cli", by_alice.as_str()] {

@@ -26,6 +26,7 @@ mod oidc_flow;
 mod oidc_logout;
 mod oidc_node_client;
 mod otlp;
+mod password_change;
 mod pkce_optional;
 mod private_key_jwt;
 mod rate_limit;
