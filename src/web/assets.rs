@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 const STYLESHEET: &[u8] = include_bytes!("../../static/gatehouse.css");
 /// The WebAuthn ceremonies (the only script of the pages).
 const SCRIPT: &[u8] = include_bytes!("../../static/webauthn.js");
+const FAVICON: &[u8] = include_bytes!("../../static/favicon.svg");
 
 fn hashed(stem: &str, ext: &str, bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -18,6 +19,7 @@ fn hashed(stem: &str, ext: &str, bytes: &[u8]) -> String {
 
 static STYLESHEET_PATH: LazyLock<String> = LazyLock::new(|| hashed("gatehouse", "css", STYLESHEET));
 static SCRIPT_PATH: LazyLock<String> = LazyLock::new(|| hashed("webauthn", "js", SCRIPT));
+static FAVICON_PATH: LazyLock<String> = LazyLock::new(|| hashed("favicon", "svg", FAVICON));
 
 /// The URL path of the stylesheet, for templates.
 pub fn stylesheet_path() -> &'static str {
@@ -29,6 +31,11 @@ pub fn script_path() -> &'static str {
     SCRIPT_PATH.as_str()
 }
 
+/// The URL path of the icon every page links.
+pub fn favicon_path() -> &'static str {
+    FAVICON_PATH.as_str()
+}
+
 /// `GET /static/{name}`: only the current hashed names exist.
 pub async fn get_asset(name: web::Path<String>) -> HttpResponse {
     let path = format!("/static/{name}");
@@ -36,6 +43,8 @@ pub async fn get_asset(name: web::Path<String>) -> HttpResponse {
         ("text/css; charset=utf-8", STYLESHEET)
     } else if path == script_path() {
         ("text/javascript; charset=utf-8", SCRIPT)
+    } else if path == favicon_path() {
+        ("image/svg+xml", FAVICON)
     } else {
         return HttpResponse::NotFound().finish();
     };

@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 mod factor_rules;
 pub mod health;
+pub mod home;
 pub mod login;
 pub mod logout;
 pub mod metrics;
@@ -103,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.app_data(web::PayloadConfig::new(limit))
         .app_data(web::JsonConfig::default().limit(limit).error_handler(move |e, _| json_body_error(e, limit)))
         .app_data(web::FormConfig::default().limit(limit).error_handler(move |e, _| form_body_error(e, limit)))
+        .route("/", web::get().to(home::get_home))
         .route("/health/live", web::get().to(health::get_live))
         .route("/jwks.json", web::get().to(oidc::get_jwks))
         .route("/token", web::post().to(oauth::post_token))

@@ -12,6 +12,7 @@ mod db_outage;
 mod export;
 mod health;
 mod helpers;
+mod home;
 mod http_edge;
 mod introspection;
 mod keys;
