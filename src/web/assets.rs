@@ -53,3 +53,50 @@ pub async fn get_asset(name: web::Path<String>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::STYLESHEET;
+
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    /// `--name: #rrggbb;` in a block of the stylesheet.
+    fn var(block: &str, name: &str) -> Option<String> {
+        let at = block.find(&format!("--{name}:"))?;
+        let value = block[at..].split(':').nth(1)?.split(';').next()?.trim();
+        Some(value.to_owned())
+    }
+
+    /// WCAG 1.4.11: what shows where a control is needs 3:1 against what
+    /// surrounds it, in the light and the dark scheme.
+    #[test]
+    fn control_borders_reach_three_to_one_in_both_schemes() {
+        let css = std::str::from_utf8(STYLESHEET).unwrap();
+        let light = &css[css.find(":root").unwrap()..css.find("@media (prefers-color-scheme: dark)").unwrap()];
+        let dark = &css[css.find("@media (prefers-color-scheme: dark)").unwrap()..];
+        for (scheme, block) in [("light", light), ("dark", dark)] {
+            let get = |name: &str| var(block, name).or_else(|| var(light, name)).unwrap();
+            let border = get("control-border");
+            for surface in ["card", "bg"] {
+                let ratio = contrast(&border, &get(surface));
+                assert!(ratio >= 3.0, "{scheme}: control border {border} on --{surface} is {ratio:.2}:1");
+            }
+            assert!(contrast(&get("text"), &get("card")) >= 4.5, "{scheme}: body text");
+        }
+        assert!(css.contains("border: 1px solid var(--control-border)"), "inputs use it");
+        assert!(css.contains(
+            "button.secondary { color: var(--text); background: transparent; border-color: var(--control-border); }"
+        ));
+    }
+}
