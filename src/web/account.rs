@@ -11,8 +11,12 @@ use askama::Template;
 
 struct SessionRow {
     sid: String,
+    /// A readable device ("Firefox on Linux"), else the raw header, cut.
+    device: String,
     created: String,
-    agent: String,
+    created_iso: String,
+    last_seen: String,
+    last_seen_iso: String,
     current: bool,
 }
 
@@ -104,11 +108,20 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
         email: user.email.as_deref().unwrap_or(""),
         sessions: sessions
             .into_iter()
-            .map(|s| SessionRow {
-                current: s.id == session.id,
-                sid: s.sid,
-                created: s.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                agent: s.user_agent.unwrap_or_default().chars().take(80).collect(),
+            .map(|s| {
+                let raw = s.user_agent.unwrap_or_default();
+                let device = super::user_agent::describe(&raw).unwrap_or_else(|| {
+                    if raw.is_empty() { "An unknown device".into() } else { raw.chars().take(60).collect() }
+                });
+                SessionRow {
+                    current: s.id == session.id,
+                    sid: s.sid,
+                    device,
+                    created: date(s.created_at),
+                    created_iso: s.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    last_seen: date(s.last_seen_at),
+                    last_seen_iso: s.last_seen_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                }
             })
             .collect(),
         consents,

@@ -29,6 +29,7 @@ pub mod password;
 pub mod request_id;
 pub mod scim;
 pub mod sign_in;
+mod user_agent;
 pub mod userinfo;
 
 use crate::accounts::PasswordHasher;

@@ -43,3 +43,20 @@ async fn the_signed_out_page_offers_a_way_back() {
     assert!(page.contains("You are signed out") && page.contains("href=\"/login\""), "{page}");
     assert_ne!(b.get(app.url("/account")).send().await.unwrap().status(), 200, "really signed out");
 }
+
+#[actix_web::test]
+async fn the_account_page_names_devices_readably_with_whole_dates() {
+    let (app, _rp) = setup(&[]).await;
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(firefox)
+        .build()
+        .unwrap();
+    password_step(&app, &b).await;
+    let page = text(b.get(app.url("/account")).send().await.unwrap()).await;
+    assert!(page.contains("<strong class=\"device\">Firefox on Linux</strong> · this browser"), "{page}");
+    assert!(!page.contains("rv:133.0"), "not the raw header: {page}");
+    assert!(page.contains("<time datetime=\""), "{page}");
+}
