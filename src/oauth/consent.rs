@@ -24,26 +24,49 @@ pub async fn remember(
     store::save_consent(db, user_id, client_id, scope, now).await
 }
 
-/// A consent the person gave, for the account page.
+/// An application connected to the person's account, for the account
+/// page: a remembered consent, a live refresh grant (it can act while the
+/// person is away), or both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Granted {
     pub client_id: String,
     pub client_name: String,
+    /// The remembered scopes, space-separated; empty without a consent.
     pub scope: String,
+    pub remembered: bool,
+    /// Holds a refresh token that is neither revoked nor expired.
+    pub offline: bool,
 }
 
-/// The person's remembered consents, by client id; a client deleted since
-/// is left out (its consent can no longer be used).
-pub async fn granted(db: &Db, clients: &ClientCache, user_id: &str) -> Result<Vec<Granted>, RegistryError> {
+/// The person's connected applications, by name; a client deleted since
+/// is left out (its consent and grants can no longer be used).
+pub async fn granted(
+    db: &Db,
+    clients: &ClientCache,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Granted>, RegistryError> {
+    let consents = store::user_consents(db, user_id).await.map_err(RegistryError::Store)?;
+    let live = crate::store::refresh::live_grants(db, user_id, now).await.map_err(RegistryError::Store)?;
+    let mut ids: Vec<&str> = consents.iter().map(|c| c.client_id.as_str()).collect();
+    ids.extend(live.iter().map(|(c, _)| c.as_str()).filter(|c| !consents.iter().any(|k| k.client_id == *c)));
     let mut out = Vec::new();
-    for c in store::user_consents(db, user_id).await.map_err(RegistryError::Store)? {
-        let client_name = match clients.get(db, &c.client_id).await {
+    for id in ids {
+        let client_name = match clients.get(db, id).await {
             Ok(client) => client.registration.name.clone(),
             Err(RegistryError::NotFound) => continue,
             Err(e) => return Err(e),
         };
-        out.push(Granted { client_id: c.client_id, client_name, scope: c.scope });
+        let consent = consents.iter().find(|c| c.client_id == id);
+        out.push(Granted {
+            client_id: id.to_owned(),
+            client_name,
+            scope: consent.map(|c| c.scope.clone()).unwrap_or_default(),
+            remembered: consent.is_some(),
+            offline: live.iter().any(|(c, _)| c == id),
+        });
     }
+    out.sort_by_key(|g| g.client_name.to_lowercase());
     Ok(out)
 }
 

@@ -20,6 +20,14 @@ struct SessionRow {
     current: bool,
 }
 
+/// A connected application: its scopes in plain words.
+struct AppRow {
+    client_id: String,
+    name: String,
+    scopes: Vec<String>,
+    offline: bool,
+}
+
 struct PasskeyRow {
     id: String,
     name: String,
@@ -35,7 +43,7 @@ struct AccountPage<'a> {
     username: &'a str,
     email: &'a str,
     sessions: Vec<SessionRow>,
-    consents: Vec<crate::oauth::consent::Granted>,
+    apps: Vec<AppRow>,
     csrf: &'a str,
     has_totp: bool,
     totp_since: String,
@@ -64,7 +72,7 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
     let (user, sessions, consents) = match (
         crate::accounts::users::find(&state.db, &session.user_id).await,
         crate::accounts::users::sessions(&state.db, &session.user_id, now).await,
-        crate::oauth::consent::granted(&state.db, &state.clients, &session.user_id).await,
+        crate::oauth::consent::granted(&state.db, &state.clients, &session.user_id, now).await,
     ) {
         (Ok(Some(u)), Ok(s), Ok(c)) => (u, s, c),
         (Ok(None), _, _) => return see_other("/login"),
@@ -124,7 +132,15 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
                 }
             })
             .collect(),
-        consents,
+        apps: consents
+            .into_iter()
+            .map(|g| AppRow {
+                scopes: g.scope.split(' ').filter(|s| !s.is_empty()).map(super::authorize::describe_scope).collect(),
+                client_id: g.client_id,
+                name: g.client_name,
+                offline: g.offline,
+            })
+            .collect(),
         csrf: &csrf,
     };
     match page.render() {

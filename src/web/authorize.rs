@@ -267,7 +267,7 @@ fn consent_page(
 }
 
 /// Scopes in plain words.
-fn describe_scope(s: &str) -> String {
+pub(super) fn describe_scope(s: &str) -> String {
     match s {
         "openid" => "Confirm who you are".to_owned(),
         "profile" => "Your name, username and profile details".to_owned(),

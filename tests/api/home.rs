@@ -60,3 +60,41 @@ async fn the_account_page_names_devices_readably_with_whole_dates() {
     assert!(!page.contains("rv:133.0"), "not the raw header: {page}");
     assert!(page.contains("<time datetime=\""), "{page}");
 }
+
+/// An application that holds a refresh grant but no remembered consent (a
+/// first-party client registered without consent) is still listed, and
+/// disconnecting it ends its grant.
+#[actix_web::test]
+async fn connected_applications_include_offline_grants_and_disconnect_them() {
+    use crate::token_lifecycle::{Rp, code_for, token};
+    let app = spawn_app_at_issuer(&[]).await;
+    crate::oidc_flow::person(&app, "alice", "alice@example.com").await;
+    let (id, secret) = crate::oidc_flow::web_client(&app, |s| s.consent_required = Some(false)).await;
+    let rp = Rp { id: id.clone(), secret: Some(secret) };
+    let b = browser();
+    let code = code_for(&app, &rp, &b).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", crate::oidc_flow::REDIRECT),
+        ("code_verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+    ];
+    let (status, tokens) = token(&app, &rp, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let page = text(b.get(app.url("/account")).send().await.unwrap()).await;
+    assert!(page.contains("Example RP"), "{page}");
+    assert!(page.contains(&format!("id=\"offline-{id}\"")), "{page}");
+    let res = b
+        .post(app.url("/account/consents/revoke"))
+        .form(&[("csrf", field(&page, "csrf").as_str()), ("client_id", &id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (status, body) = token(&app, &rp, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let page = text(b.get(app.url("/account")).send().await.unwrap()).await;
+    assert!(!page.contains(&format!("id=\"offline-{id}\"")), "{page}");
+}

@@ -143,6 +143,7 @@ async fn the_account_page_ends_sessions_and_revokes_consents() {
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("this browser") && page.contains("Example RP"));
+    assert!(page.contains("<li>Confirm who you are</li>"), "scopes in plain words: {page}");
     assert_eq!(page.matches("Sign out this session").count(), 2);
     // Revoke the consent: the next authorization asks again.
     let res = b
