@@ -12,6 +12,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+    // Inside an async test the thread may be driving a server the command
+    // needs: that is run_async's job (see there).
+    assert!(
+        tokio::runtime::Handle::try_current().is_err(),
+        "binary::run blocks the test's thread; use run_async in async tests"
+    );
+    run_blocking(env, args, stdin)
+}
+
+fn run_blocking(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(env.iter().cloned())
@@ -38,7 +48,7 @@ pub async fn run_async(env: &[(String, String)], args: &[&str], stdin: Option<&s
         (env.to_vec(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), stdin.map(str::to_owned));
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&env, &args, stdin.as_deref())
+        run_blocking(&env, &args, stdin.as_deref())
     })
     .await
     .unwrap()
@@ -113,20 +123,20 @@ fn config_check_redacts_secrets_and_fails_on_errors() {
 async fn migrate_commands_report_status() {
     let db = TestDatabase::create().await;
     let env = base_env(&db);
-    let status = json_out(&run(&env, &["migrate", "status", "--json"], None));
+    let status = json_out(&run_async(&env, &["migrate", "status", "--json"], None).await);
     let n = status.as_array().unwrap().len();
     assert!(n >= 2);
     assert!(status.as_array().unwrap().iter().all(|m| m["applied"] == false));
 
-    let up = json_out(&run(&env, &["migrate", "up", "--json"], None));
+    let up = json_out(&run_async(&env, &["migrate", "up", "--json"], None).await);
     assert!(up.as_array().unwrap().iter().all(|m| m["applied"] == true));
 
-    let down = json_out(&run(&env, &["migrate", "down", "--json"], None));
+    let down = json_out(&run_async(&env, &["migrate", "down", "--json"], None).await);
     let applied: Vec<bool> = down.as_array().unwrap().iter().map(|m| m["applied"] == true).collect();
     assert_eq!(applied.iter().filter(|a| !**a).count(), 1, "exactly one reverted: {down}");
     assert!(!applied[n - 1], "the newest one: {down}");
 
-    let o = run(&env, &["migrate", "up"], None);
+    let o = run_async(&env, &["migrate", "up"], None).await;
     assert!(text(&o.stdout).lines().all(|l| l.starts_with("applied")), "{}", text(&o.stdout));
 }
 
@@ -134,78 +144,86 @@ async fn migrate_commands_report_status() {
 async fn user_commands_manage_users() {
     let db = TestDatabase::create().await;
     let env = base_env(&db);
-    let early = run(&env, &["user", "list"], None);
+    let early = run_async(&env, &["user", "list"], None).await;
     assert_eq!(early.status.code(), Some(1));
     assert!(text(&early.stderr).contains("gatehouse migrate up"), "{}", text(&early.stderr));
-    assert!(run(&env, &["migrate", "up"], None).status.success());
+    assert!(run_async(&env, &["migrate", "up"], None).await.status.success());
 
-    let carol = json_out(&run(
-        &env,
-        &[
-            "user",
-            "create",
-            "--username",
-            "Carol",
-            "--email",
-            "carol@example.com",
-            "--admin",
-            "--password-stdin",
-            "--json",
-        ],
-        Some("my long original password\n"),
-    ));
+    let carol = json_out(
+        &run_async(
+            &env,
+            &[
+                "user",
+                "create",
+                "--username",
+                "Carol",
+                "--email",
+                "carol@example.com",
+                "--admin",
+                "--password-stdin",
+                "--json",
+            ],
+            Some("my long original password\n"),
+        )
+        .await,
+    );
     assert_eq!(carol["username"], "Carol");
     assert_eq!(carol["admin"], true);
     assert_eq!(carol["active"], true);
     assert!(carol.get("password").is_none(), "a chosen password is never echoed");
     assert!(!carol.to_string().contains("argon2"), "no hash in output");
 
-    let dup = run(&env, &["user", "create", "--username", "carol", "--password-stdin"], Some("another long password"));
+    let dup =
+        run_async(&env, &["user", "create", "--username", "carol", "--password-stdin"], Some("another long password"))
+            .await;
     assert_eq!(dup.status.code(), Some(1));
     assert!(text(&dup.stderr).contains("already taken"), "{}", text(&dup.stderr));
 
-    let dave = json_out(&run(&env, &["user", "create", "--username", "dave", "--json"], None));
+    let dave = json_out(&run_async(&env, &["user", "create", "--username", "dave", "--json"], None).await);
     assert!(dave["password"].as_str().unwrap().len() >= 20, "generated password shown once: {dave}");
 
-    let list = json_out(&run(&env, &["user", "list", "--json"], None));
+    let list = json_out(&run_async(&env, &["user", "list", "--json"], None).await);
     assert_eq!(list["total"], 2);
-    let shown = json_out(&run(&env, &["user", "show", "CAROL", "--json"], None));
+    let shown = json_out(&run_async(&env, &["user", "show", "CAROL", "--json"], None).await);
     assert_eq!(shown["id"], carol["id"]);
     assert!(shown.get("password").is_none());
 
-    let disabled = json_out(&run(&env, &["user", "disable", "carol", "--json"], None));
+    let disabled = json_out(&run_async(&env, &["user", "disable", "carol", "--json"], None).await);
     assert_eq!(disabled["active"], false);
     assert_eq!(disabled["version"], 2);
-    let enabled = json_out(&run(&env, &["user", "enable", carol["id"].as_str().unwrap(), "--json"], None));
+    let enabled = json_out(&run_async(&env, &["user", "enable", carol["id"].as_str().unwrap(), "--json"], None).await);
     assert_eq!(enabled["active"], true);
 
-    let short = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("short\n"));
+    let short = run_async(&env, &["user", "set-password", "carol", "--password-stdin"], Some("short\n")).await;
     assert_eq!(short.status.code(), Some(1));
     assert!(text(&short.stderr).contains("at least 12"), "{}", text(&short.stderr));
-    let ok = json_out(&run(
-        &env,
-        &["user", "set-password", "carol", "--password-stdin", "--json"],
-        Some("a brand new password\n"),
-    ));
+    let ok = json_out(
+        &run_async(
+            &env,
+            &["user", "set-password", "carol", "--password-stdin", "--json"],
+            Some("a brand new password\n"),
+        )
+        .await,
+    );
     assert_eq!(ok["version"], 4);
     // Every problem at once, and no reuse of the current or a recent password.
-    let bad = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("Carol1234\n"));
+    let bad = run_async(&env, &["user", "set-password", "carol", "--password-stdin"], Some("Carol1234\n")).await;
     assert_eq!(bad.status.code(), Some(1));
     let err = text(&bad.stderr);
     assert!(err.contains("at least 12") && err.contains("username"), "{err}");
     for reused in ["a brand new password\n", "my long original password\n"] {
-        let again = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some(reused));
+        let again = run_async(&env, &["user", "set-password", "carol", "--password-stdin"], Some(reused)).await;
         assert_eq!(again.status.code(), Some(1), "{reused}");
         assert!(text(&again.stderr).contains("used recently"), "{}", text(&again.stderr));
     }
-    let common = run(&env, &["user", "set-password", "carol", "--password-stdin"], Some("qwerty123456\n"));
+    let common = run_async(&env, &["user", "set-password", "carol", "--password-stdin"], Some("qwerty123456\n")).await;
     assert!(text(&common.stderr).contains("commonly used"), "{}", text(&common.stderr));
 
-    let missing = run(&env, &["user", "show", "nobody"], None);
+    let missing = run_async(&env, &["user", "show", "nobody"], None).await;
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("no such user"));
 
-    let human = run(&env, &["user", "list"], None);
+    let human = run_async(&env, &["user", "list"], None).await;
     assert!(text(&human.stdout).contains("carol@example.com"), "{}", text(&human.stdout));
 
     let conn = gatehouse::store::connect(&db.url, 1).await.unwrap();
@@ -331,7 +349,7 @@ async fn no_password_or_secret_reaches_a_log_line() {
         (&["user", "create", "--username", "erin", "--password-stdin"][..], "cli-secret-password-5\n"),
         (&["user", "set-password", "erin", "--password-stdin"], "cli-secret-password-6\n"),
     ] {
-        let o = run(&env, args, Some(stdin));
+        let o = run_async(&env, args, Some(stdin)).await;
         assert!(o.status.success(), "{}", text(&o.stderr));
         everything.push_str(&text(&o.stdout));
         everything.push_str(&text(&o.stderr));

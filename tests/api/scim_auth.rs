@@ -87,10 +87,13 @@ async fn a_scim_token_cannot_take_over_accounts_it_did_not_provision() {
         .to_owned();
     // An administrator marks it with the CLI.
     let env = crate::helpers::base_env(&s.app.database);
-    let out = crate::binary::run(&env, &["group", "grant-admin", "admins", "--json"], None);
+    // run_async, not run: a blocking wait here would stop the in-process
+    // server mid-transaction (holding the audit chain's lock) while the CLI
+    // waits for that lock — a deadlock.
+    let out = crate::binary::run_async(&env, &["group", "grant-admin", "admins", "--json"], None).await;
     assert!(out.status.success(), "{}", crate::binary::text(&out.stderr));
     assert_eq!(crate::binary::json_out(&out)["grants_admin"], true);
-    let listed = crate::binary::json_out(&crate::binary::run(&env, &["group", "list", "--json"], None));
+    let listed = crate::binary::json_out(&crate::binary::run_async(&env, &["group", "list", "--json"], None).await);
     assert_eq!(listed[0]["display_name"], "Admins");
     let r =
         s.patch(&format!("/Groups/{gid}"), json!([{"op": "add", "path": "members", "value": [{"value": id}]}])).await;
