@@ -54,14 +54,26 @@ impl AdminError {
         }
     }
 
+    /// An RFC 9457 problem document. `error` and `error_description` stay
+    /// as extension members: clients of the first admin API read them.
     pub(super) fn response(&self, req: &HttpRequest) -> HttpResponse {
         let (status, code) = self.status_and_code();
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.content_type("application/problem+json");
         if let AdminError::Unauthorized = self {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gatehouse-admin\", error=\"invalid_token\""));
         }
-        let mut body = json!({ "error": code, "error_description": self.to_string() });
+        let detail = self.to_string();
+        let mut body = json!({
+            "type": format!("urn:gatehouse:problem:{code}"),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": detail,
+            "instance": req.path(),
+            "error": code,
+            "error_description": detail,
+        });
         if let AdminError::RateLimited { limit, retry_after } = *self {
             super::rate_limit_headers(&mut res, limit, retry_after);
             body["retry_after"] = json!(retry_after);
@@ -69,7 +81,7 @@ impl AdminError {
         if let AdminError::Internal = self {
             body["request_id"] = json!(request_id_of(req).to_string());
         }
-        res.json(body)
+        res.body(body.to_string())
     }
 }
 

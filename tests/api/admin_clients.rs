@@ -266,3 +266,32 @@ async fn the_audit_log_is_listed_filtered_and_paged() {
 fn urlencode(s: &str) -> String {
     s.replace(':', "%3A").replace('+', "%2B")
 }
+
+/// Errors are RFC 9457 problem documents (`application/problem+json`),
+/// keeping `error` and `error_description` for earlier clients.
+#[actix_web::test]
+async fn admin_api_errors_are_problem_documents() {
+    let app = admin_app().await;
+    let cases = [
+        (app.client.get(url(&app, "")).send().await.unwrap(), 401, "invalid_token"),
+        (call(&app, reqwest::Method::GET, "/no-such-client", None).await, 404, "not_found"),
+        (
+            call(&app, reqwest::Method::POST, "", Some(json!({"client_name": "x", "bogus": 1}))).await,
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (res, status, code) in cases {
+        assert_eq!(res.status(), status, "{code}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{code}");
+        let path = res.url().path().to_owned();
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["status"], status, "{p}");
+        assert_eq!(p["type"], format!("urn:gatehouse:problem:{code}"), "{p}");
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()), "{p}");
+        assert_eq!(p["instance"], path, "{p}");
+        assert_eq!(p["error"], code, "{p}");
+        assert_eq!(p["error_description"], p["detail"], "{p}");
+    }
+}
