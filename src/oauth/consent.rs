@@ -33,7 +33,6 @@ pub struct Granted {
     pub client_name: String,
     /// The remembered scopes, space-separated; empty without a consent.
     pub scope: String,
-    pub remembered: bool,
     /// Holds a refresh token that is neither revoked nor expired.
     pub offline: bool,
 }
@@ -47,9 +46,9 @@ pub async fn granted(
     now: DateTime<Utc>,
 ) -> Result<Vec<Granted>, RegistryError> {
     let consents = store::user_consents(db, user_id).await.map_err(RegistryError::Store)?;
-    let live = crate::store::refresh::live_grants(db, user_id, now).await.map_err(RegistryError::Store)?;
+    let live = crate::store::refresh::live_grant_clients(db, user_id, now).await.map_err(RegistryError::Store)?;
     let mut ids: Vec<&str> = consents.iter().map(|c| c.client_id.as_str()).collect();
-    ids.extend(live.iter().map(|(c, _)| c.as_str()).filter(|c| !consents.iter().any(|k| k.client_id == *c)));
+    ids.extend(live.iter().map(String::as_str).filter(|c| !consents.iter().any(|k| k.client_id == *c)));
     let mut out = Vec::new();
     for id in ids {
         let client_name = match clients.get(db, id).await {
@@ -62,8 +61,7 @@ pub async fn granted(
             client_id: id.to_owned(),
             client_name,
             scope: consent.map(|c| c.scope.clone()).unwrap_or_default(),
-            remembered: consent.is_some(),
-            offline: live.iter().any(|(c, _)| c == id),
+            offline: live.iter().any(|c| c == id),
         });
     }
     out.sort_by_key(|g| g.client_name.to_lowercase());

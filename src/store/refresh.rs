@@ -16,7 +16,7 @@ use entity::refresh_tokens::{self as refresh, Entity as RefreshTokens};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
-    QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    QueryFilter as _, TransactionTrait as _,
 };
 
 /// An access token about to be issued from a family: its `jti` is chosen
@@ -233,26 +233,24 @@ pub async fn revoke_family(
 }
 
 /// The clients holding a live refresh grant of this person (not revoked,
-/// not expired), with when the oldest began.
-pub async fn live_grants(
+/// not expired), each once.
+pub async fn live_grant_clients(
     db: &DatabaseConnection,
     user_id: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-    let live = Families::find()
+) -> Result<Vec<String>, StoreError> {
+    let mut clients: Vec<String> = Families::find()
         .filter(families::Column::UserId.eq(user_id))
         .filter(families::Column::RevokedAt.is_null())
         .filter(families::Column::ExpiresAt.gt(now))
-        .order_by_asc(families::Column::CreatedAt)
         .all(db)
-        .await?;
-    let mut out: Vec<(String, DateTime<Utc>)> = Vec::new();
-    for f in live {
-        if !out.iter().any(|(c, _)| *c == f.client_id) {
-            out.push((f.client_id, f.created_at));
-        }
-    }
-    Ok(out)
+        .await?
+        .into_iter()
+        .map(|f| f.client_id)
+        .collect();
+    clients.sort_unstable();
+    clients.dedup();
+    Ok(clients)
 }
 
 /// Revokes everything a user holds (from all clients, or one): sign-out

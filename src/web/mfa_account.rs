@@ -42,7 +42,7 @@ impl std::fmt::Debug for CodeForm {
 }
 
 /// The signed-in person's account, while it is active.
-async fn account_of(req: &HttpRequest, state: &AppState, session: &Session) -> Result<User, HttpResponse> {
+pub(super) async fn account_of(req: &HttpRequest, state: &AppState, session: &Session) -> Result<User, HttpResponse> {
     match crate::accounts::users::find_active(&state.db, &session.user_id).await {
         Ok(Some(u)) => Ok(u),
         Ok(None) => Err(see_other("/login")),

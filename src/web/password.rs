@@ -10,6 +10,7 @@ use super::authorize::stylesheet;
 use super::browser::{self, csrf_cookie, csrf_token, html, page_csp};
 use super::extract::{AccountForm, SignedIn};
 use super::factor_rules::{PasswordRefused, password_confirms, password_refused};
+use super::mfa_account::account_of;
 use crate::accounts::users::{self, AccountError, Password};
 use crate::actors::sessions::{End, Session, Which};
 use crate::audit::AuditEvent;
@@ -83,17 +84,6 @@ fn render(req: &HttpRequest, state: &AppState, session: &Session, user: &User, o
         browser::set_cookie(&mut res, &c);
     }
     res
-}
-
-async fn account_of(req: &HttpRequest, state: &AppState, session: &Session) -> Result<User, HttpResponse> {
-    match users::find_active(&state.db, &session.user_id).await {
-        Ok(Some(u)) => Ok(u),
-        Ok(None) => Err(browser::see_other("/login")),
-        Err(e) => {
-            tracing::error!(error = %e, "user lookup failed");
-            Err(browser::server_error_page(req))
-        }
-    }
 }
 
 /// `GET /account/password`.
