@@ -31,6 +31,13 @@ pub enum AccountError {
     EmailTaken,
     #[error("no such user")]
     NotFound,
+    #[error("invalid search: {0}")]
+    InvalidQuery(&'static str),
+    #[error("invalid or outdated cursor; start again from the first page")]
+    InvalidCursor,
+    /// Changed since the version the caller read (`If-Match`).
+    #[error("the account has changed since it was read")]
+    VersionMismatch,
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error(transparent)]
@@ -212,6 +219,13 @@ pub async fn sessions(
     now: DateTime<Utc>,
 ) -> Result<Vec<entity::sessions::Model>, AccountError> {
     Ok(crate::store::sessions::user_sessions(db, user_id, now).await?)
+}
+
+/// What keeps sessions in memory (the session actor): told when the store
+/// has ended a user's sessions behind its back (deactivation, SCIM, bulk
+/// actions), so it stops serving them from its cache at once.
+pub trait SessionCache {
+    fn forget_user(&self, user_id: &str);
 }
 
 /// Ends every browser session of the user, makes their unredeemed codes

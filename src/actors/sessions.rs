@@ -172,6 +172,13 @@ impl Handler<Create> for SessionManager {
     }
 }
 
+impl crate::accounts::users::SessionCache for Addr<SessionManager> {
+    /// Queued ahead of any later lookup, so none of them sees the sessions.
+    fn forget_user(&self, user_id: &str) {
+        self.do_send(End { user_id: user_id.to_owned(), which: Which::All });
+    }
+}
+
 impl Handler<End> for SessionManager {
     type Result = ResponseActFuture<Self, Result<Vec<String>, StoreError>>;
 
@@ -179,6 +186,22 @@ impl Handler<End> for SessionManager {
         let db = self.db.clone();
         let now = self.clock.now();
         let user = msg.user_id.clone();
+        // Out of the cache at once, so a lookup queued behind this message
+        // cannot be served the session; and again once the store has ended
+        // it, in case a lookup read it back meanwhile. `All` also covers
+        // sessions ended in the store directly (deactivation, SCIM), which
+        // the store's answer does not list.
+        let forget = move |cache: &mut HashMap<String, (Session, Instant)>, which: &Which, ended: &[String]| {
+            cache.retain(|key, (s, _)| {
+                let named = match which {
+                    Which::IdHash(h) => key == h,
+                    Which::Sid(sid) => &s.sid == sid,
+                    Which::All => true,
+                };
+                !(s.user_id == user && (named || ended.contains(&s.sid)))
+            })
+        };
+        forget(&mut self.cache, &msg.which, &[]);
         Box::pin(
             async move {
                 let which = match &msg.which {
@@ -186,12 +209,12 @@ impl Handler<End> for SessionManager {
                     Which::Sid(s) => SessionSelector::Sid(s),
                     Which::All => SessionSelector::All,
                 };
-                store::end_sessions(&db, &msg.user_id, which, now).await
+                store::end_sessions(&db, &msg.user_id, which, now).await.map(|ended| (ended, msg.which))
             }
             .into_actor(self)
             .map(move |res, act, _| {
-                let ended = res?;
-                act.cache.retain(|_, (s, _)| !(s.user_id == user && ended.contains(&s.sid)));
+                let (ended, which) = res?;
+                forget(&mut act.cache, &which, &ended);
                 Ok(ended)
             }),
         )

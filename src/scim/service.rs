@@ -65,6 +65,9 @@ pub struct Provisioning<'a> {
     /// This instance's revocation list: a deactivated user's access tokens
     /// go in at once.
     pub revoked: &'a crate::oauth::revocation_list::RevocationList,
+    /// This instance's session cache: a deactivated or deleted user's
+    /// sessions leave it at once.
+    pub sessions: &'a dyn accounts::SessionCache,
     /// The `/scim/v2` URL, for `meta.location` and `$ref`.
     pub base: &'a str,
     pub unknown_members: UnknownMembers,
@@ -186,7 +189,17 @@ impl Provisioning<'_> {
 
     pub async fn delete_user(&self, id: &str, if_match: Option<i64>) -> Result<(), ScimError> {
         self.writable_user(id, if_match).await?;
+        // Access tokens are self-contained: revoke them before the account
+        // (and with it their refresh tokens) goes.
+        self.sign_out_everywhere(id).await?;
         Ok(store::delete_user(self.db, id, vec![self.event("scim.user.deleted", id)?]).await?)
+    }
+
+    async fn sign_out_everywhere(&self, id: &str) -> Result<(), ScimError> {
+        let revoked = accounts::sign_out_everywhere(self.db, id, self.now).await.map_err(account_error)?;
+        revoked.iter().for_each(|(jti, exp)| self.revoked.insert(jti, *exp));
+        self.sessions.forget_user(id);
+        Ok(())
     }
 
     async fn writable_user(&self, id: &str, if_match: Option<i64>) -> Result<UserResource, ScimError> {
@@ -214,8 +227,7 @@ impl Provisioning<'_> {
         store::replace_user(self.db, &id, current.meta.version, write, self.now, vec![self.event(action, &id)?])
             .await?;
         if deactivated {
-            let revoked = accounts::sign_out_everywhere(self.db, &id, self.now).await.map_err(account_error)?;
-            revoked.iter().for_each(|(jti, exp)| self.revoked.insert(jti, *exp));
+            self.sign_out_everywhere(&id).await?;
         }
         if changed_password {
             accounts::remember_replaced(self.db, &self.policy, &id, old_hash.as_deref(), self.now)

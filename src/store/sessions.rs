@@ -18,15 +18,25 @@ pub async fn insert_session(db: &DatabaseConnection, row: sessions::Model) -> Re
     Ok(())
 }
 
-/// The live session with this id hash.
+/// The live session with this id hash. A disabled account has no live
+/// session, whatever its rows say.
 pub async fn find_session(
     db: &DatabaseConnection,
     id_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<sessions::Model>, StoreError> {
+    use entity::users;
+    // Correlated, so both engines look the one account up by key.
+    let active = sea_orm::sea_query::Query::select()
+        .expr(Expr::val(1))
+        .from(users::Entity)
+        .and_where(Expr::col((users::Entity, users::Column::Id)).equals((Sessions, sessions::Column::UserId)))
+        .and_where(Expr::col((users::Entity, users::Column::Active)).eq(true))
+        .to_owned();
     Ok(Sessions::find_by_id(id_hash.to_owned())
         .filter(sessions::Column::EndedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
+        .filter(Expr::exists(active))
         .one(db)
         .await?)
 }

@@ -70,7 +70,7 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
     let session = signed_in.session;
     let now = state.clock.now();
     let (user, sessions, consents) = match (
-        crate::accounts::users::find(&state.db, &session.user_id).await,
+        crate::accounts::users::find_active(&state.db, &session.user_id).await,
         crate::accounts::users::sessions(&state.db, &session.user_id, now).await,
         crate::oauth::consent::granted(&state.db, &state.clients, &session.user_id, now).await,
     ) {

@@ -128,6 +128,7 @@ fn provisioning<'a>(state: &'a AppState, base: &'a str) -> Provisioning<'a> {
         policy: state.settings.password_policy(),
         now: state.clock.now(),
         revoked: &state.revocations,
+        sessions: &state.actors.sessions,
         base,
         unknown_members: state.settings.scim_unknown_members,
         audit: None,

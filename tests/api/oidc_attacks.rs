@@ -483,7 +483,20 @@ async fn form_post_answers_with_a_self_submitting_form() {
 }
 
 #[actix_web::test]
-async fn deactivating_over_scim_ends_sessions_and_refresh_tokens() {
+async fn deactivating_over_scim_ends_sessions_and_every_token() {
+    scim_takes_everything_away(false).await;
+}
+
+#[actix_web::test]
+async fn deleting_over_scim_ends_sessions_and_every_token() {
+    scim_takes_everything_away(true).await;
+}
+
+/// A signed-in user with tokens is deactivated (or deleted) over SCIM:
+/// the refresh token, the access token (self-contained, so revoked by
+/// `jti`), the browser session (also in this instance's session cache) and
+/// the account page all stop working at once.
+async fn scim_takes_everything_away(delete: bool) {
     let (app, rp) = setup().await;
     let scim_token = crate::scim::add_token(&app, "entra").await;
     let scim =
@@ -506,24 +519,36 @@ async fn deactivating_over_scim_ends_sessions_and_refresh_tokens() {
     let code = callback_params(&location(&res))["code"].clone();
     let (_, tokens) = redeem(&app, &rp, &code).await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    // The account page puts the session in the session cache.
+    assert_eq!(b.get(app.url("/account")).send().await.unwrap().status(), 200);
 
-    let res = scim(reqwest::Method::PATCH, &format!("/Users/{id}"))
-        .header("content-type", "application/scim+json")
-        .body(serde_json::json!({"schemas": [crate::scim::PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = if delete {
+        scim(reqwest::Method::DELETE, &format!("/Users/{id}")).send().await.unwrap()
+    } else {
+        scim(reqwest::Method::PATCH, &format!("/Users/{id}"))
+            .header("content-type", "application/scim+json")
+            .body(serde_json::json!({"schemas": [crate::scim::PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}).to_string())
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(res.status(), if delete { 204 } else { 200 });
     let (status, body) = token(&app, &rp, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let res = b.get(authorize_url(&app, &rp, &[("prompt", "none")])).send().await.unwrap();
-    assert_eq!(callback_params(&location(&res))["error"], "login_required", "the session is gone");
     let res = app
         .client
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .post(app.url("/introspect"))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(&[("token", access.as_str())])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 401, "userinfo refuses a disabled user's token at once");
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer, serde_json::json!({"active": false}), "the access token is revoked");
+    assert_eq!(b.get(app.url("/account")).send().await.unwrap().status(), 303, "the cached session is gone");
+    let res = b.get(authorize_url(&app, &rp, &[("prompt", "none")])).send().await.unwrap();
+    assert_eq!(callback_params(&location(&res))["error"], "login_required", "the session is gone");
+    let res = app.client.get(app.url("/userinfo")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(res.status(), 401, "userinfo refuses the token at once");
 }
