@@ -24,6 +24,7 @@ pub mod scim_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod user_multi_values;
+pub mod user_search_terms;
 pub mod users;
 pub mod webauthn_ceremonies;
 pub mod webauthn_credentials;

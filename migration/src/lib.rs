@@ -25,6 +25,8 @@ pub mod m20261202_000018_login_names;
 mod m20261202_000019_device_lockouts;
 mod m20261202_000020_client_require_pkce;
 mod m20261203_000021_refresh_previous_hash;
+pub mod m20261205_000022_user_search_terms;
+mod m20261207_000023_audit_event_indexes;
 
 pub struct Migrator;
 
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_device_lockouts::Migration),
             Box::new(m20261202_000020_client_require_pkce::Migration),
             Box::new(m20261203_000021_refresh_previous_hash::Migration),
+            Box::new(m20261205_000022_user_search_terms::Migration),
+            Box::new(m20261207_000023_audit_event_indexes::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bootstrap;
 pub mod devices;
+pub mod directory;
 pub mod export;
 pub mod identifiers;
 pub mod lockout;

@@ -61,15 +61,62 @@ impl KeyManager {
         ctx.wait(guarded.into_actor(self).map(|res, act, _| match res {
             Ok(Ok((set, cache))) => {
                 act.cache = cache;
-                if set.fingerprint() != act.published.load().fingerprint() {
-                    tracing::info!(etag = set.etag(), "publishing a new key set");
-                    act.published.store(Arc::new(set));
-                }
+                act.publish(set);
             }
             // The last good snapshot stays published; signing goes on.
             Ok(Err(e)) => tracing::error!(error = %e, "key refresh failed; keeping the current key set"),
             Err(_) => tracing::error!("key refresh panicked; keeping the current key set"),
         }));
+    }
+}
+
+impl KeyManager {
+    fn publish(&mut self, set: KeySet) {
+        if set.fingerprint() != self.published.load().fingerprint() {
+            tracing::info!(etag = set.etag(), "publishing a new key set");
+            self.published.store(Arc::new(set));
+        }
+    }
+}
+
+/// An administrator's change to the keys (the admin API): made under the
+/// key lock, then published by this instance at once; others pick it up
+/// at their next refresh. Answers what changed, for the audit log (the
+/// caller's to record, under its own actor name).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<ops::KeyEvent>, ops::KeyError>")]
+pub enum KeyChange {
+    /// Schedule a successor; `immediate`: it signs now.
+    Rotate { immediate: bool },
+    /// Emergency revocation of one key.
+    Revoke { kid: String },
+}
+
+impl Handler<KeyChange> for KeyManager {
+    type Result = ResponseActFuture<Self, Result<Vec<ops::KeyEvent>, ops::KeyError>>;
+
+    fn handle(&mut self, msg: KeyChange, _: &mut Context<Self>) -> Self::Result {
+        let (db, envelope, policy, clock) = (self.db.clone(), self.envelope.clone(), self.policy, self.clock.clone());
+        let mut cache = self.cache.clone();
+        let work = async move {
+            let events = match msg {
+                KeyChange::Rotate { immediate } => ops::rotate(&db, &envelope, clock.now(), &policy, immediate).await,
+                KeyChange::Revoke { kid } => ops::revoke(&db, &envelope, &kid, clock.as_ref(), &policy).await,
+            };
+            let loaded = ops::load(&db, &envelope, &mut cache, clock.now()).await.map(|(_, set)| set);
+            (events, loaded, cache)
+        };
+        Box::pin(work.into_actor(self).map(|(events, loaded, cache), act, _| {
+            match loaded {
+                Ok(set) => {
+                    act.cache = cache;
+                    act.publish(set);
+                }
+                // Published at the next refresh instead.
+                Err(e) => tracing::error!(error = %e, "could not reload the keys after a change"),
+            }
+            events
+        }))
     }
 }
 

@@ -215,5 +215,5 @@ async fn dispatch(
 }
 
 fn print_client(json: bool, c: &Client, secret: Option<&str>) {
-    show(json, &c.view(secret), secret.map(|_| "client_secret"));
+    show(json, &serde_json::to_value(c.view(secret)).unwrap_or_default(), secret.map(|_| "client_secret"));
 }

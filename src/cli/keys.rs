@@ -8,7 +8,6 @@ use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::crypto::envelope::Envelope;
 use crate::keys::ops::{self, KeyEvent};
-use crate::keys::state_at;
 use crate::store::audit;
 use chrono::Utc;
 use clap::Subcommand;
@@ -50,27 +49,11 @@ pub async fn run(action: KeysAction, settings: Settings, json: bool) -> Result<(
         let rows = events.iter().map(|e| AuditEvent::new(now, "cli", e.action, Some(e.kid.clone()))).collect();
         audit::append(&db, rows).await?;
     }
-    let rows = crate::store::signing_keys::all(&db).await?;
+    let keys = ops::list(&db, now).await?;
     db.close_by_ref().await?;
 
-    let at = |t: Option<chrono::DateTime<Utc>>| t.map(|t| t.to_rfc3339());
-    let list: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|k| {
-            json!({
-                "kid": k.kid,
-                "alg": k.alg,
-                "state": state_at(k, now),
-                "created_at": k.created_at.to_rfc3339(),
-                "activates_at": k.activates_at.to_rfc3339(),
-                "retires_at": at(k.retires_at),
-                "expires_at": at(k.expires_at),
-                "revoked_at": at(k.revoked_at),
-            })
-        })
-        .collect();
     if json {
-        let mut out = json!({ "keys": list });
+        let mut out = json!({ "keys": keys });
         if let Some(events) = events {
             out["changes"] = json!(events);
         }
@@ -81,14 +64,14 @@ pub async fn run(action: KeysAction, settings: Settings, json: bool) -> Result<(
         println!("{action:<26} {alg:<6} {kid}");
     }
     println!("{:<44}  {:<6}  {:<8}  {:<26}  retires", "kid", "alg", "state", "activates");
-    for k in &rows {
+    for k in &keys {
         println!(
             "{:<44}  {:<6}  {:<8}  {:<26}  {}",
             k.kid,
             k.alg,
-            state_at(k, now).as_str(),
-            k.activates_at.to_rfc3339(),
-            at(k.retires_at).unwrap_or_else(|| "-".into())
+            k.state.as_str(),
+            k.activates_at,
+            k.retires_at.as_deref().unwrap_or("-")
         );
     }
     Ok(())

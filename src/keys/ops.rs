@@ -10,7 +10,6 @@ use crate::crypto::signing::{SigningAlg, SigningError, SigningKeyPair};
 use crate::store::{self, Db, StoreError, signing_keys as repo};
 use chrono::{DateTime, Utc};
 use entity::signing_keys::Model as KeyRow;
-use sea_orm::TransactionTrait as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -32,7 +31,7 @@ pub enum KeyError {
 }
 
 /// A change made, for the audit log and the CLI's output.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct KeyEvent {
     pub action: &'static str,
     pub kid: String,
@@ -50,6 +49,12 @@ pub async fn ensure_keys(
     clock: &dyn Clock,
     policy: &KeyPolicy,
 ) -> Result<Vec<KeyEvent>, KeyError> {
+    // Keys are made before the lock is taken (an RSA key takes a while, and
+    // on SQLite the lock stops every writer), for what looks due now.
+    let unlocked = repo::all(db).await?;
+    let due: Vec<SigningAlg> =
+        ALGORITHMS.into_iter().filter(|alg| plan(&unlocked, *alg, clock.now(), policy) != Plan::Nothing).collect();
+    let mut fresh = Fresh::generate(&due)?;
     let txn = store::locked_transaction(db, KEY_LOCK).await?;
     let now = clock.now();
     let mut rows = repo::all(&txn).await?;
@@ -67,11 +72,11 @@ pub async fn ensure_keys(
                     rows = repo::all(&txn).await?;
                 }
                 Plan::CreateCurrent => {
-                    events.push(create(&txn, envelope, alg, now, now).await?);
+                    events.push(create(&txn, envelope, fresh.take(alg)?, now, now).await?);
                     break;
                 }
                 Plan::CreateNext { retire, activates_at } => {
-                    events.push(create(&txn, envelope, alg, now, activates_at).await?);
+                    events.push(create(&txn, envelope, fresh.take(alg)?, now, activates_at).await?);
                     repo::schedule_retirement(&txn, &retire, activates_at, activates_at + policy.retire_grace).await?;
                     events.push(KeyEvent { action: "key.retirement_scheduled", kid: retire, alg });
                     break;
@@ -81,6 +86,45 @@ pub async fn ensure_keys(
     }
     txn.commit().await.map_err(StoreError::Db)?;
     Ok(events)
+}
+
+/// One signing key as the CLI and the admin API show it (no key material).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    pub kid: String,
+    pub alg: String,
+    pub state: KeyState,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it signs (or signed) first.
+    #[schema(format = DateTime)]
+    pub activates_at: String,
+    #[schema(format = DateTime)]
+    pub retires_at: Option<String>,
+    /// When it leaves the JWKS.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub revoked_at: Option<String>,
+}
+
+/// Every stored key, oldest first, with its state at `now`.
+pub async fn list(db: &Db, now: DateTime<Utc>) -> Result<Vec<KeyView>, KeyError> {
+    let at = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
+    Ok(repo::all(db)
+        .await?
+        .iter()
+        .map(|k| KeyView {
+            kid: k.kid.clone(),
+            alg: k.alg.clone(),
+            state: state_at(k, now),
+            created_at: k.created_at.to_rfc3339(),
+            activates_at: k.activates_at.to_rfc3339(),
+            retires_at: at(k.retires_at),
+            expires_at: at(k.expires_at),
+            revoked_at: at(k.revoked_at),
+        })
+        .collect())
 }
 
 /// On-demand rotation. Without `immediate`, schedules a successor after the
@@ -94,6 +138,7 @@ pub async fn rotate(
     policy: &KeyPolicy,
     immediate: bool,
 ) -> Result<Vec<KeyEvent>, KeyError> {
+    let mut fresh = Fresh::generate(&ALGORITHMS)?;
     let txn = store::locked_transaction(db, KEY_LOCK).await?;
     let rows = repo::all(&txn).await?;
     let mut events = Vec::new();
@@ -104,7 +149,7 @@ pub async fn rotate(
             continue;
         }
         let activates_at = if immediate { now } else { now + policy.prepublish };
-        events.push(create(&txn, envelope, alg, now, activates_at).await?);
+        events.push(create(&txn, envelope, fresh.take(alg)?, now, activates_at).await?);
         for k in mine.iter().filter(|k| state_at(k, now) == KeyState::Current) {
             repo::schedule_retirement(&txn, &k.kid, activates_at, activates_at + policy.retire_grace).await?;
             events.push(KeyEvent { action: "key.retirement_scheduled", kid: k.kid.clone(), alg });
@@ -123,8 +168,10 @@ pub async fn revoke(
     clock: &dyn Clock,
     policy: &KeyPolicy,
 ) -> Result<Vec<KeyEvent>, KeyError> {
+    // Under the key lock, like every other key write: a rotation racing
+    // this revocation could otherwise retire around a revoked key.
+    let txn = store::locked_transaction(db, KEY_LOCK).await?;
     let now = clock.now();
-    let txn = db.begin().await.map_err(StoreError::Db)?;
     let rows = repo::all(&txn).await?;
     let row = rows
         .iter()
@@ -140,14 +187,32 @@ pub async fn revoke(
     Ok(events)
 }
 
+/// Key pairs generated ahead of a locked write, one per algorithm.
+struct Fresh(Vec<(SigningKeyPair, zeroize::Zeroizing<Vec<u8>>)>);
+
+impl Fresh {
+    fn generate(algs: &[SigningAlg]) -> Result<Self, KeyError> {
+        Ok(Fresh(algs.iter().map(|alg| SigningKeyPair::generate(*alg)).collect::<Result<_, _>>()?))
+    }
+
+    /// The pair made for `alg`, or (if another instance's write changed
+    /// what is due while we waited for the lock) a new one.
+    fn take(&mut self, alg: SigningAlg) -> Result<(SigningKeyPair, zeroize::Zeroizing<Vec<u8>>), KeyError> {
+        match self.0.iter().position(|(k, _)| k.alg() == alg) {
+            Some(i) => Ok(self.0.swap_remove(i)),
+            None => Ok(SigningKeyPair::generate(alg)?),
+        }
+    }
+}
+
 async fn create(
     txn: &sea_orm::DatabaseTransaction,
     envelope: &Envelope,
-    alg: SigningAlg,
+    (key, pkcs8): (SigningKeyPair, zeroize::Zeroizing<Vec<u8>>),
     now: DateTime<Utc>,
     activates_at: DateTime<Utc>,
 ) -> Result<KeyEvent, KeyError> {
-    let (key, pkcs8) = SigningKeyPair::generate(alg)?;
+    let alg = key.alg();
     let kid = key.kid().to_owned();
     let sealed = envelope.seal(&kid, &pkcs8).map_err(|source| KeyError::Envelope { kid: kid.clone(), source })?;
     repo::insert(

@@ -64,33 +64,30 @@ impl Client {
     /// The client as the CLI and the admin API show it: RFC 7591 field
     /// names where one exists. The secret appears only when it was just
     /// generated; its hash never appears.
-    pub fn view(&self, secret: Option<&str>) -> serde_json::Value {
+    pub fn view(&self, secret: Option<&str>) -> ClientView {
         let r = &self.registration;
-        let mut v = serde_json::json!({
-            "client_id": self.client_id,
-            "client_name": r.name,
-            "client_type": r.client_type,
-            "token_endpoint_auth_method": r.auth_method,
-            "redirect_uris": r.redirect_uris,
-            "post_logout_redirect_uris": r.post_logout_redirect_uris,
-            "grant_types": r.grant_types,
-            "scope": r.scopes.join(" "),
-            "jwks_uri": r.jwks_uri,
-            "access_token_lifetime": r.access_token_ttl,
-            "refresh_token_lifetime": r.refresh_token_ttl,
-            "id_token_lifetime": r.id_token_ttl,
-            "id_token_signed_response_alg": r.signing_alg,
-            "consent_required": r.consent_required,
-            "introspection_audiences": r.introspection_audiences,
-            "require_pkce": r.require_pkce,
-            "created_at": self.created_at.to_rfc3339(),
-            "updated_at": self.updated_at.to_rfc3339(),
-            "version": self.version,
-        });
-        if let Some(s) = secret {
-            v["client_secret"] = serde_json::json!(s);
+        ClientView {
+            client_id: self.client_id.clone(),
+            client_name: r.name.clone(),
+            client_type: r.client_type,
+            token_endpoint_auth_method: r.auth_method,
+            redirect_uris: r.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
+            post_logout_redirect_uris: r.post_logout_redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
+            grant_types: r.grant_types.clone(),
+            scope: r.scopes.join(" "),
+            jwks_uri: r.jwks_uri.clone(),
+            access_token_lifetime: r.access_token_ttl,
+            refresh_token_lifetime: r.refresh_token_ttl,
+            id_token_lifetime: r.id_token_ttl,
+            id_token_signed_response_alg: r.signing_alg,
+            consent_required: r.consent_required,
+            introspection_audiences: r.introspection_audiences.clone(),
+            require_pkce: r.require_pkce,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+            version: self.version,
+            client_secret: secret.map(str::to_owned),
         }
-        v
     }
 
     /// RP-initiated logout may return only to a registered post-logout
@@ -98,6 +95,38 @@ impl Client {
     pub fn post_logout_allowed(&self, uri: &str) -> bool {
         self.registration.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri)
     }
+}
+
+/// A client as `client show --json` and the admin API show it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ClientView {
+    pub client_id: String,
+    pub client_name: String,
+    pub client_type: ClientType,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// Space-separated.
+    pub scope: String,
+    pub jwks_uri: Option<String>,
+    /// Seconds.
+    pub access_token_lifetime: u32,
+    pub refresh_token_lifetime: u32,
+    pub id_token_lifetime: u32,
+    pub id_token_signed_response_alg: SigningAlg,
+    pub consent_required: bool,
+    pub introspection_audiences: Vec<String>,
+    pub require_pkce: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// Its ETag is `"v<version>"`.
+    pub version: i64,
+    /// Only in the answer that generated it: shown once, stored hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// Changes to a registration; `None` keeps the current value, lists replace.

@@ -100,7 +100,11 @@ async fn chain(txn: &sea_orm::DatabaseTransaction, events: Vec<AuditEvent>) -> R
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
+    /// Events before this instant.
+    pub until: Option<DateTime<Utc>>,
     pub actor: Option<String>,
+    /// What the event is about (a user's id, a client's id, …).
+    pub target: Option<String>,
     pub action: Option<String>,
     /// Only events after this id (the cursor of the previous page).
     pub after_id: i64,
@@ -113,8 +117,14 @@ pub async fn page(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>,
     if let Some(since) = q.since {
         find = find.filter(Column::OccurredAt.gte(since));
     }
+    if let Some(until) = q.until {
+        find = find.filter(Column::OccurredAt.lt(until));
+    }
     if let Some(actor) = &q.actor {
         find = find.filter(Column::Actor.eq(actor.as_str()));
+    }
+    if let Some(target) = &q.target {
+        find = find.filter(Column::Target.eq(target.as_str()));
     }
     if let Some(action) = &q.action {
         find = find.filter(Column::Action.eq(action.as_str()));

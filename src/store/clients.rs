@@ -37,6 +37,9 @@ pub async fn find(db: &DatabaseConnection, id: &str) -> Result<Model, ClientStor
 }
 
 pub async fn list(db: &DatabaseConnection, offset: u64, limit: u64) -> Result<Vec<Model>, ClientStoreError> {
+    // The driver binds signed 64-bit integers and panics past them; no
+    // table has that many rows anyway.
+    let (offset, limit) = (offset.min(i64::MAX as u64), limit.min(i64::MAX as u64));
     Ok(Clients::find()
         .order_by_asc(Column::CreatedAt)
         .order_by_asc(Column::Id)

@@ -16,6 +16,7 @@ pub mod revocations;
 pub mod scim;
 pub mod sessions;
 pub mod signing_keys;
+pub mod user_search;
 pub mod users;
 pub mod webauthn;
 

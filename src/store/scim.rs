@@ -185,6 +185,7 @@ pub async fn insert_user(
     audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
+    let found_by = super::user_search::terms_of(&w);
     let mut am = users::ActiveModel {
         id: Set(id.to_owned()),
         username: Set(w.username),
@@ -204,6 +205,7 @@ pub async fn insert_user(
     Users::insert(am).exec(&tx).await?;
     put_multi(&tx, id, &w.multi).await?;
     claim_names(&tx, id, &key, login_email.as_deref()).await?;
+    super::user_search::put_terms(&tx, id, found_by).await?;
     super::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())
@@ -219,6 +221,7 @@ pub async fn replace_user(
     audit: Vec<crate::audit::AuditEvent>,
 ) -> Result<(), ScimStoreError> {
     let (key, login_email) = (w.username_normalized.clone(), w.login_email.clone());
+    let found_by = super::user_search::terms_of(&w);
     let mut am = users::ActiveModel {
         username: Set(w.username),
         username_normalized: Set(w.username_normalized),
@@ -244,6 +247,7 @@ pub async fn replace_user(
     }
     put_multi(&tx, id, &w.multi).await?;
     claim_names(&tx, id, &key, login_email.as_deref()).await?;
+    super::user_search::put_terms(&tx, id, found_by).await?;
     super::audit::append_in(&tx, audit).await?;
     tx.commit().await?;
     Ok(())

@@ -47,6 +47,7 @@ pub struct NewUserRow {
 /// Inserts the user and claims its sign-in names, in one transaction.
 pub async fn insert(db: &DatabaseConnection, row: NewUserRow, now: DateTime<Utc>) -> Result<Model, UserStoreError> {
     let (id, key, login_email) = (row.id.clone(), row.username_normalized.clone(), row.login_email.clone());
+    let found_by = super::user_search::search_terms(&key, row.email.as_deref(), &[row.display_name.as_deref()]);
     let model = ActiveModel {
         id: Set(row.id),
         username: Set(row.username),
@@ -71,6 +72,7 @@ pub async fn insert(db: &DatabaseConnection, row: NewUserRow, now: DateTime<Utc>
         ClaimError::Taken(Taken::Email) => UserStoreError::EmailTaken,
         ClaimError::Db(e) => e.into(),
     })?;
+    super::user_search::put_terms(&tx, &id, found_by).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -114,15 +116,30 @@ pub async fn set_active(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<Model, UserStoreError> {
-    Users::update_many()
+    set_active_if(db, id, active, None, now).await.map(|(m, _)| m)
+}
+
+/// `set_active`, only while the account is still at `version` (when
+/// given): the check and the write are one statement. Answers the account
+/// as it now is and whether this call changed it.
+pub async fn set_active_if(
+    db: &DatabaseConnection,
+    id: &str,
+    active: bool,
+    version: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(Model, bool), UserStoreError> {
+    let mut update = Users::update_many()
         .col_expr(Column::Active, Expr::value(active))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Id.eq(id))
-        .filter(Column::Active.ne(active))
-        .exec(db)
-        .await?;
-    find_by_id(db, id).await?.ok_or(UserStoreError::NotFound)
+        .filter(Column::Active.ne(active));
+    if let Some(v) = version {
+        update = update.filter(Column::Version.eq(v));
+    }
+    let changed = update.exec(db).await?.rows_affected > 0;
+    Ok((find_by_id(db, id).await?.ok_or(UserStoreError::NotFound)?, changed))
 }
 
 pub async fn set_password_hash(

@@ -3,87 +3,17 @@
 //! `admin_token` bearer credential. Field names are those of RFC 7591 (as
 //! `client show --json` prints them); unknown fields are refused.
 
-use super::{AppState, read_body_limited, request_id_of};
-use crate::abuse::FailureClass;
+use super::AppState;
+use super::admin_api::{AdminError, authorize, if_match, json_body};
 use crate::audit::AuditEvent;
-use crate::oauth::registry::{self, Client, ClientChange, RegistryError};
+use crate::oauth::registry::{self, Client, ClientChange, ClientView, RegistryError};
 use crate::oauth::{ClientSpec, ClientType, GrantType, SigningAlg, TokenEndpointAuthMethod};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 /// Largest page `GET /clients` returns.
 const MAX_PAGE: u64 = 500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("a valid admin bearer token is required")]
-    Unauthorized,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("invalid client metadata: {0}")]
-    InvalidMetadata(String),
-    #[error("content type must be application/json")]
-    UnsupportedMediaType,
-    #[error("no such client")]
-    NotFound,
-    #[error("If-Match does not name the client's current version; reload it and retry")]
-    PreconditionFailed,
-    #[error("the client changed concurrently; retry")]
-    Conflict,
-    #[error("too many failed attempts; retry in {retry_after} s")]
-    RateLimited { limit: u32, retry_after: u64 },
-    #[error("internal error")]
-    Internal,
-}
-
-impl AdminError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
-        match self {
-            AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-            // RFC 7591 §3.2.2.
-            AdminError::InvalidMetadata(_) => (StatusCode::BAD_REQUEST, "invalid_client_metadata"),
-            AdminError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request"),
-            AdminError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            AdminError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
-            AdminError::Conflict => (StatusCode::CONFLICT, "conflict"),
-            AdminError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            AdminError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
-        }
-    }
-
-    /// An RFC 9457 problem document. `error` and `error_description` stay
-    /// as extension members: clients of the first admin API read them.
-    pub(super) fn response(&self, req: &HttpRequest) -> HttpResponse {
-        let (status, code) = self.status_and_code();
-        let mut res = HttpResponse::build(status);
-        res.insert_header((header::CACHE_CONTROL, "no-store"));
-        res.content_type("application/problem+json");
-        if let AdminError::Unauthorized = self {
-            res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gatehouse-admin\", error=\"invalid_token\""));
-        }
-        let detail = self.to_string();
-        let mut body = json!({
-            "type": format!("urn:gatehouse:problem:{code}"),
-            "title": status.canonical_reason().unwrap_or("Error"),
-            "status": status.as_u16(),
-            "detail": detail,
-            "instance": req.path(),
-            "error": code,
-            "error_description": detail,
-        });
-        if let AdminError::RateLimited { limit, retry_after } = *self {
-            super::rate_limit_headers(&mut res, limit, retry_after);
-            body["retry_after"] = json!(retry_after);
-        }
-        if let AdminError::Internal = self {
-            body["request_id"] = json!(request_id_of(req).to_string());
-        }
-        res.body(body.to_string())
-    }
-}
 
 impl From<RegistryError> for AdminError {
     fn from(e: RegistryError) -> Self {
@@ -106,9 +36,9 @@ impl From<RegistryError> for AdminError {
 
 /// The writable fields, for create (absent = default) and update (absent =
 /// unchanged; `jwks_uri: null` removes it).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ClientFields {
+pub struct ClientFields {
     client_name: Option<String>,
     client_type: Option<ClientType>,
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
@@ -117,7 +47,9 @@ struct ClientFields {
     grant_types: Option<Vec<GrantType>>,
     /// Space-separated, as in RFC 7591.
     scope: Option<String>,
+    /// `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     jwks_uri: Option<Option<String>>,
     access_token_lifetime: Option<u32>,
     refresh_token_lifetime: Option<u32>,
@@ -135,55 +67,6 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 
 fn scopes(s: Option<String>) -> Option<Vec<String>> {
     s.map(|s| s.split_whitespace().map(str::to_owned).collect())
-}
-
-/// Checks the bearer credential in constant time. Without `admin_token`
-/// the routes are not registered at all.
-pub(super) async fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), AdminError> {
-    let Some(token) = &state.settings.admin_token else { return Err(AdminError::Unauthorized) };
-    let ip = super::peer_ip(req);
-    if let Some(b) = state.failures.blocked(FailureClass::AdminAuth, &ip, "") {
-        state.metrics.rate_limited.with_label_values(&[FailureClass::AdminAuth.as_str()]).inc();
-        return Err(AdminError::RateLimited { limit: b.limit, retry_after: b.retry_after });
-    }
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, t)| t.trim());
-    if crate::crypto::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
-        Ok(())
-    } else {
-        tracing::warn!(path = req.path(), "admin API: bearer token refused");
-        state.failures.record_failure(FailureClass::AdminAuth, &ip, "").await;
-        Err(AdminError::Unauthorized)
-    }
-}
-
-async fn json_body(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<ClientFields, AdminError> {
-    if !super::content_type_is(req, "application/json") {
-        return Err(AdminError::UnsupportedMediaType);
-    }
-    let body = read_body_limited(payload, state.settings.body_limit_bytes)
-        .await
-        .map_err(|_| AdminError::BadRequest("request body too large or unreadable".into()))?;
-    serde_json::from_slice(&body).map_err(|e| AdminError::BadRequest(format!("malformed client JSON: {e}")))
-}
-
-/// `If-Match: "v3"` (the ETag we send) → 3; `*` or absent → None.
-fn if_match(req: &HttpRequest) -> Result<Option<i64>, AdminError> {
-    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let v = v.to_str().map_err(|_| AdminError::BadRequest("malformed If-Match".into()))?.trim();
-    if v == "*" {
-        return Ok(None);
-    }
-    v.strip_prefix("\"v")
-        .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse().ok())
-        .map(Some)
-        .ok_or(AdminError::PreconditionFailed)
 }
 
 fn etag(c: &Client) -> String {
@@ -208,15 +91,27 @@ fn respond(req: &HttpRequest, r: Result<HttpResponse, AdminError>) -> HttpRespon
     r.unwrap_or_else(|e| e.response(req))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     #[serde(default)]
     offset: u64,
+    /// 100 by default; at most 500.
     limit: Option<u64>,
 }
 
-/// `GET /admin/api/v1/clients?offset=&limit=`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ClientList {
+    total: u64,
+    offset: u64,
+    limit: u64,
+    clients: Vec<ClientView>,
+}
+
+/// List clients.
+#[utoipa::path(get, path = "/admin/api/v1/clients", tag = "clients", params(Page),
+    responses((status = 200, body = ClientList), super::openapi::Errors))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;
@@ -224,21 +119,26 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             .map_err(|e| AdminError::BadRequest(format!("bad query: {e}")))?;
         let limit = page.limit.unwrap_or(100).min(MAX_PAGE);
         let (clients, total) = registry::list_clients(&state.db, page.offset, limit).await?;
-        let items: Vec<_> = clients.iter().map(|c| c.view(None)).collect();
-        Ok(HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "total": total, "offset": page.offset, "limit": limit, "clients": items })))
+        let clients = clients.iter().map(|c| c.view(None)).collect();
+        Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(ClientList {
+            total,
+            offset: page.offset,
+            limit,
+            clients,
+        }))
     }
     .await;
     respond(&req, result)
 }
 
-/// `POST /admin/api/v1/clients`: 201 with the client and, for a
-/// confidential client, its secret (shown this once).
+/// Register a client: 201 with the client and, for a confidential client,
+/// its secret (shown this once).
+#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "clients", request_body = ClientFields,
+    responses((status = 201, body = ClientView, headers(("ETag" = String), ("Location" = String))), super::openapi::Errors))]
 pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;
-        let f = json_body(&req, payload, &state).await?;
+        let f: ClientFields = json_body(&req, payload, &state).await?;
         let spec = ClientSpec {
             name: f.client_name.ok_or_else(|| AdminError::InvalidMetadata("client_name is required".into()))?,
             client_type: f.client_type,
@@ -269,7 +169,10 @@ pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
     respond(&req, result)
 }
 
-/// `GET /admin/api/v1/clients/{id}`, with the version as ETag.
+/// One client, with the version as ETag.
+#[utoipa::path(get, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 200, body = ClientView, headers(("ETag" = String))), super::openapi::Errors))]
 pub async fn show(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;
@@ -280,8 +183,13 @@ pub async fn show(req: HttpRequest, path: web::Path<String>, state: web::Data<Ap
     respond(&req, result)
 }
 
-/// `PATCH /admin/api/v1/clients/{id}`: merge the given fields; `If-Match`
-/// makes it conditional on the version read.
+/// Merge the given fields; `If-Match` makes it conditional on the version
+/// read. A change of authentication method may generate a secret.
+#[utoipa::path(patch, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read")),
+    request_body = ClientFields,
+    responses((status = 200, body = ClientView, headers(("ETag" = String))), super::openapi::Errors))]
 pub async fn update(
     req: HttpRequest,
     path: web::Path<String>,
@@ -291,7 +199,7 @@ pub async fn update(
     let result = async {
         authorize(&req, &state).await?;
         let if_version = if_match(&req)?;
-        let f = json_body(&req, payload, &state).await?;
+        let f: ClientFields = json_body(&req, payload, &state).await?;
         // The type follows from the method (as in `client update`).
         if f.client_type.is_some() {
             return Err(AdminError::InvalidMetadata(
@@ -325,7 +233,11 @@ pub async fn update(
     respond(&req, result)
 }
 
-/// `DELETE /admin/api/v1/clients/{id}`: 204; honours `If-Match`.
+/// Delete a client; honours `If-Match`.
+#[utoipa::path(delete, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read")),
+    responses((status = 204, description = "Deleted"), super::openapi::Errors))]
 pub async fn delete(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;
@@ -344,9 +256,11 @@ pub async fn delete(req: HttpRequest, path: web::Path<String>, state: web::Data<
     respond(&req, result)
 }
 
-/// `POST /admin/api/v1/clients/{id}/secret`: a new secret, shown once; the
-/// old one stops working at once on this instance (within
-/// `cache_refresh_secs` on others).
+/// A new secret, shown once; the old one stops working at once on this
+/// instance (within `cache_refresh_secs` on others).
+#[utoipa::path(post, path = "/admin/api/v1/clients/{client_id}/secret", tag = "clients",
+    params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 200, body = ClientView, headers(("ETag" = String))), super::openapi::Errors))]
 pub async fn rotate_secret(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;

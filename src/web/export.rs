@@ -4,7 +4,7 @@
 //! data leaves: no audit event, no export.
 
 use super::AppState;
-use super::admin::{AdminError, authorize};
+use super::admin_api::{AdminError, authorize};
 use super::browser;
 use super::extract::SignedIn;
 use crate::accounts::users::AccountError;
@@ -21,7 +21,10 @@ fn download(user_id: &str, doc: &serde_json::Value) -> HttpResponse {
         .json(doc)
 }
 
-/// `GET /admin/api/v1/users/{id}/export`.
+/// Everything held about one person, as one JSON document (audited first).
+#[utoipa::path(get, path = "/admin/api/v1/users/{user_id}/export", tag = "users",
+    params(("user_id" = String, Path, description = "The user's id")),
+    responses((status = 200, body = Object, description = "The `gatehouse.person-export/1` document"), super::openapi::Errors))]
 pub async fn admin_export(req: HttpRequest, state: web::Data<AppState>, user_id: web::Path<String>) -> HttpResponse {
     let result = async {
         authorize(&req, &state).await?;

@@ -3,8 +3,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_api;
 pub mod admin_audit;
+pub mod admin_keys;
 pub mod admin_lockouts;
+pub mod admin_users;
 pub mod assets;
 pub mod authorize;
 pub mod browser;
@@ -24,6 +27,7 @@ pub mod mfa_enrol;
 pub mod middleware;
 pub mod oauth;
 pub mod oidc;
+pub mod openapi;
 pub mod passkeys;
 pub mod password;
 pub mod request_id;
@@ -154,7 +158,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         cfg.route("/admin/api/v1/audit", web::get().to(admin_audit::list));
         cfg.route("/admin/api/v1/lockouts", web::get().to(admin_lockouts::list));
         cfg.route("/admin/api/v1/lockouts/{user_id}", web::delete().to(admin_lockouts::unlock));
-        cfg.route("/admin/api/v1/users/{user_id}/export", web::get().to(export::admin_export));
+        cfg.route("/admin/api/v1/openapi.json", web::get().to(openapi::serve));
+        cfg.route("/admin/api/v1/keys", web::get().to(admin_keys::list));
+        cfg.route("/admin/api/v1/keys/rotate", web::post().to(admin_keys::rotate));
+        cfg.route("/admin/api/v1/keys/{kid}/revoke", web::post().to(admin_keys::revoke));
+        cfg.service(
+            web::scope("/admin/api/v1/users")
+                .route("", web::get().to(admin_users::search))
+                .route("/bulk", web::post().to(admin_users::bulk))
+                .route("/{user_id}", web::get().to(admin_users::show))
+                .route("/{user_id}", web::patch().to(admin_users::update))
+                .route("/{user_id}/sessions", web::get().to(admin_users::sessions))
+                .route("/{user_id}/sessions", web::delete().to(admin_users::end_sessions))
+                .route("/{user_id}/export", web::get().to(export::admin_export)),
+        );
         cfg.service(
             web::scope("/admin/api/v1/clients")
                 .route("", web::get().to(admin::list))

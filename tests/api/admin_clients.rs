@@ -216,6 +216,10 @@ async fn invalid_requests_get_precise_errors() {
     assert_eq!(error_of(res, 404).await, "not_found");
     let list: Value = call(&app, reqwest::Method::GET, "", None).await.json().await.unwrap();
     assert_eq!(list["total"], 0, "nothing invalid was stored");
+    // Past what the database driver binds (it used to panic the worker).
+    let res = call(&app, reqwest::Method::GET, "?offset=9223372036854775808", None).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.json::<Value>().await.unwrap()["clients"].as_array().unwrap().is_empty());
 }
 
 #[actix_web::test]
@@ -255,8 +259,16 @@ async fn the_audit_log_is_listed_filtered_and_paged() {
     assert_eq!(second["events"].as_array().unwrap().len(), 1);
     assert_eq!(second["events"][0]["target"], ids[2].as_str());
     assert!(second["next_cursor"].is_null(), "a short page is the last");
+    // About one client only; and nothing before the first write.
+    let about: Value = get(format!("{filter}&target={}", ids[1])).await.json().await.unwrap();
+    let targets: Vec<&str> =
+        about["events"].as_array().unwrap().iter().map(|e| e["target"].as_str().unwrap()).collect();
+    assert_eq!(targets, [ids[1].as_str()]);
+    let before: Value = get(format!("{filter}&until={}", urlencode(&since))).await.json().await.unwrap();
+    assert!(before["events"].as_array().unwrap().is_empty(), "{before}");
 
-    for bad in ["since=yesterday", "page_size=0", "page_size=501", "cursor=-4", "cursor=x", "colour=blue"] {
+    for bad in ["since=yesterday", "until=soon", "page_size=0", "page_size=501", "cursor=-4", "cursor=x", "colour=blue"]
+    {
         assert_eq!(error_of(get(bad.to_owned()).await, 400).await, "invalid_request", "{bad}");
     }
     let res = app.client.get(app.url("/admin/api/v1/audit")).send().await.unwrap();

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_clients;
+mod admin_keys;
+mod admin_users;
 mod audit_chain;
 mod backup;
 mod binary;
