@@ -37,6 +37,9 @@ for i in 1 2 3; do
 done
 "$bin" client create --name contract --redirect-uri https://app.example.com/cb >/dev/null
 
+# One worker: with two, hypothesis parses lambdas' source from two threads
+# at once, which CPython 3.11's ast.parse does not survive ("AST constructor
+# recursion depth mismatch", a runtime error of the tool, not a finding).
 # positive_data_acceptance is left out: a well-formed request for a user
 # that does not exist is rightly a 404, which that check counts as a miss.
 "$st" run "$base/admin/api/v1/openapi.json" \
@@ -46,7 +49,7 @@ done
   --phases examples,coverage,fuzzing \
   --max-examples "$examples" \
   --seed "${CONTRACT_SEED:-7}" \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 10 \
   --suppress-health-check too_slow \
   --warnings off ||
