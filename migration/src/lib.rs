@@ -27,6 +27,7 @@ mod m20261202_000020_client_require_pkce;
 mod m20261203_000021_refresh_previous_hash;
 pub mod m20261205_000022_user_search_terms;
 mod m20261207_000023_audit_event_indexes;
+mod m20261208_000024_user_search_indexes;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_refresh_previous_hash::Migration),
             Box::new(m20261205_000022_user_search_terms::Migration),
             Box::new(m20261207_000023_audit_event_indexes::Migration),
+            Box::new(m20261208_000024_user_search_indexes::Migration),
         ]
     }
 }

@@ -44,4 +44,5 @@ mod secrets;
 mod storage;
 mod token;
 mod token_lifecycle;
+mod user_search_plans;
 mod webauthn_browser;
