@@ -4,6 +4,7 @@ pub mod bootstrap;
 pub mod devices;
 pub mod directory;
 pub mod export;
+pub mod groups;
 pub mod identifiers;
 pub mod lockout;
 pub mod login;

@@ -56,7 +56,7 @@ pub async fn run(action: GroupAction, settings: Settings, json: bool) -> Result<
 }
 
 async fn set(db: &crate::store::Db, group: &str, grants: bool, json: bool) -> Result<(), CliError> {
-    let g = groups::set_grants_admin(db, group, grants, chrono::Utc::now()).await.map_err(|e| match e {
+    let (g, _) = groups::set_grants_admin(db, group, grants, None, chrono::Utc::now()).await.map_err(|e| match e {
         ScimStoreError::NotFound => CliError(format!("no group {group:?}")),
         other => CliError(other.to_string()),
     })?;

@@ -4,12 +4,9 @@
 use super::{CliError, audit, print_json, show};
 use crate::config::Settings;
 use crate::crypto::SecretHasher;
-use crate::store::scim::tokens as store;
+use crate::scim::tokens::{self, TokenError};
 use clap::Subcommand;
 use serde_json::json;
-
-/// Prefix that makes a leaked token recognisable to secret scanners.
-const PREFIX: &str = "gh_scim_";
 
 #[derive(Debug, Subcommand)]
 pub enum ScimTokenAction {
@@ -41,32 +38,13 @@ async fn dispatch(
     let now = chrono::Utc::now();
     match action {
         ScimTokenAction::Create { name } => {
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-                return Err(CliError("--name must be 1 to 128 printable characters".into()));
-            }
-            let secret = crate::crypto::secret_hash::generate_secret()?;
-            let token = format!("{PREFIX}{}", secret.as_str());
-            let id = uuid::Uuid::new_v4().to_string();
-            let row = entity::scim_tokens::Model {
-                id: id.clone(),
-                name: name.clone(),
-                token_hash: hasher.hash(&token),
-                created_at: now,
-                last_used_at: None,
-                revoked_at: None,
-            };
-            store::insert_token(db, row).await.map_err(|e| match e {
-                crate::store::scim::ScimStoreError::Taken => {
-                    CliError(format!("a SCIM token named {name:?} already exists"))
-                }
-                other => CliError(other.to_string()),
-            })?;
-            audit(db, "scim_token.created", &name).await?;
-            show(json, &json!({"id": id, "name": name, "token": token}), Some("token"));
+            let issued = tokens::issue(db, hasher, &name, now).await.map_err(|e| CliError(e.to_string()))?;
+            audit(db, "scim_token.created", &issued.row.name).await?;
+            let out = json!({"id": issued.row.id, "name": issued.row.name, "token": issued.token.as_str()});
+            show(json, &out, Some("token"));
         }
         ScimTokenAction::List => {
-            let rows = store::list_tokens(db).await?;
+            let rows = tokens::list(db).await.map_err(|e| CliError(e.to_string()))?;
             let list: Vec<_> = rows
                 .iter()
                 .map(|r| {
@@ -89,11 +67,13 @@ async fn dispatch(
             }
         }
         ScimTokenAction::Revoke { token } => {
-            let name = store::revoke_token(db, &token, now).await.map_err(|e| match e {
-                crate::store::scim::ScimStoreError::NotFound => CliError(format!("no SCIM token {token:?}")),
+            let (name, was_live) = tokens::revoke(db, &token, now).await.map_err(|e| match e {
+                TokenError::NotFound => CliError(format!("no SCIM token {token:?}")),
                 other => CliError(other.to_string()),
             })?;
-            audit(db, "scim_token.revoked", &name).await?;
+            if was_live {
+                audit(db, "scim_token.revoked", &name).await?;
+            }
             if json {
                 print_json(&json!({"revoked": name}));
             } else {

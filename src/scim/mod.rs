@@ -10,3 +10,4 @@ pub mod query;
 pub mod resource;
 pub mod schema;
 pub mod service;
+pub mod tokens;

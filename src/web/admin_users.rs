@@ -6,7 +6,7 @@
 
 use super::AppState;
 use super::admin_api::{AdminError, authorize, if_match};
-use crate::accounts::directory::{self, Applied, BulkAction, MAX_BULK, Outcome, UserFilter};
+use crate::accounts::directory::{self, BulkAction, MAX_BULK, Outcome, UserFilter};
 use crate::accounts::users::{self, AccountError};
 use crate::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
@@ -250,22 +250,6 @@ async fn audited(req: &HttpRequest, state: &AppState, action: &'static str, user
     super::record_change(state, req, ev).await.map_err(|_| AdminError::Internal)
 }
 
-/// Tells this instance what the store already knows: the revoked access
-/// tokens, and (through the session actor, which caches sessions) that the
-/// user's sessions are over. Other instances learn both at their next poll.
-async fn forget_revoked(state: &AppState, action: BulkAction, user_id: &str, applied: &Applied) {
-    use crate::actors::sessions::{End, Which};
-    applied.revoked.iter().for_each(|(jti, exp)| state.revocations.insert(jti, *exp));
-    let ends_sessions =
-        matches!(action, BulkAction::Deactivate | BulkAction::SignOutEverywhere | BulkAction::ResetSecondFactors);
-    if ends_sessions && applied.outcome == Outcome::Changed {
-        let end = End { user_id: user_id.to_owned(), which: Which::All };
-        if !matches!(state.actors.sessions.send(end).await, Ok(Ok(_))) {
-            tracing::error!("admin API: the session cache could not be told of ended sessions");
-        }
-    }
-}
-
 /// Change a user; `If-Match` makes it conditional on the version read.
 #[utoipa::path(patch, path = "/admin/api/v1/users/{user_id}", tag = "users",
     params(("user_id" = String, Path, description = "The user's id"),
@@ -291,7 +275,7 @@ pub async fn update(
                 let applied = directory::set_active(&state.db, &u.id, active, if_version, state.clock.now())
                     .await
                     .map_err(account_failure)?;
-                forget_revoked(&state, action, &u.id, &applied).await;
+                super::admin_actions::forget_revoked(&state, action, &u.id, &applied).await;
                 if applied.outcome == Outcome::Changed {
                     audited(&req, &state, action.audit_action(), &u.id).await?;
                 }
@@ -339,21 +323,14 @@ pub async fn bulk(req: HttpRequest, state: web::Data<AppState>, payload: web::Pa
         if !b.user_ids.iter().all(|id| seen.insert(id.as_str())) {
             return Err(AdminError::BadRequest("user_ids must not repeat a user".into()));
         }
-        let now = state.clock.now();
-        let mut results = Vec::with_capacity(b.user_ids.len());
-        let mut events = Vec::new();
-        for id in &b.user_ids {
-            let applied = directory::apply(&state.db, b.action, id, now).await.map_err(account_failure)?;
-            forget_revoked(&state, b.action, id, &applied).await;
-            if applied.outcome == Outcome::Changed {
-                events.push(audited(&req, &state, b.action.audit_action(), id));
-            }
-            results.push(BulkResult { user_id: id.clone(), outcome: applied.outcome });
-        }
-        // Concurrently: the audit log commits them in one batch.
-        for r in futures_util::future::join_all(events).await {
-            r?;
-        }
+        let outcomes = super::admin_actions::bulk(&req, &state, "admin_api", b.action, &b.user_ids).await.map_err(
+            |e| match e {
+                super::admin_actions::BulkError::Account(e) => account_failure(e),
+                super::admin_actions::BulkError::NotAudited => AdminError::Internal,
+            },
+        )?;
+        let results =
+            b.user_ids.into_iter().zip(outcomes).map(|(user_id, outcome)| BulkResult { user_id, outcome }).collect();
         Ok(no_store(StatusCode::OK).json(BulkResponse { action: b.action, results }))
     };
     result.await.unwrap_or_else(|e| e.response(&req))
@@ -392,7 +369,7 @@ pub async fn end_sessions(req: HttpRequest, state: web::Data<AppState>, user_id:
         if applied.outcome == Outcome::NotFound {
             return Err(AdminError::NotFound);
         }
-        forget_revoked(&state, action, &user_id, &applied).await;
+        super::admin_actions::forget_revoked(&state, action, &user_id, &applied).await;
         audited(&req, &state, action.audit_action(), &user_id).await?;
         Ok(HttpResponse::NoContent().finish())
     };

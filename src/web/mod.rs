@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod admin;
+mod admin_actions;
 pub mod admin_api;
 pub mod admin_audit;
+pub mod admin_directory;
 pub mod admin_keys;
 pub mod admin_lockouts;
 pub mod admin_users;
@@ -171,6 +173,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 .route("/{user_id}/sessions", web::get().to(admin_users::sessions))
                 .route("/{user_id}/sessions", web::delete().to(admin_users::end_sessions))
                 .route("/{user_id}/export", web::get().to(export::admin_export)),
+        );
+        cfg.service(
+            web::scope("/admin/api/v1/groups")
+                .route("", web::get().to(admin_directory::list_groups))
+                .route("/{group_id}", web::get().to(admin_directory::show_group))
+                .route("/{group_id}", web::patch().to(admin_directory::update_group)),
+        );
+        cfg.service(
+            web::scope("/admin/api/v1/scim-tokens")
+                .route("", web::get().to(admin_directory::list_tokens))
+                .route("", web::post().to(admin_directory::create_token))
+                .route("/{token_id}", web::delete().to(admin_directory::revoke_token)),
         );
         cfg.service(
             web::scope("/admin/api/v1/clients")

@@ -78,7 +78,7 @@ impl Modify for AdminToken {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Gatehouse admin API", description = "Users, clients, signing keys, lockouts and the audit log. Errors are RFC 9457 problem documents."),
+    info(title = "Gatehouse admin API", description = "Users, groups, SCIM tokens, clients, signing keys, lockouts and the audit log. Errors are RFC 9457 problem documents."),
     paths(
         super::admin_users::search,
         super::admin_users::show,
@@ -87,6 +87,12 @@ impl Modify for AdminToken {
         super::admin_users::sessions,
         super::admin_users::end_sessions,
         super::export::admin_export,
+        super::admin_directory::list_groups,
+        super::admin_directory::show_group,
+        super::admin_directory::update_group,
+        super::admin_directory::list_tokens,
+        super::admin_directory::create_token,
+        super::admin_directory::revoke_token,
         super::admin::list,
         super::admin::create,
         super::admin::show,

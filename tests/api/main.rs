@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_clients;
+mod admin_directory;
 mod admin_keys;
 mod admin_users;
 mod audit_chain;

@@ -137,6 +137,20 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+    // A SCIM token made over the admin API, used once.
+    let issued: Value = http
+        .post(format!("{base}/admin/api/v1/scim-tokens"))
+        .bearer_auth("admin-secret-token-0123456789abcdef")
+        .json(&serde_json::json!({"name": "okta"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_scim_token = issued["token"].as_str().unwrap().to_owned();
+    let res = http.get(format!("{base}/scim/v2/Users")).bearer_auth(&api_scim_token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
     // Second factors: the TOTP key, the recovery codes, the login challenge.
     let page = b.get(format!("{base}/account/mfa/totp")).send().await.unwrap().text().await.unwrap();
     let auth = crate::mfa::Authenticator::from_page(&page);
@@ -207,6 +221,7 @@ async fn no_flow_leaks_its_secrets_into_logs_or_the_audit_log() {
         ("client secret", client_secret.clone()),
         ("wrong client secret", "wrong-client-secret-11".to_owned()),
         ("SCIM token", scim_token.clone()),
+        ("SCIM token from the admin API", api_scim_token),
         ("SCIM password", scim_pw.to_owned()),
         ("code", code.clone()),
         ("verifier", verifier.to_owned()),

@@ -246,13 +246,17 @@ pub async fn all(db: &DatabaseConnection) -> Result<Vec<groups::Model>, ScimStor
     Ok(Groups::find().order_by_asc(groups::Column::DisplayNameNormalized).all(db).await?)
 }
 
-/// Marks a group (by id or case-insensitive name) as granting admin or not.
+/// Marks a group (by id or case-insensitive name) as granting admin or not;
+/// with `if_version`, only while the group is still at that version
+/// (`Conflict` otherwise). Returns the group now and whether this call
+/// changed it (and so bumped its version).
 pub async fn set_grants_admin(
     db: &DatabaseConnection,
     id_or_name: &str,
     grants: bool,
+    if_version: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<groups::Model, ScimStoreError> {
+) -> Result<(groups::Model, bool), ScimStoreError> {
     let row = Groups::find()
         .filter(
             groups::Column::Id
@@ -262,12 +266,66 @@ pub async fn set_grants_admin(
         .one(db)
         .await?
         .ok_or(ScimStoreError::NotFound)?;
-    Groups::update_many()
+    let mut q = Groups::update_many()
         .col_expr(groups::Column::GrantsAdmin, sea_orm::sea_query::Expr::value(grants))
         .col_expr(groups::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
         .col_expr(groups::Column::Version, sea_orm::sea_query::Expr::col(groups::Column::Version).add(1))
         .filter(groups::Column::Id.eq(row.id.clone()))
-        .exec(db)
+        .filter(groups::Column::GrantsAdmin.ne(grants));
+    if let Some(v) = if_version {
+        q = q.filter(groups::Column::Version.eq(v));
+    }
+    let done = q.exec(db).await?;
+    let now_row = Groups::find_by_id(row.id).one(db).await?.ok_or(ScimStoreError::NotFound)?;
+    if done.rows_affected == 0 && if_version.is_some_and(|v| v != now_row.version) {
+        return Err(ScimStoreError::Conflict);
+    }
+    Ok((now_row, done.rows_affected > 0))
+}
+
+/// How many members each group has, by group id.
+pub async fn member_counts(db: &DatabaseConnection) -> Result<HashMap<String, u64>, ScimStoreError> {
+    let rows: Vec<(String, i64)> = GroupMembers::find()
+        .select_only()
+        .column(group_members::Column::GroupId)
+        .column_as(group_members::Column::UserId.count(), "n")
+        .group_by(group_members::Column::GroupId)
+        .into_tuple()
+        .all(db)
         .await?;
-    Groups::find_by_id(row.id).one(db).await?.ok_or(ScimStoreError::NotFound)
+    Ok(rows.into_iter().map(|(g, n)| (g, u64::try_from(n).unwrap_or(0))).collect())
+}
+
+/// How many members one group has.
+pub async fn member_count(db: &DatabaseConnection, group_id: &str) -> Result<u64, ScimStoreError> {
+    let n = GroupMembers::find().filter(group_members::Column::GroupId.eq(group_id)).count(db).await?;
+    Ok(n)
+}
+
+/// Up to `limit` members of the group with an id after `after`, in id
+/// order (the primary key's), as (id, username).
+pub async fn members_page(
+    db: &DatabaseConnection,
+    group_id: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(String, String)>, ScimStoreError> {
+    let mut q = GroupMembers::find()
+        .select_only()
+        .column(group_members::Column::UserId)
+        .column(users::Column::Username)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            GroupMembers::belongs_to(Users).from(group_members::Column::UserId).to(users::Column::Id).into(),
+        )
+        .filter(group_members::Column::GroupId.eq(group_id));
+    if let Some(after) = after {
+        q = q.filter(group_members::Column::UserId.gt(after));
+    }
+    Ok(q.order_by_asc(group_members::Column::UserId).limit(limit).into_tuple().all(db).await?)
+}
+
+/// One group by id, SCIM-managed or not.
+pub async fn find_any(db: &DatabaseConnection, id: &str) -> Result<Option<groups::Model>, ScimStoreError> {
+    Ok(Groups::find_by_id(id.to_owned()).one(db).await?)
 }

@@ -15,24 +15,25 @@ pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<scim_tokens::Mod
     Ok(ScimTokens::find().order_by_asc(scim_tokens::Column::CreatedAt).all(db).await?)
 }
 
-/// Revokes by id or name; returns the token's name.
+/// Revokes by id or name; returns the token's name and whether this call
+/// revoked it (false: it already was).
 pub async fn revoke_token(
     db: &DatabaseConnection,
     id_or_name: &str,
     now: DateTime<Utc>,
-) -> Result<String, ScimStoreError> {
+) -> Result<(String, bool), ScimStoreError> {
     let row = ScimTokens::find()
         .filter(scim_tokens::Column::Id.eq(id_or_name).or(scim_tokens::Column::Name.eq(id_or_name)))
         .one(db)
         .await?
         .ok_or(ScimStoreError::NotFound)?;
-    ScimTokens::update_many()
+    let done = ScimTokens::update_many()
         .col_expr(scim_tokens::Column::RevokedAt, Expr::value(now))
         .filter(scim_tokens::Column::Id.eq(row.id.clone()))
         .filter(scim_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(row.name)
+    Ok((row.name, done.rows_affected > 0))
 }
 
 /// The live token with this hash.
