@@ -87,6 +87,15 @@ pub async fn groups(db: &Db, user_id: &str) -> Result<Vec<String>, AccountError>
     })
 }
 
+/// The newest `limit` audit events by or about the user, newest first.
+pub async fn recent_events(
+    db: &Db,
+    user_id: &str,
+    limit: u64,
+) -> Result<Vec<entity::audit_events::Model>, AccountError> {
+    Ok(crate::store::audit::about_user(db, user_id, limit).await?)
+}
+
 /// What a bulk request does to each user it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -46,6 +46,7 @@ pub const KEYS: &[&str] = &[
     "key_refresh_secs",
     "cache_refresh_secs",
     "session_idle_secs",
+    "admin_reauth_secs",
     "refresh_reuse_grace_secs",
     "session_max_age_secs",
     "login_failures_per_minute",

@@ -129,6 +129,8 @@ pub struct Settings {
     pub cache_refresh_secs: u64,
     /// A browser login session unused for this long ends.
     pub session_idle_secs: u64,
+    /// Admin console changes take the password again once the sign-in is older (sudo mode).
+    pub admin_reauth_secs: u64,
     /// How long after a rotation the spent refresh token may be presented
     /// once more (its response was lost) without revoking the family; 0 is
     /// strict.
@@ -331,6 +333,7 @@ impl Settings {
             key_refresh_secs: r.int("key_refresh_secs", 1, 60)?.unwrap_or(2),
             cache_refresh_secs: r.int("cache_refresh_secs", 1, 60)?.unwrap_or(2),
             session_idle_secs: r.int("session_idle_secs", 60, 30 * 86_400)?.unwrap_or(8 * 3600),
+            admin_reauth_secs: r.int("admin_reauth_secs", 0, 3600)?.unwrap_or(300),
             refresh_reuse_grace_secs: r.int("refresh_reuse_grace_secs", 0, 300)?.map_or(0, |v| v as u32),
             session_max_age_secs: r.int("session_max_age_secs", 300, 365 * 86_400)?.unwrap_or(7 * 86_400),
             mfa,

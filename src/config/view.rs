@@ -11,7 +11,7 @@ impl Settings {
     pub fn redacted(&self) -> BTreeMap<&'static str, (serde_json::Value, String)> {
         use serde_json::{Value, json};
         let secret = |s: &Option<Secret>| s.as_ref().map_or(Value::Null, |_| json!("[redacted]"));
-        let entries: [(&'static str, Value); 49] = [
+        let entries: [(&'static str, Value); 50] = [
             ("profile", json!(self.profile)),
             ("issuer", json!(self.issuer)),
             ("bind", json!(self.bind.to_string())),
@@ -62,6 +62,7 @@ impl Settings {
             ("key_refresh_secs", json!(self.key_refresh_secs)),
             ("cache_refresh_secs", json!(self.cache_refresh_secs)),
             ("session_idle_secs", json!(self.session_idle_secs)),
+            ("admin_reauth_secs", json!(self.admin_reauth_secs)),
             ("refresh_reuse_grace_secs", json!(self.refresh_reuse_grace_secs)),
             ("session_max_age_secs", json!(self.session_max_age_secs)),
             ("mfa", json!(self.mfa)),

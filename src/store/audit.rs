@@ -227,3 +227,15 @@ pub async fn purge_before(
 pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Model>, StoreError> {
     Ok(AuditEvents::find().order_by_desc(Column::Id).limit(limit).all(db).await?)
 }
+
+/// The newest `limit` events by or about a user (as target, or as the
+/// `user:<id>` actor), newest first; both columns are indexed.
+pub async fn about_user(db: &DatabaseConnection, user_id: &str, limit: u64) -> Result<Vec<Model>, StoreError> {
+    use sea_orm::Condition;
+    Ok(AuditEvents::find()
+        .filter(Condition::any().add(Column::Target.eq(user_id)).add(Column::Actor.eq(format!("user:{user_id}"))))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

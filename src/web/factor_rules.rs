@@ -77,13 +77,15 @@ pub(super) async fn rule_of(req: &HttpRequest, state: &AppState, session: &Sessi
     })
 }
 
-/// Checks the password an account without factors gives to add its first;
-/// a wrong one counts like a failed login (budget and lockout).
+/// Checks the password a signed-in person gives again (to add a first
+/// factor, change the password, make an admin change); a wrong one counts
+/// like a failed login (budget and lockout) and is audited as `refusal`.
 pub(super) async fn password_confirms(
     req: &HttpRequest,
     state: &AppState,
     user: &User,
     password: Zeroizing<String>,
+    refusal: &'static str,
 ) -> Result<(), PasswordRefused> {
     let ip = super::peer_ip(req);
     let identity = user.username.to_lowercase();
@@ -110,12 +112,12 @@ pub(super) async fn password_confirms(
                 super::login::announce_lockout(state, req, &u.id, &u.username, until, "repeated failed logins");
             }
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
-            refused(state, req, &user.id, "mfa.add_refused", "wrong password");
+            refused(state, req, &user.id, refusal, "wrong password");
             Err(PasswordRefused::Wrong)
         }
         Ok(_) => {
             state.login_failures.record_failure(FailureClass::Login, &ip, &identity).await;
-            refused(state, req, &user.id, "mfa.add_refused", "wrong password");
+            refused(state, req, &user.id, refusal, "wrong password");
             Err(PasswordRefused::Wrong)
         }
         Err(e) => {

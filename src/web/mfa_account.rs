@@ -122,7 +122,7 @@ pub async fn post_totp(req: HttpRequest, sent: AccountForm<CodeForm>, state: web
         return res;
     }
     if rule == AddRule::NeedsPassword
-        && let Err(r) = password_confirms(&req, &state, &user, form.password).await
+        && let Err(r) = password_confirms(&req, &state, &user, form.password, "mfa.add_refused").await
     {
         return password_refused(&req, r);
     }

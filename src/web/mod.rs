@@ -6,6 +6,7 @@ pub mod admin;
 mod admin_actions;
 pub mod admin_api;
 pub mod admin_audit;
+pub mod admin_console;
 pub mod admin_directory;
 pub mod admin_keys;
 pub mod admin_lockouts;
@@ -144,6 +145,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/login/passkey/begin", web::post().to(passkeys::begin_passwordless))
         .route("/login/passkey/finish", web::post().to(passkeys::finish_passwordless))
         .route("/consent", web::post().to(authorize::post_consent))
+        .route("/admin", web::get().to(admin_console::get_index))
+        .route("/admin/users", web::get().to(admin_console::get_users))
+        .route("/admin/users/bulk", web::post().to(admin_console::post_bulk))
+        .route("/admin/users/{user_id}", web::get().to(admin_console::get_user))
         .route("/account", web::get().to(account::get_account))
         .route("/account/sessions/end", web::post().to(account::post_end_sessions))
         .route("/account/consents/revoke", web::post().to(account::post_revoke_consent))

@@ -108,7 +108,7 @@ pub async fn post_password(
     if form.new.as_str() != form.confirm.as_str() {
         return render(&req, &state, &session, &user, Outcome::Problems(vec!["differs from its repetition".into()]));
     }
-    match password_confirms(&req, &state, &user, form.current).await {
+    match password_confirms(&req, &state, &user, form.current, "user.password_change_refused").await {
         Ok(()) => {}
         Err(PasswordRefused::Wrong) => {
             return render(&req, &state, &session, &user, Outcome::Refused("Your current password is not right."));

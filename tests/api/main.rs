@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_clients;
+mod admin_console;
+mod admin_console_browser;
 mod admin_directory;
 mod admin_keys;
 mod admin_users;

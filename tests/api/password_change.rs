@@ -82,6 +82,9 @@ async fn a_password_change_needs_the_current_one_meets_the_policy_and_signs_out_
     let actions = audit_actions(&app).await;
     assert!(actions.iter().any(|a| a == "user.password_changed"), "{actions:?}");
     assert!(actions.iter().any(|a| a == "login.failed"), "the wrong current password counted: {actions:?}");
+    // Refused as a password change, not as some other change.
+    assert!(actions.iter().any(|a| a == "user.password_change_refused"), "{actions:?}");
+    assert!(!actions.iter().any(|a| a == "mfa.add_refused"), "{actions:?}");
 }
 
 #[actix_web::test]

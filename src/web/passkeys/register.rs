@@ -17,7 +17,9 @@ pub async fn begin_registration(
     use crate::web::factor_rules::{AddRule, PasswordRefused, add_rule, password_confirms};
     match add_rule(&state, &session).await {
         Ok(AddRule::Allowed) => {}
-        Ok(AddRule::NeedsPassword) => match password_confirms(&req, &state, &user, form.password).await {
+        Ok(AddRule::NeedsPassword) => match password_confirms(&req, &state, &user, form.password, "mfa.add_refused")
+            .await
+        {
             Ok(()) => {}
             Err(PasswordRefused::Wrong) => return refuse(StatusCode::FORBIDDEN, "that password is not right"),
             Err(PasswordRefused::Throttled) => return refuse(StatusCode::TOO_MANY_REQUESTS, "try again in a minute"),
