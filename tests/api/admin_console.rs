@@ -29,16 +29,21 @@ async fn set_admin(app: &TestApp, user_id: &str) {
 }
 
 /// Puts the user in a group marked as granting admin.
-async fn admin_group(app: &TestApp, user_id: &str) {
+pub async fn admin_group(app: &TestApp, user_id: &str) -> String {
+    group(app, "Operators", true, user_id).await
+}
+
+/// A group (not from SCIM) with one member; returns its id.
+pub async fn group(app: &TestApp, name: &str, grants_admin: bool, user_id: &str) -> String {
     let now = chrono::Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
     entity::groups::ActiveModel {
         id: Set(id.clone()),
-        display_name: Set("Operators".into()),
-        display_name_normalized: Set("operators".into()),
+        display_name: Set(name.into()),
+        display_name_normalized: Set(name.to_lowercase()),
         external_id: Set(None),
         scim_managed: Set(false),
-        grants_admin: Set(true),
+        grants_admin: Set(grants_admin),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -46,10 +51,15 @@ async fn admin_group(app: &TestApp, user_id: &str) {
     .insert(&app.db)
     .await
     .unwrap();
-    entity::group_members::ActiveModel { group_id: Set(id), user_id: Set(user_id.to_owned()), added_at: Set(now) }
-        .insert(&app.db)
-        .await
-        .unwrap();
+    entity::group_members::ActiveModel {
+        group_id: Set(id.clone()),
+        user_id: Set(user_id.to_owned()),
+        added_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    id
 }
 
 fn rows(page: &str) -> Vec<String> {
@@ -269,4 +279,70 @@ async fn a_users_page_shows_groups_sessions_factors_and_recent_events() {
     assert!(page.contains("No live sessions") && page.contains("user.signed_out_everywhere"), "{page}");
     let res = b.get(app.url("/admin/users/nobody")).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[actix_web::test]
+async fn groups_and_scim_tokens_change_from_the_console_under_sudo_and_csrf() {
+    let app = spawn_app_with(&[("GATEHOUSE_ADMIN_REAUTH_SECS", "0")]).await;
+    let root = person(&app, "root", "root@example.com").await;
+    set_admin(&app, &root).await;
+    let alice = person(&app, "alice", "alice@example.com").await;
+    let gid = group(&app, "Support", false, &alice).await;
+    let b = signed_in(&app, "root").await;
+    let page = text(b.get(app.url("/admin/groups")).send().await.unwrap()).await;
+    assert!(page.contains("Support") && page.contains("Grant admin to the members of Support"), "{page}");
+    let csrf = field(&page, "csrf");
+    let path = format!("/admin/groups/{gid}/admin");
+    let grant = |password: &str, version: &str, csrf: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("grants", "yes".to_owned()),
+            ("version", version.to_owned()),
+            ("password", password.to_owned()),
+        ]
+    };
+    // Another session's token, no password, a wrong one: nothing changes.
+    let alice_browser = signed_in(&app, "alice").await;
+    let theirs = field(&text(alice_browser.get(app.url("/account")).send().await.unwrap()).await, "csrf");
+    assert_eq!(b.post(app.url(&path)).form(&grant(PASSWORD, "1", &theirs)).send().await.unwrap().status(), 403);
+    assert_eq!(b.post(app.url(&path)).form(&grant("", "1", &csrf)).send().await.unwrap().status(), 403);
+    assert_eq!(b.post(app.url(&path)).form(&grant("wrong password", "1", &csrf)).send().await.unwrap().status(), 403);
+    assert_eq!(alice_browser.get(app.url("/admin/users")).send().await.unwrap().status(), 403);
+    // Granted from the version shown: Alice is an administrator now.
+    let res = b.post(app.url(&path)).form(&grant(PASSWORD, "1", &csrf)).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), location(&res)), (303, "/admin/groups".to_owned()));
+    assert_eq!(alice_browser.get(app.url("/admin/users")).send().await.unwrap().status(), 200);
+    // A decision from the stale page is refused, not applied blind.
+    let mut stale = grant(PASSWORD, "1", &csrf);
+    stale[1].1 = "no".into();
+    assert_eq!(b.post(app.url(&path)).form(&stale).send().await.unwrap().status(), 409);
+    assert_eq!(alice_browser.get(app.url("/admin/users")).send().await.unwrap().status(), 200);
+    assert_eq!(events_by(&app, &format!("user:{root}"), "group.admin_granted").await, 1);
+
+    // A SCIM token: shown once, works at once, revoked at once.
+    let page = text(b.get(app.url("/admin/scim-tokens")).send().await.unwrap()).await;
+    let csrf = field(&page, "csrf");
+    let make = |name: &str| vec![("csrf", csrf.clone()), ("name", name.to_owned()), ("password", PASSWORD.to_owned())];
+    let res = b.post(app.url("/admin/scim-tokens")).form(&make("okta")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let shown = text(res).await;
+    let token = shown.split("<code id=\"issued-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("gh_scim_"), "{token}");
+    let scim = |token: String| {
+        let (client, url) = (app.client.clone(), app.url("/scim/v2/Users"));
+        async move { client.get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(scim(token.clone()).await, 200);
+    let listed = text(b.get(app.url("/admin/scim-tokens")).send().await.unwrap()).await;
+    assert!(listed.contains("okta") && !listed.contains(&token), "listed without its value");
+    assert_eq!(b.post(app.url("/admin/scim-tokens")).form(&make("okta")).send().await.unwrap().status(), 400);
+    let id = listed.split("action=\"/admin/scim-tokens/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let revoke = format!("/admin/scim-tokens/{id}/revoke");
+    let form = [("csrf", csrf.clone()), ("password", PASSWORD.to_owned())];
+    let res = b.post(app.url(&revoke)).form(&form).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), location(&res)), (303, "/admin/scim-tokens".to_owned()));
+    assert_eq!(scim(token).await, 401);
+    assert_eq!(events_by(&app, &format!("user:{root}"), "scim_token.created").await, 1);
+    assert_eq!(events_by(&app, &format!("user:{root}"), "scim_token.revoked").await, 1);
 }

@@ -1,6 +1,7 @@
 //! The admin console in real headless Chromium (`tests/browser/
 //! admin_console.mjs`, playwright-core with axe-core): search, bulk
-//! deactivate and activate, unlock, a user's page, no accessibility
+//! deactivate and activate, unlock, a user's page, the groups, a new SCIM
+//! token, no accessibility
 //! violation in light or dark and no CSP violation. Runs when
 //! `GATEHOUSE_TEST_BROWSER_DIR` holds playwright-core and axe-core and
 //! `GATEHOUSE_TEST_CHROMIUM` names the browser (CI sets both).
@@ -38,6 +39,7 @@ async fn the_console_in_chromium_is_usable_and_accessible_in_both_schemes() {
         let user = gatehouse::accounts::users::create_user(&app.db, &hasher, &policy, new, chrono::Utc::now());
         ids.push(user.await.unwrap().id);
     }
+    crate::admin_console::group(&app, "Support", false, &ids[0]).await;
     let now = chrono::Utc::now();
     entity::account_lockouts::ActiveModel {
         user_id: Set(ids[3].clone()),
@@ -79,7 +81,9 @@ async fn the_console_in_chromium_is_usable_and_accessible_in_both_schemes() {
     assert_eq!(v["unlocked"], "Unlock: 1 changed", "{v}");
     assert_eq!(v["user_page"], "ann", "{v}");
     assert_eq!(v["violations"], serde_json::json!([]), "axe: {v}");
-    assert_eq!(v["axe"].as_object().unwrap().len(), 6, "three pages, two schemes: {v}");
+    assert_eq!(v["groups"], 1, "{v}");
+    assert!(v["issued"].as_str().unwrap().starts_with("gh_scim_"), "{v}");
+    assert_eq!(v["axe"].as_object().unwrap().len(), 10, "five pages, two schemes: {v}");
     assert_eq!(v["csp_violations"], serde_json::json!([]), "{v}");
 
     app.audit_written().await;

@@ -1,6 +1,6 @@
 // The admin console in headless Chromium: sign in as an administrator,
 // search, bulk-deactivate two users and bring them back, unlock a locked
-// one, open a user's page; axe-core checks every page in light and dark.
+// one, open a user's page, the groups, make a SCIM token; axe-core checks every page in light and dark.
 // Prints one JSON line of findings; any failed expectation exits non-zero.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -90,6 +90,15 @@ await page.goto(`${base}/admin/users?q=smith`);
 await Promise.all([page.waitForNavigation(), page.click(`a[href="/admin/users/${smiths[0]}"]`)]);
 out.user_page = await page.textContent("h1");
 await audit("user");
+
+await page.goto(`${base}/admin/groups`);
+out.groups = await page.$$eval("#groups tbody tr", (trs) => trs.length);
+await audit("groups");
+await page.goto(`${base}/admin/scim-tokens`);
+await page.fill("#token-name", "okta");
+await Promise.all([page.waitForNavigation(), page.click("#new-token button[type=submit]")]);
+out.issued = await page.textContent("#issued-token");
+await audit("tokens");
 
 out.csp_violations = cspViolations;
 await browser.close();

@@ -6,6 +6,7 @@
 //! minutes or the password again (sudo mode), carry the session-bound CSRF
 //! token, and are audited under the administrator's name.
 
+mod groups_tokens;
 mod user;
 
 use super::AppState;
@@ -20,6 +21,7 @@ use askama::Template;
 use entity::users::Model as User;
 use zeroize::Zeroizing;
 
+pub use groups_tokens::{get_groups, get_tokens, post_group_admin, post_new_token, post_revoke_token};
 pub use user::get_user;
 
 /// Users per page of the list.
@@ -30,6 +32,31 @@ const PAGE: u64 = 50;
 fn sudo_fresh(state: &AppState, session: &Session) -> bool {
     let window = i64::try_from(state.settings.admin_reauth_secs).unwrap_or(0);
     state.clock.now() - session.auth_time < chrono::Duration::seconds(window)
+}
+
+/// Sudo mode: a change from a sign-in older than `admin_reauth_secs` takes
+/// the password again (a wrong one counts toward the lockout).
+async fn confirmed(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    admin: &User,
+    password: Zeroizing<String>,
+) -> Result<(), HttpResponse> {
+    if sudo_fresh(state, session) {
+        return Ok(());
+    }
+    if password.is_empty() {
+        return Err(browser::error_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "Confirm it is you",
+            "Your sign-in is more than a few minutes old: go back and give your password with the change.",
+        ));
+    }
+    super::factor_rules::password_confirms(req, state, admin, password, "admin.confirm_refused")
+        .await
+        .map_err(|r| super::factor_rules::password_refused(req, r))
 }
 
 /// The signed-in administrator, or the page that says why not.
@@ -319,20 +346,8 @@ pub async fn post_bulk(req: HttpRequest, sent: AccountForm<BulkForm>, state: web
     if locks_out_self && ids.contains(&admin.id) {
         return bad_request(&req, "Your own account is among the selected; change it from your account page.");
     }
-    if !sudo_fresh(&state, &session) {
-        if form.password.is_empty() {
-            return browser::error_page(
-                &req,
-                StatusCode::FORBIDDEN,
-                "Confirm it is you",
-                "Your sign-in is more than a few minutes old: go back and give your password with the change.",
-            );
-        }
-        let confirmed =
-            super::factor_rules::password_confirms(&req, &state, &admin, form.password, "admin.confirm_refused").await;
-        if let Err(r) = confirmed {
-            return super::factor_rules::password_refused(&req, r);
-        }
+    if let Err(res) = confirmed(&req, &state, &session, &admin, form.password).await {
+        return res;
     }
     let actor = format!("user:{}", admin.id);
     let outcomes = match super::admin_actions::bulk(&req, &state, &actor, action, &ids).await {
