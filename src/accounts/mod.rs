@@ -1,5 +1,6 @@
 //! Accounts: users, password hashing and the first-start bootstrap admin.
 
+pub mod audit_log;
 pub mod bootstrap;
 pub mod devices;
 pub mod directory;

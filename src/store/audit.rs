@@ -111,9 +111,8 @@ pub struct AuditQuery {
     pub limit: u64,
 }
 
-/// A page of events, oldest first.
-pub async fn page(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>, StoreError> {
-    let mut find = AuditEvents::find().filter(Column::Id.gt(q.after_id));
+fn matching(q: &AuditQuery) -> sea_orm::Select<AuditEvents> {
+    let mut find = AuditEvents::find();
     if let Some(since) = q.since {
         find = find.filter(Column::OccurredAt.gte(since));
     }
@@ -129,7 +128,17 @@ pub async fn page(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>,
     if let Some(action) = &q.action {
         find = find.filter(Column::Action.eq(action.as_str()));
     }
-    Ok(find.order_by_asc(Column::Id).limit(q.limit).all(db).await?)
+    find
+}
+
+/// A page of events, oldest first.
+pub async fn page(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>, StoreError> {
+    Ok(matching(q).filter(Column::Id.gt(q.after_id)).order_by_asc(Column::Id).limit(q.limit).all(db).await?)
+}
+
+/// The newest `q.limit` matching events, newest first (`after_id` unused).
+pub async fn newest(db: &DatabaseConnection, q: &AuditQuery) -> Result<Vec<Model>, StoreError> {
+    Ok(matching(q).order_by_desc(Column::Id).limit(q.limit).all(db).await?)
 }
 
 /// What `audit verify` found.

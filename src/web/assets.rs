@@ -7,8 +7,10 @@ use sha2::{Digest as _, Sha256};
 use std::sync::LazyLock;
 
 const STYLESHEET: &[u8] = include_bytes!("../../static/gatehouse.css");
-/// The WebAuthn ceremonies (the only script of the pages).
+/// The WebAuthn ceremonies.
 const SCRIPT: &[u8] = include_bytes!("../../static/webauthn.js");
+/// The admin console's live audit tail.
+const AUDIT_SCRIPT: &[u8] = include_bytes!("../../static/audit_live.js");
 const FAVICON: &[u8] = include_bytes!("../../static/favicon.svg");
 
 fn hashed(stem: &str, ext: &str, bytes: &[u8]) -> String {
@@ -19,6 +21,7 @@ fn hashed(stem: &str, ext: &str, bytes: &[u8]) -> String {
 
 static STYLESHEET_PATH: LazyLock<String> = LazyLock::new(|| hashed("gatehouse", "css", STYLESHEET));
 static SCRIPT_PATH: LazyLock<String> = LazyLock::new(|| hashed("webauthn", "js", SCRIPT));
+static AUDIT_SCRIPT_PATH: LazyLock<String> = LazyLock::new(|| hashed("audit_live", "js", AUDIT_SCRIPT));
 static FAVICON_PATH: LazyLock<String> = LazyLock::new(|| hashed("favicon", "svg", FAVICON));
 
 /// The URL path of the stylesheet, for templates.
@@ -29,6 +32,11 @@ pub fn stylesheet_path() -> &'static str {
 /// The URL path of the WebAuthn script, for templates.
 pub fn script_path() -> &'static str {
     SCRIPT_PATH.as_str()
+}
+
+/// The URL path of the live audit tail's script.
+pub fn audit_script_path() -> &'static str {
+    AUDIT_SCRIPT_PATH.as_str()
 }
 
 /// The URL path of the icon every page links.
@@ -43,6 +51,8 @@ pub async fn get_asset(name: web::Path<String>) -> HttpResponse {
         ("text/css; charset=utf-8", STYLESHEET)
     } else if path == script_path() {
         ("text/javascript; charset=utf-8", SCRIPT)
+    } else if path == audit_script_path() {
+        ("text/javascript; charset=utf-8", AUDIT_SCRIPT)
     } else if path == favicon_path() {
         ("image/svg+xml", FAVICON)
     } else {

@@ -1,7 +1,7 @@
 //! The admin console in real headless Chromium (`tests/browser/
 //! admin_console.mjs`, playwright-core with axe-core): search, bulk
 //! deactivate and activate, unlock, a user's page, the groups, a new SCIM
-//! token, no accessibility
+//! token, an event arriving in the live audit tail, no accessibility
 //! violation in light or dark and no CSP violation. Runs when
 //! `GATEHOUSE_TEST_BROWSER_DIR` holds playwright-core and axe-core and
 //! `GATEHOUSE_TEST_CHROMIUM` names the browser (CI sets both).
@@ -83,7 +83,8 @@ async fn the_console_in_chromium_is_usable_and_accessible_in_both_schemes() {
     assert_eq!(v["violations"], serde_json::json!([]), "axe: {v}");
     assert_eq!(v["groups"], 1, "{v}");
     assert!(v["issued"].as_str().unwrap().starts_with("gh_scim_"), "{v}");
-    assert_eq!(v["axe"].as_object().unwrap().len(), 10, "five pages, two schemes: {v}");
+    assert_eq!(v["live_event"], "login.failed", "{v}");
+    assert_eq!(v["axe"].as_object().unwrap().len(), 12, "six pages, two schemes: {v}");
     assert_eq!(v["csp_violations"], serde_json::json!([]), "{v}");
 
     app.audit_written().await;

@@ -1,6 +1,7 @@
 // The admin console in headless Chromium: sign in as an administrator,
 // search, bulk-deactivate two users and bring them back, unlock a locked
-// one, open a user's page, the groups, make a SCIM token; axe-core checks every page in light and dark.
+// one, open a user's page, the groups, make a SCIM token, watch a failed
+// sign-in arrive in the live audit tail; axe-core checks every page in light and dark.
 // Prints one JSON line of findings; any failed expectation exits non-zero.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -99,6 +100,20 @@ await page.fill("#token-name", "okta");
 await Promise.all([page.waitForNavigation(), page.click("#new-token button[type=submit]")]);
 out.issued = await page.textContent("#issued-token");
 await audit("tokens");
+
+// The live tail: a failed sign-in elsewhere shows up without a reload.
+await page.goto(`${base}/admin/audit`);
+await page.waitForFunction(() => document.getElementById("live-status").textContent.startsWith("Live"));
+await audit("audit");
+const other = await browser.newContext();
+const intruder = await other.newPage();
+await intruder.goto(`${base}/login`);
+await intruder.fill("#username", "root");
+await intruder.fill("#password", "not the password");
+await Promise.all([intruder.waitForNavigation(), intruder.click("button[type=submit]")]);
+await other.close();
+await page.waitForSelector('#events tbody tr.fresh:has-text("login.failed")', { timeout: 15000 });
+out.live_event = await page.textContent('#events tbody tr.fresh:has-text("login.failed") td:nth-child(3)');
 
 out.csp_violations = cspViolations;
 await browser.close();

@@ -6,6 +6,7 @@
 //! minutes or the password again (sudo mode), carry the session-bound CSRF
 //! token, and are audited under the administrator's name.
 
+mod audit;
 mod groups_tokens;
 mod user;
 
@@ -21,6 +22,7 @@ use askama::Template;
 use entity::users::Model as User;
 use zeroize::Zeroizing;
 
+pub use audit::{get_audit, get_live};
 pub use groups_tokens::{get_groups, get_tokens, post_group_admin, post_new_token, post_revoke_token};
 pub use user::get_user;
 
