@@ -151,6 +151,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/admin/users/{user_id}", web::get().to(admin_console::get_user))
         .route("/admin/audit", web::get().to(admin_console::get_audit))
         .route("/admin/audit/live", web::get().to(admin_console::get_live))
+        .route("/admin/lockouts", web::get().to(admin_console::get_lockouts))
         .route("/admin/groups", web::get().to(admin_console::get_groups))
         .route("/admin/groups/{group_id}/admin", web::post().to(admin_console::post_group_admin))
         .route("/admin/scim-tokens", web::get().to(admin_console::get_tokens))

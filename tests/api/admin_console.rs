@@ -469,3 +469,41 @@ async fn the_audit_page_filters_checks_the_chain_and_tails_live_from_the_last_se
     let e = next_text(&mut live).await;
     assert_eq!((e["action"].as_str(), e["actor"].as_str()), (Some("test.later"), Some("tester")));
 }
+
+#[actix_web::test]
+async fn the_lockouts_page_says_who_until_when_and_from_where_and_unlocks() {
+    let app = spawn_app_with(&[]).await;
+    let root = person(&app, "root", "root@example.com").await;
+    set_admin(&app, &root).await;
+    let vic = person(&app, "vic", "vic@example.com").await;
+    let now = chrono::Utc::now();
+    entity::account_lockouts::ActiveModel {
+        user_id: Set(vic.clone()),
+        failures: Set(0),
+        window_start: Set(now),
+        lockouts: Set(2),
+        locked_until: Set(Some(now + chrono::Duration::minutes(30))),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let mut locked = gatehouse::audit::AuditEvent::new(now, "system", "account.locked", Some(vic.clone()));
+    locked.ip = Some("198.51.100.7".into());
+    locked.reason = Some("repeated failed logins".into());
+    gatehouse::store::audit::append(&app.db, vec![locked]).await.unwrap();
+
+    let b = signed_in(&app, "root").await;
+    let page = text(b.get(app.url("/admin/lockouts")).send().await.unwrap()).await;
+    for want in ["vic", "198.51.100.7", "repeated failed logins", "Unlock vic"] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let form = [("csrf", field(&page, "csrf")), ("action", "unlock".into()), ("user_id", vic.clone())];
+    let done = text(b.post(app.url("/admin/users/bulk")).form(&form).send().await.unwrap()).await;
+    assert!(done.contains("Unlock: 1 changed"), "{done}");
+    let page = text(b.get(app.url("/admin/lockouts")).send().await.unwrap()).await;
+    assert!(page.contains("Nobody is locked out"), "{page}");
+    person(&app, "eve", "eve@example.com").await;
+    let other = signed_in(&app, "eve").await;
+    assert_eq!(other.get(app.url("/admin/lockouts")).send().await.unwrap().status(), 403);
+}

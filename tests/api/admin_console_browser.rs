@@ -84,7 +84,8 @@ async fn the_console_in_chromium_is_usable_and_accessible_in_both_schemes() {
     assert_eq!(v["groups"], 1, "{v}");
     assert!(v["issued"].as_str().unwrap().starts_with("gh_scim_"), "{v}");
     assert_eq!(v["live_event"], "login.failed", "{v}");
-    assert_eq!(v["axe"].as_object().unwrap().len(), 12, "six pages, two schemes: {v}");
+    assert_eq!(v["lockouts_listed"], 1, "{v}");
+    assert_eq!(v["axe"].as_object().unwrap().len(), 14, "seven pages, two schemes: {v}");
     assert_eq!(v["csp_violations"], serde_json::json!([]), "{v}");
 
     app.audit_written().await;

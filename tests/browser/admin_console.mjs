@@ -80,6 +80,9 @@ await page.goto(`${base}/admin/users?active=no`);
 out.inactive = (await rows()).length;
 out.reactivated = await bulk(await rows(), "activate");
 
+await page.goto(`${base}/admin/lockouts`);
+out.lockouts_listed = await page.$$eval("#lockouts tbody tr", (trs) => trs.length);
+await audit("lockouts");
 await page.goto(`${base}/admin/users?locked=yes`);
 const locked = await rows();
 out.locked = locked.length;

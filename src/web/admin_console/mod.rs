@@ -8,6 +8,7 @@
 
 mod audit;
 mod groups_tokens;
+mod lockouts;
 mod user;
 
 use super::AppState;
@@ -24,6 +25,7 @@ use zeroize::Zeroizing;
 
 pub use audit::{get_audit, get_live};
 pub use groups_tokens::{get_groups, get_tokens, post_group_admin, post_new_token, post_revoke_token};
+pub use lockouts::get_lockouts;
 pub use user::get_user;
 
 /// Users per page of the list.
