@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{account_lockouts, device_lockouts, mfa_totp, user_search_terms as terms, users, webauthn_credentials};
-use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait as _, Func, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait as _, Func, Order, Query, SelectStatement, UnionType,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _,
@@ -60,9 +62,12 @@ pub struct Tuning {
 }
 
 impl Tuning {
-    /// Measured at 100,000 users (`bench/user_search.sh`): a failed window
-    /// costs a few milliseconds, as does driving from a thousand terms.
-    pub const DEFAULT: Tuning = Tuning { window: 2000, rare: 1000 };
+    /// Measured at 100,000 users (`bench/user_search.sh`, SQLite): each
+    /// user the walk probes or the driven plan sorts costs ~3 µs, so a
+    /// failed window costs ~6 ms, and a word under 4,000 terms is cheaper
+    /// to drive from than to hope the walk meets its (often clustered:
+    /// `user-0042…`) matches.
+    pub const DEFAULT: Tuning = Tuning { window: 2000, rare: 4000 };
 }
 
 /// Up to `limit` users matching `f` whose normalized username sorts after
@@ -151,10 +156,12 @@ async fn nth_username_after<C: ConnectionTrait>(db: &C, after: Option<&str>, n: 
     q.order_by_asc(users::Column::UsernameNormalized).offset(n.saturating_sub(1)).limit(1).into_tuple().one(db).await
 }
 
-/// The sparse plan: users in the driving set (the word `driver`'s terms,
-/// else the locked or second-factor users when wanted), sorted after
-/// `after`. Without a set it is the plain filtered walk, which the flag
-/// indexes serve for the rare flags.
+/// The sparse plan: users in the driving set, sorted after `after`. With
+/// words, the set is the users having every one of them, intersected
+/// among the terms alone (index-only), starting from the rarest word
+/// `driver`, so only the matches are fetched; else the locked or
+/// second-factor users when wanted. Without a set it is the plain filtered
+/// walk, which the flag indexes serve for the rare flags.
 async fn driven<C: ConnectionTrait>(
     db: &C,
     f: &UserFilter,
@@ -163,36 +170,67 @@ async fn driven<C: ConnectionTrait>(
     limit: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<users::Model>, DbErr> {
-    let id = users::Column::Id;
     let set = if let Some(w) = driver {
-        Some(
-            id.in_subquery(
+        let mut ids = Query::select()
+            .column((terms::Entity, terms::Column::UserId))
+            .from(terms::Entity)
+            .and_where(Expr::col((terms::Entity, terms::Column::Term)).gte(w))
+            .and_where(Expr::col((terms::Entity, terms::Column::Term)).lt(prefix_end(w)))
+            .to_owned();
+        for (i, other) in f.words.iter().filter(|x| x.as_str() != w).enumerate() {
+            let t = Alias::new(format!("t{i}"));
+            ids.and_where(Expr::exists(
                 Query::select()
-                    .column(terms::Column::UserId)
-                    .from(terms::Entity)
-                    .and_where(terms::Column::Term.gte(w))
-                    .and_where(terms::Column::Term.lt(prefix_end(w)))
+                    .expr(Expr::val(1))
+                    .from_as(terms::Entity, t.clone())
+                    .and_where(
+                        Expr::col((t.clone(), terms::Column::UserId)).equals((terms::Entity, terms::Column::UserId)),
+                    )
+                    .and_where(Expr::col((t.clone(), terms::Column::Term)).gte(other.as_str()))
+                    .and_where(Expr::col((t, terms::Column::Term)).lt(prefix_end(other)))
                     .to_owned(),
-            ),
-        )
+            ));
+        }
+        Some(ids)
     } else if f.locked == Some(true) {
-        Some(id.in_subquery(locked_now(now)))
+        Some(locked_now(now))
     } else if f.second_factor == Some(true) {
-        Some(id.in_subquery(with_second_factor()))
+        Some(with_second_factor())
     } else {
         None
     };
-    let mut q = users::Entity::find().filter(conditions(f, now));
+    // Every user of a word-driven set has all the words: no probe for them.
+    let mut rest = f.clone();
+    if driver.is_some() {
+        rest.words.clear();
+    }
+    let mut q = users::Entity::find().filter(conditions(&rest, now));
     if let Some(after) = after {
         q = q.filter(users::Column::UsernameNormalized.gt(after));
     }
     let q = match set {
         // Sorting an expression rather than the column keeps the engine
         // from walking the username index and probing the set instead.
-        Some(set) => q.filter(set).order_by(Expr::cust("\"users\".\"username_normalized\" || ''"), Order::Asc),
+        Some(set) => {
+            q.filter(in_set(db, set)).order_by(Expr::cust("\"users\".\"username_normalized\" || ''"), Order::Asc)
+        }
         None => q.order_by_asc(users::Column::UsernameNormalized),
     };
     q.limit(limit).all(db).await
+}
+
+/// `users.id` in the set. PostgreSQL estimates an `IN (subquery)` of a few
+/// thousand ids as worth a hash join over every user (a sequential scan:
+/// 34 ms at 100,000 users); as `= ANY(ARRAY(subquery))` the set is computed
+/// first and the users are fetched by primary key (9 ms). SQLite already
+/// plans `IN` that way.
+fn in_set<C: ConnectionTrait>(db: &C, set: SelectStatement) -> Expr {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            Expr::cust_with_expr("\"users\".\"id\" = ANY(ARRAY $1)", Expr::SubQuery(None, Box::new(set.into())))
+        }
+        _ => users::Column::Id.in_subquery(set),
+    }
 }
 
 /// Every term starting with `w` sorts below this (byte order on both
