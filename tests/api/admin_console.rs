@@ -468,6 +468,27 @@ async fn the_audit_page_filters_checks_the_chain_and_tails_live_from_the_last_se
     gatehouse::store::audit::append(&app.db, vec![later]).await.unwrap();
     let e = next_text(&mut live).await;
     assert_eq!((e["action"].as_str(), e["actor"].as_str()), (Some("test.later"), Some("tester")));
+
+    // Four live views per administrator; a closed one frees its place.
+    let mut more = Vec::new();
+    for _ in 0..3 {
+        let (status, s) = open_live(&app, "after=0", Some(&origin), &cookie).await;
+        assert!(status.contains(" 101 "), "{status}");
+        more.push(s);
+    }
+    let (status, _) = open_live(&app, "after=0", Some(&origin), &cookie).await;
+    assert!(status.contains(" 429 "), "a fifth: {status}");
+    drop(live);
+    let mut reopened = false;
+    for _ in 0..50 {
+        let (status, _s) = open_live(&app, "after=0", Some(&origin), &cookie).await;
+        if status.contains(" 101 ") {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reopened, "the closed view's place came back");
 }
 
 #[actix_web::test]

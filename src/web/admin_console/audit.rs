@@ -22,6 +22,40 @@ const BATCH: u64 = 100;
 /// How often the tail looks for new events, and rechecks who is watching.
 const POLL: Duration = Duration::from_secs(1);
 const RECHECK_EVERY: u32 = 15;
+/// Live sockets one administrator may hold on this instance, and all of
+/// them together: each is a poll of the store a second.
+const PER_ADMIN: usize = 4;
+const PER_INSTANCE: usize = 64;
+
+static OPEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// One of the live sockets this instance allows; given back on drop.
+struct Slot(String);
+
+impl Slot {
+    fn take(user_id: &str) -> Option<Slot> {
+        let mut open = OPEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = open.get(user_id).copied().unwrap_or(0);
+        if mine >= PER_ADMIN || open.values().sum::<usize>() >= PER_INSTANCE {
+            return None;
+        }
+        *open.entry(user_id.to_owned()).or_default() += 1;
+        Some(Slot(user_id.to_owned()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = OPEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,11 +210,22 @@ pub async fn get_live(
         return res;
     }
     let Some(f) = filters_of(&req) else { return bad_request(&req, "That is not a filter this page makes.") };
+    let Some(slot) = Slot::take(&signed_in.session.user_id) else {
+        return browser::error_page(
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many live views",
+            "Close another tab with the live audit view and try again.",
+        );
+    };
     let (res, session, stream) = match actix_ws::handle(&req, body) {
         Ok(parts) => parts,
         Err(e) => return e.error_response(),
     };
-    actix_web::rt::spawn(tail(req, state, f, session, stream.max_frame_size(4096)));
+    actix_web::rt::spawn(async move {
+        tail(req, state, f, session, stream.max_frame_size(4096)).await;
+        drop(slot);
+    });
     res
 }
 
