@@ -55,6 +55,8 @@ struct AccountPage<'a> {
     session_mfa: bool,
     can_add: bool,
     needs_password: bool,
+    /// Links the admin console.
+    administrator: bool,
     script: &'a str,
 }
 
@@ -78,12 +80,13 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
         (Ok(None), _, _) => return see_other("/login"),
         _ => return browser::server_error_page(&req),
     };
-    let (factors, mfa_required, creds) = match (
+    let (factors, mfa_required, creds, administrator) = match (
         crate::mfa::service::factors(&state.db, &user.id).await,
         super::sign_in::policy_requires(&state, &user).await,
         crate::mfa::service::passkeys(&state.db, &user.id).await,
+        crate::mfa::service::is_admin(&state.db, &user).await,
     ) {
-        (Ok(f), Ok(r), Ok(c)) => (f, r, c),
+        (Ok(f), Ok(r), Ok(c), Ok(a)) => (f, r, c, a),
         _ => return browser::server_error_page(&req),
     };
     let can_add = super::factor_rules::add_rule_given(&session, &factors, now);
@@ -110,6 +113,7 @@ pub async fn get_account(req: HttpRequest, signed_in: SignedIn, state: web::Data
         session_mfa: super::factor_rules::fresh_mfa(&session, now),
         can_add: can_add != super::factor_rules::AddRule::SignInAgain,
         needs_password: can_add == super::factor_rules::AddRule::NeedsPassword,
+        administrator,
         script: super::assets::script_path(),
         stylesheet: stylesheet(),
         username: &user.username,

@@ -90,6 +90,8 @@ async fn the_console_is_for_administrators_by_flag_or_group_with_the_mfa_policy_
     let res = b.get(app.url("/admin/users")).send().await.unwrap();
     assert_eq!(res.status(), 403);
     assert!(text(res).await.contains("Administrators only"));
+    let account = text(b.get(app.url("/account")).send().await.unwrap()).await;
+    assert!(!account.contains("id=\"admin-console\""), "no console link for others");
     let res = b.get(app.url(&format!("/admin/users/{alice}"))).send().await.unwrap();
     assert_eq!(res.status(), 403, "every page checks");
 
@@ -111,6 +113,8 @@ async fn the_console_is_for_administrators_by_flag_or_group_with_the_mfa_policy_
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"), "{csp}");
     let page = text(res).await;
     assert!(page.contains(&carol), "lists users: {page}");
+    let account = text(b.get(open.url("/account")).send().await.unwrap()).await;
+    assert!(account.contains("id=\"admin-console\" href=\"/admin\""), "the account page links the console");
 }
 
 #[actix_web::test]
