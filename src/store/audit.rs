@@ -237,14 +237,13 @@ pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Model>, S
     Ok(AuditEvents::find().order_by_desc(Column::Id).limit(limit).all(db).await?)
 }
 
-/// The newest `limit` events by or about a user (as target, or as the
-/// `user:<id>` actor), newest first; both columns are indexed.
+/// Events by or about a user: as target, or as the `user:<id>` actor
+/// (both columns are indexed).
+pub fn by_or_about(user_id: &str) -> sea_orm::Condition {
+    sea_orm::Condition::any().add(Column::Target.eq(user_id)).add(Column::Actor.eq(format!("user:{user_id}")))
+}
+
+/// The newest `limit` events by or about a user, newest first.
 pub async fn about_user(db: &DatabaseConnection, user_id: &str, limit: u64) -> Result<Vec<Model>, StoreError> {
-    use sea_orm::Condition;
-    Ok(AuditEvents::find()
-        .filter(Condition::any().add(Column::Target.eq(user_id)).add(Column::Actor.eq(format!("user:{user_id}"))))
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+    Ok(AuditEvents::find().filter(by_or_about(user_id)).order_by_desc(Column::Id).limit(limit).all(db).await?)
 }

@@ -7,7 +7,6 @@ use entity::{
     account_lockouts, audit_events, consents, group_members, groups, mfa_recovery_codes, mfa_totp, refresh_families,
     sessions, user_multi_values, users, webauthn_credentials,
 };
-use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
     TransactionTrait as _,
@@ -82,11 +81,7 @@ pub async fn person(db: &DatabaseConnection, user_id: &str) -> Result<Option<Per
         .await?;
     let lockout = account_lockouts::Entity::find_by_id(user_id).one(&txn).await?;
     let audit_events = audit_events::Entity::find()
-        .filter(
-            Condition::any()
-                .add(audit_events::Column::Target.eq(user_id))
-                .add(audit_events::Column::Actor.eq(format!("user:{user_id}"))),
-        )
+        .filter(super::audit::by_or_about(user_id))
         .order_by_asc(audit_events::Column::Id)
         .all(&txn)
         .await?;

@@ -132,3 +132,26 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AdminError> {
         .map(Some)
         .ok_or(AdminError::PreconditionFailed)
 }
+
+/// Times in answers: RFC 3339 to the second, UTC.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// An answer that holds account data: never cached.
+pub fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::build(status);
+    b.insert_header((header::CACHE_CONTROL, "no-store"));
+    b
+}
+
+/// Audits one change by the admin API, acknowledged once durable.
+pub async fn audited(
+    req: &HttpRequest,
+    state: &AppState,
+    action: &'static str,
+    target: &str,
+) -> Result<(), AdminError> {
+    let ev = crate::audit::AuditEvent::new(state.clock.now(), "admin_api", action, Some(target.to_owned()));
+    super::record_change(state, req, ev).await.map_err(|_| AdminError::Internal)
+}

@@ -5,32 +5,15 @@
 //! revoked at once). Every change is audited before it is acknowledged.
 
 use super::AppState;
-use super::admin_api::{AdminError, authorize, if_match, json_body};
+use super::admin_api::{AdminError, audited, authorize, if_match, json_body, no_store, time};
 use super::admin_users::account_failure;
 use crate::accounts::groups;
-use crate::audit::AuditEvent;
 use crate::scim::tokens::{self, TokenError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, SecondsFormat, Utc};
 use entity::groups::Model as Group;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
-    let mut b = HttpResponse::build(status);
-    b.insert_header((header::CACHE_CONTROL, "no-store"));
-    b
-}
-
-async fn audited(req: &HttpRequest, state: &AppState, action: &'static str, target: &str) -> Result<(), AdminError> {
-    let ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(target.to_owned()));
-    super::record_change(state, req, ev).await.map_err(|_| AdminError::Internal)
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct GroupView {

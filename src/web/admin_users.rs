@@ -5,20 +5,14 @@
 //! it is acknowledged.
 
 use super::AppState;
-use super::admin_api::{AdminError, authorize, if_match};
+use super::admin_api::{AdminError, audited, authorize, if_match, no_store, time};
 use crate::accounts::directory::{self, BulkAction, MAX_BULK, Outcome, UserFilter};
 use crate::accounts::users::{self, AccountError};
-use crate::audit::AuditEvent;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, SecondsFormat, Utc};
 use entity::users::Model as User;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 /// A user as lists show it.
 #[derive(Serialize, ToSchema)]
@@ -101,12 +95,6 @@ pub(super) fn account_failure(e: AccountError) -> AdminError {
             AdminError::Internal
         }
     }
-}
-
-fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
-    let mut b = HttpResponse::build(status);
-    b.insert_header((header::CACHE_CONTROL, "no-store"));
-    b
 }
 
 /// Search users.
@@ -242,12 +230,6 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, user_id: web::Pa
 pub struct UserChange {
     /// Deactivating also signs the user out everywhere.
     active: Option<bool>,
-}
-
-/// Audits one change by the admin API, acknowledged once durable.
-async fn audited(req: &HttpRequest, state: &AppState, action: &'static str, user_id: &str) -> Result<(), AdminError> {
-    let ev = AuditEvent::new(state.clock.now(), "admin_api", action, Some(user_id.to_owned()));
-    super::record_change(state, req, ev).await.map_err(|_| AdminError::Internal)
 }
 
 /// Change a user; `If-Match` makes it conditional on the version read.

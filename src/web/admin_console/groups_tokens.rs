@@ -4,7 +4,7 @@
 //! (made with the value shown once, revoked at once). Each change goes
 //! through sudo mode and is audited under the administrator.
 
-use super::{admin_of, bad_request, confirmed, page};
+use super::{admin_of, bad_request, changing, date, page};
 use crate::accounts::groups;
 use crate::accounts::users::AccountError;
 use crate::audit::AuditEvent;
@@ -17,10 +17,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use entity::users::Model as User;
 use zeroize::Zeroizing;
-
-fn date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 async fn audited(
     req: &HttpRequest,
@@ -130,7 +126,7 @@ pub async fn post_group_admin(
     id: web::Path<String>,
 ) -> HttpResponse {
     let AccountForm { form, session, .. } = sent;
-    let admin = match admin_of(&req, &state, &session).await {
+    let admin = match changing(&req, &state, &session, form.password).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -139,9 +135,6 @@ pub async fn post_group_admin(
         "no" => false,
         _ => return bad_request(&req, "Choose whether the group grants admin."),
     };
-    if let Err(res) = confirmed(&req, &state, &session, &admin, form.password).await {
-        return res;
-    }
     match groups::set_grants_admin(&state.db, &id, grants, Some(form.version), state.clock.now()).await {
         Ok((g, true)) => {
             let action = if g.grants_admin { "group.admin_granted" } else { "group.admin_revoked" };
@@ -233,13 +226,10 @@ pub async fn post_new_token(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let AccountForm { form, session, .. } = sent;
-    let admin = match admin_of(&req, &state, &session).await {
+    let admin = match changing(&req, &state, &session, form.password).await {
         Ok(a) => a,
         Err(res) => return res,
     };
-    if let Err(res) = confirmed(&req, &state, &session, &admin, form.password).await {
-        return res;
-    }
     let issued = match tokens::issue(&state.db, &state.secret_hasher, &form.name, state.clock.now()).await {
         Ok(i) => i,
         Err(e @ (TokenError::InvalidName | TokenError::Taken(_))) => return bad_request(&req, &e.to_string()),
@@ -259,13 +249,10 @@ pub async fn post_revoke_token(
     id: web::Path<String>,
 ) -> HttpResponse {
     let AccountForm { form, session, .. } = sent;
-    let admin = match admin_of(&req, &state, &session).await {
+    let admin = match changing(&req, &state, &session, form.password).await {
         Ok(a) => a,
         Err(res) => return res,
     };
-    if let Err(res) = confirmed(&req, &state, &session, &admin, form.password).await {
-        return res;
-    }
     match tokens::revoke(&state.db, &id, state.clock.now()).await {
         Ok((name, true)) => {
             if let Err(res) = audited(&req, &state, &admin, "scim_token.revoked", &name).await {

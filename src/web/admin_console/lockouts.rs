@@ -3,7 +3,7 @@
 //! `account.locked` event); each with an unlock button (the bulk form's
 //! `unlock`, with sudo mode and an audit event).
 
-use super::{admin_of, page, sudo_fresh};
+use super::{admin_of, date, page, sudo_fresh};
 use crate::accounts::audit_log::{self, AuditQuery};
 use crate::accounts::lockout;
 use crate::web::AppState;
@@ -31,10 +31,6 @@ struct LockoutsPage<'a> {
     lockouts: Vec<LockoutRow>,
     csrf: &'a str,
     sudo_fresh: bool,
-}
-
-fn date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// `GET /admin/lockouts`.

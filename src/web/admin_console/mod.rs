@@ -28,6 +28,11 @@ pub use groups_tokens::{get_groups, get_tokens, post_group_admin, post_new_token
 pub use lockouts::get_lockouts;
 pub use user::get_user;
 
+/// Times on the console's pages.
+fn date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// Users per page of the list.
 const PAGE: u64 = 50;
 
@@ -61,6 +66,19 @@ async fn confirmed(
     super::factor_rules::password_confirms(req, state, admin, password, "admin.confirm_refused")
         .await
         .map_err(|r| super::factor_rules::password_refused(req, r))
+}
+
+/// The administrator making a change: signed in, an administrator, and
+/// past sudo mode.
+async fn changing(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    password: Zeroizing<String>,
+) -> Result<User, HttpResponse> {
+    let admin = admin_of(req, state, session).await?;
+    confirmed(req, state, session, &admin, password).await?;
+    Ok(admin)
 }
 
 /// The signed-in administrator, or the page that says why not.

@@ -3,7 +3,7 @@
 //! applications and their recent audit events — with the actions the bulk
 //! form takes, for this one user.
 
-use super::{admin_of, page, sudo_fresh};
+use super::{admin_of, date, page, sudo_fresh};
 use crate::web::AppState;
 use crate::web::browser::{self, csrf_cookie, csrf_token};
 use crate::web::extract::SignedIn;
@@ -58,10 +58,6 @@ struct UserPage<'a> {
     csrf: &'a str,
     sudo_fresh: bool,
     is_self: bool,
-}
-
-fn date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// `GET /admin/users/{id}`.
