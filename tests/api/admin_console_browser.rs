@@ -8,7 +8,7 @@
 
 use crate::helpers::spawn_app_with;
 use crate::oidc_flow::{PASSWORD, person};
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, EntityTrait as _, IntoActiveModel as _};
+use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
 use std::process::Command;
 
 #[actix_web::test]
@@ -21,23 +21,10 @@ async fn the_console_in_chromium_is_usable_and_accessible_in_both_schemes() {
     };
     let app = spawn_app_with(&[]).await;
     let root = person(&app, "root", "root@example.com").await;
-    let u = entity::users::Entity::find_by_id(root.clone()).one(&app.db).await.unwrap().unwrap();
-    let mut am = u.into_active_model();
-    am.is_admin = Set(true);
-    am.update(&app.db).await.unwrap();
-    let policy = gatehouse::config::Settings::load(None, Vec::<(String, String)>::new()).unwrap().password_policy();
-    let hasher = gatehouse::accounts::PasswordHasher::new(1).unwrap();
+    crate::admin_console::set_admin(&app, &root).await;
     let mut ids = Vec::new();
     for (name, display) in [("ann", "Ann Smith"), ("ben", "Ben Smith"), ("cy", "Cy Smith"), ("dee", "Dee Jones")] {
-        let new = gatehouse::accounts::NewUser {
-            username: gatehouse::accounts::Username::parse(name).unwrap(),
-            email: Some(format!("{name}@example.org")),
-            display_name: Some(display.into()),
-            password: None,
-            is_admin: false,
-        };
-        let user = gatehouse::accounts::users::create_user(&app.db, &hasher, &policy, new, chrono::Utc::now());
-        ids.push(user.await.unwrap().id);
+        ids.push(crate::admin_users::user(&app, name, &format!("{name}@example.org"), display).await);
     }
     crate::admin_console::group(&app, "Support", false, &ids[0]).await;
     let now = chrono::Utc::now();

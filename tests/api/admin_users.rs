@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const ADMIN: &str = "admin-token-0123456789abcdef0123456789";
 
 /// A user who cannot sign in (no password: no slow hashing in the test).
-async fn user(app: &TestApp, username: &str, email: &str, display: &str) -> String {
+pub async fn user(app: &TestApp, username: &str, email: &str, display: &str) -> String {
     let policy = gatehouse::config::Settings::load(None, Vec::<(String, String)>::new()).unwrap().password_policy();
     let new = NewUser {
         username: Username::parse(username).unwrap(),

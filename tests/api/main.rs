@@ -4,6 +4,7 @@
 
 mod admin_clients;
 mod admin_console;
+mod admin_console_audit;
 mod admin_console_browser;
 mod admin_directory;
 mod admin_keys;
